@@ -1,0 +1,76 @@
+"""`inference-nb serve`: the embedded server as a standalone process."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from pathlib import Path
+
+TOKEN_ENV = "INFERENCE_NB_TOKEN"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inference-nb", description="inference_nb tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the embedded server (task API) in the foreground",
+        description=(
+            f"Run the embedded server. The bearer token is ${TOKEN_ENV} if set, otherwise the "
+            "file 'token' in the data dir (created, readable by you only, on first start)."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    serve.add_argument("--data-dir", type=Path, default=None, help="where tasks and files are kept")
+    serve.add_argument("--workers", type=int, default=8, help="tasks that run at once (default: 8)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .server.app import ServerConfig, create_app, read_or_create_secret
+    from .server.apps.builtin import BUILTIN_APPS
+    from .server.apps.registry import AppRegistry
+    from .server.embedded import default_data_dir
+    from .server.store import DataDirInUse
+
+    data_dir: Path = (args.data_dir or default_data_dir()).expanduser()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token_file = data_dir / "token"
+    token = os.environ.get(TOKEN_ENV) or read_or_create_secret(token_file)
+    config = ServerConfig(data_dir=data_dir, token=token, max_workers=args.workers)
+    try:
+        app = create_app(config, AppRegistry(BUILTIN_APPS))
+    except DataDirInUse as exc:
+        print(f"inference-nb: {exc}", file=sys.stderr)
+        return 1
+    where = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) else str(token_file)
+    print(f"inference_nb server on http://{args.host}:{args.port} (data in {data_dir}; token in {where})", flush=True)
+    if not _is_loopback(args.host):
+        print("warning: listening beyond loopback, without TLS; the token is the only protection", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=2)
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The app factory: one Starlette app per server, with no module-level state."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .apps.registry import AppRegistry
+from .engine import TaskEngine
+from .errors import EXCEPTION_HANDLERS, Unauthorized, error_response
+from .routes_tasks import ROUTES as TASK_ROUTES
+from .store import Store
+from .webhooks import WebhookSender
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    token: str
+    max_workers: int = 8
+    """Tasks running at once; more wait as Queued."""
+    max_body_bytes: int = 10 * 2**20
+    webhook_max_attempts: int = 6
+    webhook_backoff: float = 1.0
+    """Seconds before the first retry; doubles each time (capped at a minute)."""
+
+    def __repr__(self) -> str:  # the token must never reach a log or a traceback
+        return f"ServerConfig(data_dir={str(self.data_dir)!r}, max_workers={self.max_workers})"
+
+
+class BearerAuth:
+    """Every request needs the token: `Authorization: Bearer <token>` (or the bare token)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = Headers(scope=scope).get("authorization", "").strip()
+            presented = header[7:].strip() if header[:7].lower() == "bearer " else header
+            if not hmac.compare_digest(presented.encode(), self._token):
+                missing = "no Authorization header" if not header else "the token does not match"
+                error = Unauthorized(f"{missing}: send Authorization: Bearer <token>")
+                await error_response(error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def read_or_create_secret(path: Path) -> str:
+    """A secret kept in a file only its owner can read."""
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(value)
+    return value
+
+
+def create_app(config: ServerConfig, registry: AppRegistry) -> Starlette:
+    """Opens the data dir (taking its lock) at once; the engine starts with the app."""
+    store = Store(config.data_dir)
+    webhooks = WebhookSender(
+        store,
+        read_or_create_secret(config.data_dir / "webhook_secret"),
+        max_attempts=config.webhook_max_attempts,
+        backoff=config.webhook_backoff,
+    )
+    engine = TaskEngine(store=store, data_dir=config.data_dir, webhooks=webhooks, max_workers=config.max_workers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await engine.start()
+        try:
+            yield
+        finally:
+            await engine.stop()
+            store.close()
+
+    app = Starlette(
+        routes=TASK_ROUTES,
+        middleware=[Middleware(BearerAuth, token=config.token)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.registry = registry
+    app.state.store = store
+    app.state.engine = engine
+    return app

@@ -1,0 +1,157 @@
+"""demo/sql: read-only SQL over a bundled dataset and, optionally, an uploaded CSV."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..base import App, RunContext, TaskCancelled
+from .csv_tables import describe_tables, load_csv_table, quote_identifier
+
+DATA_DIR = Path(__file__).with_name("data")
+UPLOADED_TABLE = "uploaded"
+READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+DENIED_ACTION_NAMES = {
+    sqlite3.SQLITE_INSERT: "INSERT into",
+    sqlite3.SQLITE_UPDATE: "UPDATE",
+    sqlite3.SQLITE_DELETE: "DELETE from",
+    sqlite3.SQLITE_DROP_TABLE: "DROP TABLE",
+    sqlite3.SQLITE_CREATE_TABLE: "CREATE TABLE",
+    sqlite3.SQLITE_ALTER_TABLE: "ALTER TABLE",
+    sqlite3.SQLITE_PRAGMA: "run PRAGMA",
+    sqlite3.SQLITE_ATTACH: "ATTACH",
+    sqlite3.SQLITE_DETACH: "DETACH",
+}
+LEADING_COMMENTS = re.compile(r"(\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+PROGRESS_CHECK_EVERY = 1000  # sqlite VM instructions between looks at ctx.cancelled
+
+
+class SqlApp(App):
+    name = "demo/sql"
+    version = "1.0.0"
+    description = (
+        "Runs one read-only SQL query (SQLite dialect) over a small shop dataset, tables "
+        "inventory(name, category, qty, price, warehouse) and sales(sale_id, name, sold_on, qty, region), "
+        "or over a CSV you upload, and returns the rows."
+    )
+
+    class Setup(BaseModel):
+        dataset: Literal["inventory", "empty"] = Field(
+            default="inventory",
+            description="'inventory': the tables inventory and sales; 'empty': no tables, only an uploaded CSV.",
+        )
+
+    class Input(BaseModel):
+        query: str = Field(
+            min_length=1,
+            max_length=100_000,
+            description="One SELECT (or WITH ... SELECT) statement, e.g. "
+            "SELECT category, SUM(qty) AS total FROM inventory GROUP BY category. Writes are refused.",
+        )
+        csv: str | None = Field(
+            default=None,
+            max_length=5_000_000,
+            description=f"CSV text with a header row, queryable as table {UPLOADED_TABLE!r} during this query. "
+            "Column types (integer, real, text) are guessed from the values.",
+        )
+        max_rows: int = Field(default=1000, ge=1, le=100_000, description="At most this many rows are returned.")
+
+    class Output(BaseModel):
+        columns: list[str] = Field(description="Column names, in order (repeated names get a _2, _3 suffix).")
+        rows: list[dict[str, Any]] = Field(description="The rows, each an object keyed by column name.")
+        row_count: int = Field(description="How many rows were returned.")
+        truncated: bool = Field(description="True when the query had more rows than max_rows.")
+
+    def setup(self, setup: Setup | None, ctx: RunContext) -> None:
+        # Setup and run may happen on different worker threads; the lock serialises use.
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self._lock = threading.Lock()
+        if (setup or self.Setup()).dataset == "inventory":
+            for path in sorted(DATA_DIR.glob("*.csv")):
+                load_csv_table(self._conn, path.stem, path.read_text(encoding="utf-8"))
+
+    def run(self, input: Input, ctx: RunContext) -> Output:
+        refuse_unless_select(input.query)
+        with self._lock:
+            if input.csv is None:
+                return self._query(input, ctx)
+            load_csv_table(self._conn, UPLOADED_TABLE, input.csv)
+            try:
+                return self._query(input, ctx)
+            finally:
+                # Dropped at once: the instance may serve other callers, who must not see this upload.
+                with self._conn:
+                    self._conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(UPLOADED_TABLE)}")
+
+    def unload(self) -> None:
+        self._conn.close()
+
+    def _query(self, input: Input, ctx: RunContext) -> Output:
+        denied: list[str] = []
+
+        def authorize(action: int, first: str | None, *_: Any) -> int:
+            if action in READ_ACTIONS:
+                return sqlite3.SQLITE_OK
+            denied.append(f"{DENIED_ACTION_NAMES.get(action, 'change the database')} {first or ''}".strip())
+            return sqlite3.SQLITE_DENY
+
+        self._conn.set_authorizer(authorize)
+        self._conn.set_progress_handler(lambda: ctx.cancelled, PROGRESS_CHECK_EVERY)
+        cursor = self._conn.cursor()
+        try:
+            try:
+                cursor.execute(input.query)
+                fetched = cursor.fetchmany(input.max_rows + 1)
+                names = [column[0] for column in cursor.description or []]
+            finally:
+                # Closed because a half-read statement keeps its tables locked (DROP of the upload).
+                cursor.close()
+                # Reset before explaining an error: listing the tables needs PRAGMA.
+                self._conn.set_authorizer(None)
+                self._conn.set_progress_handler(None, 0)
+        except sqlite3.Error as error:
+            raise self._explain(error, denied, ctx) from None
+
+        columns = _unique(names)
+        rows = [dict(zip(columns, map(_json_value, row))) for row in fetched[: input.max_rows]]
+        return self.Output(columns=columns, rows=rows, row_count=len(rows), truncated=len(fetched) > input.max_rows)
+
+    def _explain(self, error: sqlite3.Error, denied: list[str], ctx: RunContext) -> Exception:
+        if ctx.cancelled:
+            return TaskCancelled(f"task {ctx.task_id} was cancelled while its query ran")
+        if denied:
+            return ValueError(f"the query is read-only, but it would {denied[0]}; only SELECT is allowed")
+        if isinstance(error, sqlite3.ProgrammingError) and "one statement" in str(error):
+            return ValueError("only one statement is allowed: remove everything after the first ';'")
+        return ValueError(f"SQL error: {error}. Tables: {describe_tables(self._conn)}")
+
+
+def refuse_unless_select(query: str) -> None:
+    """Refuse anything but a SELECT or WITH statement, before sqlite sees it."""
+    body = query[LEADING_COMMENTS.match(query).end() :]
+    first_word = re.match(r"[A-Za-z]*", body).group().upper()
+    if first_word not in ("SELECT", "WITH"):
+        found = f"this one starts with {first_word}" if first_word else "this one has no statement"
+        raise ValueError(f"only a single SELECT (or WITH ... SELECT) query is allowed; {found}")
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, suffix = name, 2
+        while candidate in seen:
+            candidate, suffix = f"{name}_{suffix}", suffix + 1
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+def _json_value(value: Any) -> Any:
+    # BLOBs (e.g. from randomblob()) are not JSON; hex keeps them readable.
+    return value.hex() if isinstance(value, bytes) else value

@@ -1,0 +1,96 @@
+"""The apps one server offers, by `namespace/name@version`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel
+
+from inference_nb.wire.tasks import APP_ID_PATTERN
+
+from .base import App
+
+
+class UnknownApp(LookupError):
+    """No app has that id (message says which ids exist)."""
+
+
+class AppRegistry:
+    def __init__(self, apps: list[type[App]] | None = None) -> None:
+        self._apps: dict[str, dict[str, type[App]]] = {}
+        for app in apps or []:
+            self.register(app)
+
+    def register(self, app: type[App]) -> type[App]:
+        """Offer `app`; registering the same name and version again replaces it."""
+        _check_app_class(app)
+        self._apps.setdefault(app.name, {})[app.version] = app
+        return app
+
+    def resolve(self, app_id: str) -> type[App]:
+        match = APP_ID_PATTERN.match(app_id)
+        if not match:
+            raise UnknownApp(f"{app_id!r} is not an app id (namespace/name@version)")
+        name, version = f"{match['namespace']}/{match['name']}", match["version"]
+        versions = self._apps.get(name)
+        if not versions:
+            known = ", ".join(sorted(self._apps)) or "none"
+            raise UnknownApp(f"no app named {name!r}; apps on this server: {known}")
+        if version is None:
+            return versions[max(versions, key=_version_key)]
+        if version not in versions:
+            raise UnknownApp(
+                f"app {name!r} has no version {version!r}; versions: {', '.join(sorted(versions, key=_version_key))}"
+            )
+        return versions[version]
+
+    def __iter__(self):
+        for name in sorted(self._apps):
+            for version in sorted(self._apps[name], key=_version_key, reverse=True):
+                yield self._apps[name][version]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every app with its schemas, as `GET /apps` shows them."""
+        latest = {name: max(versions, key=_version_key) for name, versions in self._apps.items()}
+        return [
+            {
+                "id": f"{app.name}@{app.version}",
+                "name": app.name,
+                "version": app.version,
+                "latest": latest[app.name] == app.version,
+                "description": app.description,
+                "input_schema": app.Input.model_json_schema(),
+                "output_schema": app.Output.model_json_schema(mode="serialization"),
+                "setup_schema": app.Setup.model_json_schema() if app.Setup else None,
+            }
+            for app in self
+        ]
+
+
+def app_id(app: type[App]) -> str:
+    return f"{app.name}@{app.version}"
+
+
+def _version_key(version: str) -> tuple[int, Any]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _check_app_class(app: Any) -> None:
+    if not (isinstance(app, type) and issubclass(app, App)):
+        raise TypeError(f"an app must be a subclass of inference_nb.server.App, not {app!r}")
+    name = getattr(app, "name", None)
+    if not isinstance(name, str) or "@" in name or not APP_ID_PATTERN.match(name):
+        raise TypeError(f"{app.__name__}.name must look like 'namespace/name' (lower case), not {name!r}")
+    if not APP_ID_PATTERN.match(f"{name}@{app.version}"):
+        raise TypeError(f"{app.__name__}.version {app.version!r} is not a version string")
+    for model in ("Input", "Output"):
+        if not (isinstance(getattr(app, model, None), type) and issubclass(getattr(app, model), BaseModel)):
+            raise TypeError(f"{app.__name__}.{model} must be a pydantic model class")
+    if app.Setup is not None and not issubclass(app.Setup, BaseModel):
+        raise TypeError(f"{app.__name__}.Setup must be a pydantic model class or None")
+    if app.run is App.run:
+        raise TypeError(f"{app.__name__} must define run(self, input, ctx)")

@@ -1,0 +1,128 @@
+"""The embedded server in-process: uvicorn on a daemon thread with its own loop.
+
+Safe inside a running Jupyter kernel: the kernel's event loop is never touched
+(DESIGN.md §4). The token is random per start and stays out of reprs and logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from .app import ServerConfig, create_app
+from .apps.base import App
+from .apps.builtin import BUILTIN_APPS
+from .apps.registry import AppRegistry
+
+START_TIMEOUT = 15.0
+
+
+def default_data_dir() -> Path:
+    """`$INFERENCE_NB_DATA_DIR`, else `$XDG_DATA_HOME/inference_nb`, else ~/.local/share/inference_nb."""
+    if os.environ.get("INFERENCE_NB_DATA_DIR"):
+        return Path(os.environ["INFERENCE_NB_DATA_DIR"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "inference_nb"
+
+
+class EmbeddedServer:
+    """A running embedded server. `url` and `token` are what a client needs."""
+
+    def __init__(self, *, config: ServerConfig, registry: AppRegistry, host: str, port: int) -> None:
+        self.registry = registry
+        self.data_dir = config.data_dir
+        self._token = config.token
+        app = create_app(config, registry)  # first: it refuses a data dir in use
+        self._store = app.state.store
+        self._socket = socket.create_server((host, port))
+        bound_host, bound_port = self._socket.getsockname()[:2]
+        self.url = f"http://{_url_host(bound_host)}:{bound_port}"
+        self._uvicorn = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+        )
+        self._thread = threading.Thread(target=self._serve, name="inference_nb-server", daemon=True)
+        self._failure: BaseException | None = None
+
+    @property
+    def token(self) -> str:
+        """The bearer token of this start. Pass it to a client; never print it."""
+        return self._token
+
+    def register(self, app: type[App]) -> type[App]:
+        """Offer another app on this server (usable as a class decorator)."""
+        return self.registry.register(app)
+
+    def _serve(self) -> None:
+        try:
+            asyncio.run(self._uvicorn.serve(sockets=[self._socket]))
+        except BaseException as exc:  # reported by start(); a daemon thread has nobody else to tell
+            self._failure = exc
+
+    def start(self) -> EmbeddedServer:
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._uvicorn.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop(timeout=1)
+                self._store.close()
+                raise RuntimeError(f"the embedded server did not start: {self._failure or 'timed out'}")
+            time.sleep(0.005)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and self._uvicorn.started
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving; tasks still in progress end Failed, saying the server stopped."""
+        self._uvicorn.should_exit = True
+        self._thread.join(timeout)
+        self._socket.close()
+
+    def __enter__(self) -> EmbeddedServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<EmbeddedServer {self.url} {state}, data in {self.data_dir}>"
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def start_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    data_dir: str | Path | None = None,
+    apps: list[type[App]] | None = None,
+    builtin_apps: bool = True,
+    max_workers: int = 8,
+    webhook_backoff: float = 1.0,
+    webhook_max_attempts: int = 6,
+) -> EmbeddedServer:
+    """Start the embedded server on a daemon thread and return it once it serves.
+
+    `port=0` picks a free port. Loopback only unless `host` says otherwise.
+    `apps` are offered besides the built-in ones (`builtin_apps=False` drops those).
+    """
+    registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or [])])
+    config = ServerConfig(
+        data_dir=Path(data_dir).expanduser() if data_dir is not None else default_data_dir(),
+        token=secrets.token_urlsafe(32),
+        max_workers=max_workers,
+        webhook_backoff=webhook_backoff,
+        webhook_max_attempts=webhook_max_attempts,
+    )
+    return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

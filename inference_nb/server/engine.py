@@ -1,0 +1,335 @@
+"""The task engine: takes a submitted task through the spec's statuses.
+
+    Received → Queued → Scheduled → Preparing → [Serving] → Setting Up
+             → Running → [Uploading] → Completed | Failed | Cancelled
+
+Serving happens when an app instance has to be set up (a cold start; a warm
+instance skips it); Uploading when the output holds files. Every transition is
+stored before it is published, so what a client sees is always on disk.
+Whoever decides a terminal status sets it first (cancel, server stop, the
+runner itself); cleanup follows and never changes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from inference_nb.wire.statuses import SPEC, SpecStatus
+from inference_nb.wire.tasks import RunTaskRequest
+
+from .apps.base import App, RunContext, call_app_method
+from .apps.registry import app_id
+from .errors import Conflict, Gone, NotFound
+from .files import files_in, store_files
+from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
+from .store import Store, TaskRow, now_iso
+from .webhooks import WebhookSender
+
+log = logging.getLogger("inference_nb.server")
+
+TERMINAL = tuple(info.code for info in SPEC.statuses if info.terminal)
+
+
+@dataclass
+class ActiveTask:
+    row: TaskRow
+    app_cls: type[App]
+    ctx: RunContext
+    session: Session | None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    runner: asyncio.Task | None = None
+    thread_job: Future | None = None
+    """The worker-thread call in progress, if the app is sync."""
+
+
+def public_task(row: TaskRow) -> dict[str, Any]:
+    """The task object as the API shows it: the spec's fields, then ours."""
+    return {
+        "id": row.id,
+        "status": row.status,
+        "input": row.input,
+        "output": row.output,
+        "error": row.error,
+        "session_id": row.session_id,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "app": row.app,
+        "timeline": list(row.timeline),  # a snapshot must not change later
+    }
+
+
+def webhook_body(row: TaskRow) -> str:
+    payload = {k: public_task(row)[k] for k in ("id", "status", "output", "session_id", "created_at", "updated_at")}
+    return json.dumps({**payload, "error": row.error or ""})
+
+
+class TaskEngine:
+    def __init__(
+        self, *, store: Store, data_dir: Path, webhooks: WebhookSender, max_workers: int = 8
+    ) -> None:
+        self._store = store
+        self._data_dir = data_dir
+        self._webhooks = webhooks
+        self._slots = asyncio.Semaphore(max_workers)
+        self._threads = ThreadPoolExecutor(max_workers + 4, thread_name_prefix="inference_nb-app")
+        self._active: dict[str, ActiveTask] = {}
+        self._watchers: dict[str, set[asyncio.Queue]] = {}
+        self._background: list[asyncio.Task] = []
+        self.pool = InstancePool(self._run_sync)
+        self.sessions = SessionManager(store, self.pool)
+
+    # lifecycle
+
+    async def start(self) -> None:
+        self._recover()
+        loop = asyncio.get_running_loop()
+        self._background = [
+            loop.create_task(self._webhooks.run_forever()),
+            loop.create_task(self.sessions.reap_forever()),
+        ]
+
+    async def stop(self) -> None:
+        for task in list(self._active.values()):
+            status = SPEC.by_code(task.row.status).name
+            self._finish(task, SpecStatus.FAILED, error=f"The server stopped while this task was {status}.")
+            task.ctx.cancel()
+            if task.runner:
+                task.runner.cancel()
+        runners = [t.runner for t in self._active.values() if t.runner]
+        if runners:
+            await asyncio.wait(runners, timeout=2)
+        for background in self._background:
+            background.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.sessions.close("the server stopped")
+        await self.pool.close()
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    def _recover(self) -> None:
+        """Tasks in flight when the server last stopped cannot resume: say so."""
+        restarted = now_iso()
+        for row in self._store.unfinished_tasks(TERMINAL):
+            status = SPEC.by_code(row.status).name
+            row.error = (
+                f"The server stopped while this task was {status}; "
+                f"it was marked failed when the server started again at {restarted}."
+            )
+            self._append_status(row, SpecStatus.FAILED)
+            self._store.save_task(row)
+            if row.webhook:
+                self._webhooks.enqueue(row.id, row.webhook, webhook_body(row))
+        self._store.end_open_sessions("the server restarted (a session's app instance lives in memory)")
+
+    # submitting
+
+    def submit(
+        self,
+        request: RunTaskRequest,
+        app_cls: type[App],
+        *,
+        base_url: str,
+        setup: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        session = self._resolve_session(request, app_cls, setup)
+        created = now_iso()
+        row = TaskRow(
+            id=f"task_{secrets.token_hex(12)}",
+            app=app_id(app_cls),
+            status=SpecStatus.RECEIVED,
+            input=request.input,
+            setup=setup,
+            session_id=session.id if session else None,
+            webhook=request.webhook,
+            base_url=base_url,
+            created_at=created,
+            updated_at=created,
+        )
+        work_dir = self._data_dir / "work" / row.id
+        task = ActiveTask(row, app_cls, RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir), session)
+        if session:
+            session.busy += 1
+        self._active[row.id] = task
+        self._advance(task, SpecStatus.RECEIVED)
+        task.runner = asyncio.get_running_loop().create_task(self._execute(task))
+        return public_task(row)
+
+    def _resolve_session(
+        self, request: RunTaskRequest, app_cls: type[App], setup: dict[str, Any] | None
+    ) -> Session | None:
+        if request.session is None:
+            return None
+        if request.session == "new":
+            return self.sessions.create(app_cls, setup, request.session_timeout)
+        try:
+            session = self.sessions.get(request.session)
+        except KeyError:
+            raise NotFound(f"no session {request.session!r}; start one with session: \"new\"") from None
+        except SessionEnded as ended:
+            raise Gone(str(ended)) from None
+        if session.app_id != app_id(app_cls):
+            raise Conflict(f"session {session.id} belongs to app {session.app_id}, not {app_id(app_cls)}")
+        if setup is not None and setup != session.setup:
+            raise Conflict(f"session {session.id} was set up with other setup parameters; omit setup to continue it")
+        return session
+
+    # running
+
+    async def _execute(self, task: ActiveTask) -> None:
+        try:
+            self._advance(task, SpecStatus.QUEUED)
+            session = task.session
+            instance = session.instance if session else self.pool.checkout(task.app_cls, task.row.setup)
+            # Calls on one session run one at a time, on its one instance.
+            async with session.lock if session else contextlib.nullcontext(), self._slots:
+                try:
+                    await self._serve(task, instance)
+                finally:
+                    await self._thread_settled(task)
+                    if not session:
+                        await self.pool.give_back(instance)
+        except asyncio.CancelledError:
+            self._finish(task, SpecStatus.CANCELLED)
+        except Exception as exc:  # the app's failure is the task's failure, not the server's
+            self._finish(task, SpecStatus.FAILED, error=_describe_failure(exc))
+        finally:
+            if task.session:
+                task.session.busy -= 1
+                self.sessions.touch(task.session)
+            self._active.pop(task.row.id, None)
+
+    async def _serve(self, task: ActiveTask, instance: Instance) -> None:
+        app_cls, ctx = task.app_cls, task.ctx
+        self._advance(task, SpecStatus.SCHEDULED)
+        self._advance(task, SpecStatus.PREPARING)
+        setup = app_cls.Setup.model_validate(task.row.setup or {}) if app_cls.Setup else (task.row.setup or {})
+        if not instance.ready:
+            self._advance(task, SpecStatus.SERVING)
+            await self.pool.set_up(instance, setup, ctx, run_sync=self._run_sync_for(task))
+        self._advance(task, SpecStatus.SETTING_UP)
+        ctx.work_dir.mkdir(parents=True, exist_ok=True)
+        app_input = app_cls.Input.model_validate(task.row.input)
+        self._advance(task, SpecStatus.RUNNING)
+        result = await call_app_method(instance.app.run, app_input, ctx, run_sync=self._run_sync_for(task))
+        output = _validate_output(app_cls, result)
+        files = files_in(output)
+        if files:
+            self._advance(task, SpecStatus.UPLOADING)
+            await self._run_sync(lambda: store_files(self._store, self._data_dir, task.row, files))
+        self._finish(task, SpecStatus.COMPLETED, output=output.model_dump(mode="json"))
+
+    async def _run_sync(self, fn: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, fn)
+
+    def _run_sync_for(self, task: ActiveTask) -> Callable[[Callable[[], Any]], Any]:
+        async def run_sync(fn: Callable[[], Any]) -> Any:
+            task.thread_job = self._threads.submit(fn)
+            return await asyncio.wrap_future(task.thread_job)
+
+        return run_sync
+
+    async def _thread_settled(self, task: ActiveTask) -> None:
+        """A cancelled sync app keeps its thread until it returns; its instance waits too."""
+        if task.thread_job is not None and not task.thread_job.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(asyncio.wrap_future(task.thread_job))
+
+    # statuses
+
+    def _append_status(self, row: TaskRow, status: int) -> None:
+        row.status = int(status)
+        row.updated_at = now_iso()
+        row.timeline.append({"status": int(status), "name": SPEC.by_code(status).name, "at": row.updated_at})
+
+    def _advance(self, task: ActiveTask, status: int) -> None:
+        if task.done.is_set():
+            return
+        self._append_status(task.row, status)
+        self._store.save_task(task.row)
+        self._publish(task.row)
+
+    def _finish(self, task: ActiveTask, status: int, *, output: Any = None, error: str | None = None) -> None:
+        if task.done.is_set():
+            return
+        task.row.output = output
+        task.row.error = error
+        self._advance(task, status)
+        task.done.set()
+        if task.row.webhook:
+            self._webhooks.enqueue(task.row.id, task.row.webhook, webhook_body(task.row))
+
+    def _publish(self, row: TaskRow) -> None:
+        snapshot = public_task(row)
+        for queue in self._watchers.get(row.id, ()):
+            queue.put_nowait(snapshot)
+
+    # reading and controlling
+
+    def get(self, task_id: str) -> TaskRow:
+        active = self._active.get(task_id)
+        if active:
+            return active.row
+        row = self._store.get_task(task_id)
+        if row is None:
+            raise NotFound(f"no task {task_id!r}")
+        return row
+
+    async def wait(self, task_id: str) -> TaskRow:
+        active = self._active.get(task_id)
+        if active:
+            await active.done.wait()
+            return active.row
+        return self.get(task_id)
+
+    def cancel(self, task_id: str) -> TaskRow:
+        active = self._active.get(task_id)
+        if active is None or active.done.is_set():
+            row = self.get(task_id)
+            name = SPEC.by_code(row.status).name
+            raise Conflict(f"task {task_id} already ended ({name}); only a task in progress can be cancelled",
+                           status=row.status)
+        active.ctx.cancel()
+        self._finish(active, SpecStatus.CANCELLED)
+        if active.runner:
+            active.runner.cancel()
+        return active.row
+
+    async def watch(self, task_id: str) -> AsyncIterator[dict[str, Any]]:
+        """The task now, then each change, ending with its terminal state."""
+        row = self.get(task_id)
+        queue: asyncio.Queue = asyncio.Queue()
+        self._watchers.setdefault(task_id, set()).add(queue)
+        try:
+            snapshot = public_task(row)
+            while True:
+                yield snapshot
+                if snapshot["status"] in TERMINAL:
+                    return
+                snapshot = await queue.get()
+        finally:
+            watchers = self._watchers.get(task_id, set())
+            watchers.discard(queue)
+            if not watchers:
+                self._watchers.pop(task_id, None)
+
+
+def _validate_output(app_cls: type[App], result: Any) -> BaseModel:
+    try:
+        return app_cls.Output.model_validate(result)
+    except Exception as exc:
+        raise TypeError(f"the app returned an output that does not fit its output schema: {exc}") from exc
+
+
+def _describe_failure(exc: BaseException) -> str:
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

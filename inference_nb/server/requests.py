@@ -1,0 +1,65 @@
+"""Reading requests safely: size limits, strict JSON, query parameters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import BadRequest, Invalid, PayloadTooLarge
+
+
+async def read_json(request: Request, *, limit: int) -> Any:
+    """The body as JSON, refusing what JSON does not allow (NaN, lone surrogates)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {int(declared)} bytes; the limit is {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+    if not body.strip():
+        raise BadRequest("the request body is empty; send a JSON object")
+    try:
+        value = json.loads(body, parse_constant=_refuse_constant)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except UnicodeError:
+        raise BadRequest("the body is not valid UTF-8 JSON (bad bytes or a lone surrogate in a string)") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply") from None
+    except ValueError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def query_bool(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise Invalid(f"query parameter {name} must be true or false, not {raw!r}")
+
+
+def query_int(request: Request, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"query parameter {name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise Invalid(f"query parameter {name} must be between {low} and {high}, not {value}")
+    return value

@@ -1,0 +1,248 @@
+"""SQLite (WAL) storage in the data dir: tasks, sessions, idempotency keys,
+files and webhook deliveries survive a restart.
+
+One connection, used from the server's event loop thread; statements are short
+so they do not need a thread of their own. A lock file keeps a second server
+from opening the same data dir, because its start-up recovery would mark the
+first server's live tasks as failed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    app TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    input TEXT NOT NULL,
+    setup TEXT,
+    output TEXT,
+    error TEXT,
+    session_id TEXT,
+    webhook TEXT,
+    base_url TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    timeline TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    app TEXT NOT NULL,
+    setup TEXT,
+    timeout REAL NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT NOT NULL,
+    ended_at TEXT,
+    end_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    body_hash TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    task_id TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (task_id, filename)
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class DataDirInUse(RuntimeError):
+    """Another inference_nb server holds this data dir."""
+
+
+@dataclass
+class TaskRow:
+    id: str
+    app: str
+    status: int
+    input: dict[str, Any]
+    base_url: str
+    created_at: str
+    updated_at: str
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    setup: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    session_id: str | None = None
+    webhook: str | None = None
+
+
+_TASK_JSON = ("input", "setup", "output", "timeline")
+
+
+class Store:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = _lock_data_dir(data_dir)
+        self._db = sqlite3.connect(data_dir / "inference_nb.sqlite3", check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        # The loop thread writes; start/stop may come from another thread.
+        self._mutex = threading.Lock()
+
+    def close(self) -> None:
+        with self._mutex:
+            self._db.close()
+        self._lock_file.close()
+
+    def _exec(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        with self._mutex:
+            return self._db.execute(sql, params)
+
+    # tasks
+
+    def save_task(self, task: TaskRow) -> None:
+        values = {k: (json.dumps(v) if k in _TASK_JSON and v is not None else v) for k, v in vars(task).items()}
+        columns = ", ".join(values)
+        placeholders = ", ".join(f":{k}" for k in values)
+        updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "id")
+        self._exec(f"INSERT INTO tasks ({columns}) VALUES ({placeholders}) ON CONFLICT(id) DO UPDATE SET {updates}", values)
+
+    def get_task(self, task_id: str) -> TaskRow | None:
+        row = self._exec("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return _task_from_row(row) if row else None
+
+    def list_tasks(self, *, limit: int, before_seq: int | None, app: str | None) -> tuple[list[TaskRow], int | None]:
+        """Newest first; returns the page and the cursor of the next page."""
+        where, params = ["1=1"], []
+        if before_seq is not None:
+            where.append("seq < ?")
+            params.append(before_seq)
+        if app is not None:
+            where.append("(app = ? OR app LIKE ?)")
+            params += [app, f"{app}@%"]
+        rows = self._exec(
+            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", (*params, limit + 1)
+        ).fetchall()
+        next_cursor = rows[limit - 1]["seq"] if len(rows) > limit else None
+        return [_task_from_row(r) for r in rows[:limit]], next_cursor
+
+    def unfinished_tasks(self, terminal_codes: tuple[int, ...]) -> list[TaskRow]:
+        marks = ", ".join("?" * len(terminal_codes))
+        rows = self._exec(f"SELECT * FROM tasks WHERE status NOT IN ({marks})", terminal_codes).fetchall()
+        return [_task_from_row(r) for r in rows]
+
+    # idempotency keys
+
+    def find_idempotency_key(self, key: str) -> tuple[str, str] | None:
+        row = self._exec("SELECT body_hash, task_id FROM idempotency WHERE key = ?", (key,)).fetchone()
+        return (row["body_hash"], row["task_id"]) if row else None
+
+    def save_idempotency_key(self, key: str, body_hash: str, task_id: str) -> None:
+        self._exec("INSERT INTO idempotency VALUES (?, ?, ?, ?)", (key, body_hash, task_id, now_iso()))
+
+    # sessions
+
+    def save_session(self, values: dict[str, Any]) -> None:
+        values = {**values, "setup": json.dumps(values.get("setup"))}
+        columns = ", ".join(values)
+        updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "id")
+        placeholders = ", ".join(f":{k}" for k in values)
+        self._exec(f"INSERT INTO sessions ({columns}) VALUES ({placeholders}) ON CONFLICT(id) DO UPDATE SET {updates}", values)
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        row = self._exec("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            return None
+        return {**dict(row), "setup": json.loads(row["setup"]) if row["setup"] else None}
+
+    def end_open_sessions(self, reason: str) -> None:
+        self._exec("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL", (now_iso(), reason))
+
+    # files
+
+    def save_file(self, task_id: str, filename: str, content_type: str, size: int) -> None:
+        self._exec("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (task_id, filename, content_type, size))
+
+    def get_file(self, task_id: str, filename: str) -> dict[str, Any] | None:
+        row = self._exec("SELECT * FROM files WHERE task_id = ? AND filename = ?", (task_id, filename)).fetchone()
+        return dict(row) if row else None
+
+    # webhook deliveries
+
+    def add_delivery(self, delivery_id: str, task_id: str, url: str, body: str, due: float) -> None:
+        self._exec(
+            "INSERT INTO webhook_deliveries (id, task_id, url, body, state, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            (delivery_id, task_id, url, body, due, now_iso()),
+        )
+
+    def due_deliveries(self, now: float) -> list[dict[str, Any]]:
+        rows = self._exec(
+            "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at",
+            (now,),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def next_delivery_due(self) -> float | None:
+        row = self._exec("SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'").fetchone()
+        return row["due"]
+
+    def update_delivery(self, delivery_id: str, *, state: str, attempts: int, due: float, error: str | None) -> None:
+        self._exec(
+            "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            (state, attempts, due, error, delivery_id),
+        )
+
+    def deliveries_for(self, task_id: str) -> list[dict[str, Any]]:
+        rows = self._exec("SELECT * FROM webhook_deliveries WHERE task_id = ? ORDER BY created_at", (task_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+
+def _task_from_row(row: sqlite3.Row) -> TaskRow:
+    values = {k: row[k] for k in row.keys() if k != "seq"}
+    for key in _TASK_JSON:
+        if values[key] is not None:
+            values[key] = json.loads(values[key])
+    return TaskRow(**values)
+
+
+def _lock_data_dir(data_dir: Path):
+    lock_file = open(data_dir / "server.lock", "a+")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        raise DataDirInUse(
+            f"the data dir {data_dir} is in use by another inference_nb server; "
+            "stop it or choose another data dir"
+        ) from None
+    lock_file.seek(0)
+    lock_file.truncate()
+    lock_file.write(str(os.getpid()))
+    lock_file.flush()
+    return lock_file

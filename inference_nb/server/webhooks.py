@@ -1,0 +1,81 @@
+"""Webhook deliveries: stored first, then sent, retried with backoff.
+
+A delivery is written to the store before the first attempt, so a restart
+resumes it. Attempts back off exponentially (`backoff * 2**n`, capped at a
+minute); after `max_attempts` it is marked failed with the last error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+
+import httpx
+
+from inference_nb.wire.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, sign
+
+from .store import Store
+
+log = logging.getLogger("inference_nb.server")
+
+BACKOFF_CAP = 60.0
+
+
+class WebhookSender:
+    def __init__(self, store: Store, secret: str, *, max_attempts: int = 6, backoff: float = 1.0) -> None:
+        self._store = store
+        self._secret = secret
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._wake = asyncio.Event()
+        self._client: httpx.AsyncClient | None = None
+
+    def enqueue(self, task_id: str, url: str, body: str) -> None:
+        self._store.add_delivery(f"whd_{secrets.token_hex(10)}", task_id, url, body, due=time.time())
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
+            self._client = client
+            while True:
+                due = self._store.due_deliveries(time.time())
+                await asyncio.gather(*(self._attempt(delivery) for delivery in due))
+                await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        due = self._store.next_delivery_due()
+        timeout = None if due is None else max(0.0, due - time.time())
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    async def _attempt(self, delivery: dict) -> None:
+        assert self._client is not None
+        body = delivery["body"].encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "inference_nb-webhooks",
+            SIGNATURE_HEADER: sign(self._secret, body),
+            DELIVERY_HEADER: delivery["id"],
+        }
+        attempts = delivery["attempts"] + 1
+        try:
+            response = await self._client.post(delivery["url"], content=body, headers=headers)
+            error = None if response.is_success else f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if error is None:
+            self._store.update_delivery(delivery["id"], state="delivered", attempts=attempts, due=0, error=None)
+            return
+        if attempts >= self._max_attempts:
+            log.warning("webhook for %s failed after %d attempts: %s", delivery["task_id"], attempts, error)
+            self._store.update_delivery(delivery["id"], state="failed", attempts=attempts, due=0, error=error)
+            return
+        delay = min(BACKOFF_CAP, self._backoff * 2 ** (attempts - 1))
+        self._store.update_delivery(
+            delivery["id"], state="pending", attempts=attempts, due=time.time() + delay, error=error
+        )

@@ -1,0 +1,131 @@
+"""Task status numberings: the one place that says what a status code means.
+
+A status code means nothing without knowing which numbering the server speaks.
+The spec (seed 001) numbers 1..11; the hosted service renumbered in 2026
+(0..12, adding Unknown, Dispatched and Cancelling). Our embedded server speaks
+the spec numbering. Everything else in the package goes through these tables
+and works with names, never bare numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+
+
+class Phase(str, Enum):
+    """What a status means to a person, whatever the server calls it."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED)
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    code: int
+    name: str
+    phase: Phase
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase.terminal
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """One server's table of status codes, in the order a task passes them."""
+
+    label: str
+    statuses: tuple[StatusInfo, ...]
+
+    def by_code(self, code: int) -> StatusInfo:
+        for info in self.statuses:
+            if info.code == code:
+                return info
+        raise KeyError(f"status code {code} is not part of the {self.label} numbering")
+
+    def by_name(self, name: str) -> StatusInfo:
+        wanted = _fold(name)
+        for info in self.statuses:
+            if _fold(info.name) == wanted:
+                return info
+        raise KeyError(f"status {name!r} is not part of the {self.label} numbering")
+
+    def code(self, name: str) -> int:
+        return self.by_name(name).code
+
+
+def _fold(name: str) -> str:
+    return name.replace(" ", "").replace("_", "").replace("-", "").lower()
+
+
+def _table(label: str, rows: list[tuple[int, str, Phase]]) -> Numbering:
+    return Numbering(label, tuple(StatusInfo(int(code), name, phase) for code, name, phase in rows))
+
+
+class SpecStatus(IntEnum):
+    """The spec's codes, as the embedded server speaks them."""
+
+    RECEIVED = 1
+    QUEUED = 2
+    SCHEDULED = 3
+    PREPARING = 4
+    SERVING = 5
+    SETTING_UP = 6
+    RUNNING = 7
+    UPLOADING = 8
+    COMPLETED = 9
+    FAILED = 10
+    CANCELLED = 11
+
+    @property
+    def info(self) -> StatusInfo:
+        return SPEC.by_code(self.value)
+
+
+_P, _R = Phase.PENDING, Phase.RUNNING
+
+SPEC = _table(
+    "spec (1..11)",
+    [
+        (SpecStatus.RECEIVED, "Received", _P),
+        (SpecStatus.QUEUED, "Queued", _P),
+        (SpecStatus.SCHEDULED, "Scheduled", _P),
+        (SpecStatus.PREPARING, "Preparing", _R),
+        (SpecStatus.SERVING, "Serving", _R),
+        (SpecStatus.SETTING_UP, "Setting Up", _R),
+        (SpecStatus.RUNNING, "Running", _R),
+        (SpecStatus.UPLOADING, "Uploading", _R),
+        (SpecStatus.COMPLETED, "Completed", Phase.SUCCEEDED),
+        (SpecStatus.FAILED, "Failed", Phase.FAILED),
+        (SpecStatus.CANCELLED, "Cancelled", Phase.CANCELLED),
+    ],
+)
+"""The numbering of the task API document; the embedded server speaks it."""
+
+RENUMBERED_2026 = _table(
+    "renumbered 2026 (0..12)",
+    [
+        (0, "Unknown", _P),
+        (1, "Received", _P),
+        (2, "Queued", _P),
+        (3, "Dispatched", _P),
+        (4, "Preparing", _R),
+        (5, "Serving", _R),
+        (6, "Setting Up", _R),
+        (7, "Running", _R),
+        (8, "Cancelling", _R),
+        (9, "Uploading", _R),
+        (10, "Completed", Phase.SUCCEEDED),
+        (11, "Failed", Phase.FAILED),
+        (12, "Cancelled", Phase.CANCELLED),
+    ],
+)
+"""The numbering the hosted service's current SDKs speak (DESIGN.md §2b)."""

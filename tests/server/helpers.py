@@ -1,0 +1,140 @@
+"""Apps and helpers the server tests register beside the built-in apps."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from inference_nb.server import App, File, RunContext
+from inference_nb.wire.statuses import SPEC
+
+GATES: dict[str, threading.Event] = {}
+"""Named gates a test opens to let a GateApp run finish."""
+STOPPED: dict[str, float] = {}
+"""When each GateApp run returned (time.monotonic), by gate name."""
+
+
+def gate(name: str) -> threading.Event:
+    return GATES.setdefault(name, threading.Event())
+
+
+class GateApp(App):
+    """A sync app that runs until its gate opens or it is cancelled."""
+
+    name = "test/gate"
+    description = "Waits for a gate the test opens."
+
+    class Input(BaseModel):
+        gate: str
+
+    class Output(BaseModel):
+        gate: str
+        opened: bool
+
+    def run(self, input: Input, ctx: RunContext) -> Output:
+        event = gate(input.gate)
+        try:
+            while not event.wait(0.01):
+                if ctx.cancelled:
+                    return self.Output(gate=input.gate, opened=False)
+            return self.Output(gate=input.gate, opened=True)
+        finally:
+            STOPPED[input.gate] = time.monotonic()
+
+
+class EchoV1(App):
+    name = "test/echo"
+    version = "1.0.0"
+    description = "Echoes its input, setup and session."
+
+    class Input(BaseModel):
+        text: str
+
+    class Output(BaseModel):
+        text: str
+        version: str
+        setup: dict[str, Any]
+        session_id: str | None
+
+    def setup(self, setup: dict[str, Any]) -> None:
+        self.received_setup = setup
+
+    def run(self, input: Input, ctx: RunContext) -> Output:
+        return self.Output(text=input.text, version=self.version, setup=self.received_setup, session_id=ctx.session_id)
+
+
+class EchoV2(EchoV1):
+    version = "2.0.0"
+
+
+class FilesApp(App):
+    """Returns files in nested places, two of them with the same name."""
+
+    name = "test/files"
+    description = "Returns several files."
+
+    class Input(BaseModel):
+        text: str = "hello"
+
+    class Output(BaseModel):
+        main: File
+        more: list[File]
+
+    async def run(self, input: Input) -> Output:
+        return self.Output(
+            main=File.from_bytes(input.text.encode(), filename="note.txt"),
+            more=[
+                File.from_bytes(b"one", filename="note.txt"),
+                File.from_bytes(b"\x00\x01", filename="../../etc/passwd", content_type="application/octet-stream"),
+            ],
+        )
+
+
+class BadOutputApp(App):
+    name = "test/bad-output"
+    description = "Returns something that does not fit its output schema."
+
+    class Input(BaseModel):
+        pass
+
+    class Output(BaseModel):
+        count: int
+
+    def run(self, input: Input) -> dict[str, Any]:
+        return {"count": "many"}
+
+
+TEST_APPS: list[type[App]] = [GateApp, EchoV1, EchoV2, FilesApp, BadOutputApp]
+
+
+def status_names(codes: list[int]) -> list[str]:
+    return [SPEC.by_code(code).name for code in codes]
+
+
+def read_stream(client: httpx.Client, task_id: str, *, sse: bool = False) -> list[dict[str, Any]]:
+    """Every task snapshot the stream sends, until it ends."""
+    headers = {"Accept": "text/event-stream"} if sse else {}
+    snapshots = []
+    with client.stream("GET", f"/tasks/{task_id}/stream", headers=headers) as response:
+        assert response.status_code == 200, response.read()
+        for line in response.iter_lines():
+            if sse and line.startswith("data: "):
+                snapshots.append(json.loads(line[len("data: ") :]))
+            elif not sse and line:
+                snapshots.append(json.loads(line))
+    return snapshots
+
+
+def wait_for_status(client: httpx.Client, task_id: str, name: str, timeout: float = 10) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = client.get(f"/tasks/{task_id}").json()
+        if SPEC.by_code(task["status"]).name == name:
+            return task
+        time.sleep(0.01)
+    raise AssertionError(f"task {task_id} never reached {name}; last: {task}")

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import time
+
+from .helpers import status_names, wait_for_status
+
+
+def _counter(api, session: str, action: str, **extra):
+    body = {"app": "demo/counter", "input": {"action": action}, "session": session, **extra}
+    return api.post("/run", json=body)
+
+
+def test_a_session_keeps_one_instance_and_its_state(api):
+    first = _counter(api, "new", "init").json()
+    session_id = first["session_id"]
+    assert session_id and first["status"] == 9
+    second = _counter(api, session_id, "increment").json()
+    third = _counter(api, session_id, "process").json()
+    assert (second["session_id"], third["session_id"]) == (session_id, session_id)
+    assert third["output"]["count"] == second["output"]["count"] + 1
+    assert third["output"]["calls"] == 3
+    assert "Serving" not in status_names([e["status"] for e in third["timeline"]])
+    other = _counter(api, "new", "increment").json()
+    assert other["session_id"] != session_id and other["output"]["calls"] == 1
+
+
+def test_a_session_expires_after_its_idle_timeout(api):
+    session_id = _counter(api, "new", "init", session_timeout=1).json()["session_id"]
+    assert _counter(api, session_id, "increment").status_code == 200
+    time.sleep(1.6)
+    response = _counter(api, session_id, "increment")
+    assert response.status_code == 410
+    assert "expired after 1 s" in response.json()["error"]["message"]
+    assert api.get(f"/sessions/{session_id}").json()["status"] == "ended"
+
+
+def test_a_session_does_not_expire_while_a_call_runs(api):
+    session_id = _counter(api, "new", "init", session_timeout=1).json()["session_id"]
+    slow = api.post(
+        "/run?wait=false", json={"app": "demo/counter", "input": {"action": "get"}, "session": session_id}
+    )
+    assert slow.status_code == 200
+    assert api.get(f"/sessions/{session_id}").json()["status"] == "active"
+
+
+def test_an_unknown_session_is_a_404(api):
+    response = _counter(api, "sess_nope", "increment")
+    assert response.status_code == 404 and "sess_nope" in response.json()["error"]["message"]
+
+
+def test_a_session_belongs_to_one_app(api):
+    session_id = _counter(api, "new", "init").json()["session_id"]
+    response = api.post("/run", json={"app": "test/echo", "input": {"text": "x"}, "session": session_id})
+    assert response.status_code == 409 and "demo/counter" in response.json()["error"]["message"]
+
+
+def test_ending_a_session_by_request(api):
+    session_id = _counter(api, "new", "init").json()["session_id"]
+    ended = api.delete(f"/sessions/{session_id}").json()
+    assert ended["status"] == "ended" and ended["end_reason"] == "ended by request"
+    assert _counter(api, session_id, "increment").status_code == 410
+    assert api.delete(f"/sessions/{session_id}").status_code == 410
+
+
+def test_same_idempotency_key_and_body_give_the_same_task(api):
+    body = {"app": "test/gate", "input": {"gate": "idem"}}
+    headers = {"Idempotency-Key": "k-1"}
+    first = api.post("/run?wait=false", json=body, headers=headers).json()
+    again = api.post("/run?wait=false", json=body, headers=headers).json()
+    assert again["id"] == first["id"]
+    assert len(api.get("/tasks", params={"app": "test/gate"}).json()["tasks"]) == 1
+    api.post(f"/tasks/{first['id']}/cancel")
+    wait_for_status(api, first["id"], "Cancelled")
+    replayed = api.post("/run", json=body, headers=headers).json()
+    assert replayed["id"] == first["id"] and replayed["status"] == 11
+
+
+def test_same_idempotency_key_with_another_body_is_a_409(api):
+    headers = {"Idempotency-Key": "k-2"}
+    first = api.post("/run", json={"app": "test/echo", "input": {"text": "a"}}, headers=headers).json()
+    response = api.post("/run", json={"app": "test/echo", "input": {"text": "b"}}, headers=headers)
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["task_id"] == first["id"] and "different body" in error["message"]
+
+
+def test_key_order_in_the_body_does_not_matter(api):
+    headers = {"Idempotency-Key": "k-3"}
+    first = api.post("/run", content=b'{"app": "test/echo", "input": {"text": "o"}}', headers=headers).json()
+    again = api.post("/run", content=b'{"input": {"text": "o"}, "app": "test/echo"}', headers=headers).json()
+    assert again["id"] == first["id"]
