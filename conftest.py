@@ -1,0 +1,11 @@
+"""Shared by every test, notebooks included: never touch the user's real data dir."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def pytest_configure(config):
+    # Kernels started by nbval inherit this, so notebooks get a throwaway data dir too.
+    os.environ["INFERENCE_NB_DATA_DIR"] = tempfile.mkdtemp(prefix="inference_nb-test-")
