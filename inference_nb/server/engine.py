@@ -304,18 +304,25 @@ class TaskEngine:
             active.runner.cancel()
         return active.row
 
-    async def watch(self, task_id: str) -> AsyncIterator[dict[str, Any]]:
-        """The task now, then each change, ending with its terminal state."""
+    async def watch(self, task_id: str, *, idle: float | None = None) -> AsyncIterator[dict[str, Any] | None]:
+        """The task now, then each change, ending with its terminal state.
+
+        With `idle`, a None comes after that many seconds without a change, so
+        a stream can send a keep-alive through proxies.
+        """
         row = self.get(task_id)
         queue: asyncio.Queue = asyncio.Queue()
         self._watchers.setdefault(task_id, set()).add(queue)
         try:
             snapshot = public_task(row)
-            while True:
+            yield snapshot
+            while snapshot["status"] not in TERMINAL:
+                try:
+                    snapshot = await asyncio.wait_for(queue.get(), idle)
+                except TimeoutError:
+                    yield None
+                    continue
                 yield snapshot
-                if snapshot["status"] in TERMINAL:
-                    return
-                snapshot = await queue.get()
         finally:
             watchers = self._watchers.get(task_id, set())
             watchers.discard(queue)

@@ -22,6 +22,7 @@ from .instances import SessionEnded
 from .requests import query_bool, query_int, read_json
 
 MAX_IDEMPOTENCY_KEY = 255
+KEEP_ALIVE_SECONDS = 15.0
 
 
 def _engine(request: Request) -> TaskEngine:
@@ -115,9 +116,13 @@ async def stream_task(request: Request) -> StreamingResponse:
     sse = "text/event-stream" in request.headers.get("accept", "")
 
     async def lines():
-        async for snapshot in engine.watch(task_id):
-            text = json.dumps(snapshot)
-            yield f"event: task\ndata: {text}\n\n" if sse else text + "\n"
+        async for snapshot in engine.watch(task_id, idle=KEEP_ALIVE_SECONDS):
+            if snapshot is None:
+                yield ": keep-alive\n\n" if sse else "\n"  # NDJSON readers skip blank lines
+            elif sse:
+                yield f"event: task\ndata: {json.dumps(snapshot)}\n\n"
+            else:
+                yield json.dumps(snapshot) + "\n"
 
     media_type = "text/event-stream" if sse else "application/x-ndjson"
     return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})

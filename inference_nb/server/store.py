@@ -21,7 +21,7 @@ from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,  -- creation order; the list cursor
     id TEXT UNIQUE NOT NULL,
     app TEXT NOT NULL,
     status INTEGER NOT NULL,

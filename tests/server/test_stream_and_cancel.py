@@ -113,3 +113,22 @@ def _newest_task_id(api) -> str:
             return tasks[0]["id"]
         time.sleep(0.01)
     raise AssertionError("no task was created")
+
+
+@pytest.mark.parametrize(("accept", "keep_alive"), [("application/x-ndjson", ""), ("text/event-stream", ": keep-alive")])
+def test_a_quiet_stream_sends_keep_alives_that_parsers_skip(api, monkeypatch, accept, keep_alive):
+    from inference_nb.server import routes_tasks
+
+    monkeypatch.setattr(routes_tasks, "KEEP_ALIVE_SECONDS", 0.05)
+    name = f"quiet-{keep_alive or 'ndjson'}"
+    task = api.post("/run?wait=false", json={"app": "test/gate", "input": {"gate": name}}).json()
+    wait_for_status(api, task["id"], "Running")
+    lines = []
+    with api.stream("GET", f"/tasks/{task['id']}/stream", headers={"Accept": accept}) as response:
+        for line in response.iter_lines():
+            lines.append(line)
+            if lines.count(keep_alive) == 3:
+                gate(name).set()
+    assert lines.count(keep_alive) >= 3
+    payloads = [line for line in lines if line.startswith("{") or line.startswith("data: ")]
+    assert '"status": 9' in payloads[-1]
