@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
     serve.add_argument("--data-dir", type=Path, default=None, help="where tasks and files are kept")
     serve.add_argument("--workers", type=int, default=8, help="tasks that run at once (default: 8)")
     return parser
@@ -37,29 +37,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .server.app import ServerConfig, create_app, read_or_create_secret
     from .server.apps.builtin import BUILTIN_APPS
     from .server.apps.registry import AppRegistry
     from .server.embedded import default_data_dir
+    from .server.serving import listen, make_server, url_of
     from .server.store import DataDirInUse
 
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser()
     data_dir.mkdir(parents=True, exist_ok=True)
     token_file = data_dir / "token"
-    token = os.environ.get(TOKEN_ENV) or read_or_create_secret(token_file)
+    token = os.environ.get(TOKEN_ENV, "").strip() or read_or_create_secret(token_file)
     config = ServerConfig(data_dir=data_dir, token=token, max_workers=args.workers)
     try:
         app = create_app(config, AppRegistry(BUILTIN_APPS))
-    except DataDirInUse as exc:
+        sock = listen(args.host, args.port)
+    except (DataDirInUse, OSError) as exc:
         print(f"inference-nb: {exc}", file=sys.stderr)
         return 1
-    where = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) else str(token_file)
-    print(f"inference_nb server on http://{args.host}:{args.port} (data in {data_dir}; token in {where})", flush=True)
+    where = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV, "").strip() else str(token_file)
+    print(f"inference_nb server on {url_of(sock)} (data in {data_dir}; token in {where})", flush=True)
     if not _is_loopback(args.host):
         print("warning: listening beyond loopback, without TLS; the token is the only protection", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=2)
+    make_server(app).run(sockets=[sock])
     return 0
 
 

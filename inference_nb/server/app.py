@@ -33,6 +33,10 @@ class ServerConfig:
     webhook_backoff: float = 1.0
     """Seconds before the first retry; doubles each time (capped at a minute)."""
 
+    def __post_init__(self) -> None:
+        if not self.token.strip():
+            raise ValueError("the server token must not be empty: it would let anyone in")
+
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         return f"ServerConfig(data_dir={str(self.data_dir)!r}, max_workers={self.max_workers})"
 
@@ -57,13 +61,18 @@ class BearerAuth:
 
 
 def read_or_create_secret(path: Path) -> str:
-    """A secret kept in a file only its owner can read."""
+    """A secret kept in a file only its owner can read; an empty file gets a new one."""
     if path.exists():
-        return path.read_text().strip()
+        value = path.read_text().strip()
+        if value:
+            return value
     value = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written beside and renamed over: a crash never leaves an empty secret behind.
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(value)
+    os.replace(partial, path)
     return value
 
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import threading
 import time
 from pathlib import Path
-
-import uvicorn
 
 from .app import ServerConfig, create_app
 from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
 from .apps.registry import AppRegistry
+from .serving import listen, make_server, url_of
 
 START_TIMEOUT = 15.0
 
@@ -41,12 +39,9 @@ class EmbeddedServer:
         self._token = config.token
         app = create_app(config, registry)  # first: it refuses a data dir in use
         self._store = app.state.store
-        self._socket = socket.create_server((host, port))
-        bound_host, bound_port = self._socket.getsockname()[:2]
-        self.url = f"http://{_url_host(bound_host)}:{bound_port}"
-        self._uvicorn = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-        )
+        self._socket = listen(host, port)
+        self.url = url_of(self._socket)
+        self._uvicorn = make_server(app)
         self._thread = threading.Thread(target=self._serve, name="inference_nb-server", daemon=True)
         self._failure: BaseException | None = None
 
@@ -95,10 +90,6 @@ class EmbeddedServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<EmbeddedServer {self.url} {state}, data in {self.data_dir}>"
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def start_server(

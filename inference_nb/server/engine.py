@@ -31,7 +31,7 @@ from inference_nb.wire.tasks import RunTaskRequest
 from .apps.base import App, RunContext, call_app_method
 from .apps.registry import app_id
 from .errors import Conflict, Gone, NotFound
-from .files import files_in, store_files
+from .files import files_in, rebase_file_uris, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
 from .store import Store, TaskRow, now_iso
 from .webhooks import WebhookSender
@@ -53,9 +53,9 @@ class ActiveTask:
     """The worker-thread call in progress, if the app is sync."""
 
 
-def public_task(row: TaskRow) -> dict[str, Any]:
-    """The task object as the API shows it: the spec's fields, then ours."""
-    return {
+def public_task(row: TaskRow, base_url: str | None = None) -> dict[str, Any]:
+    """The task object as the API shows it (file URIs on `base_url`): the spec's fields, then ours."""
+    task = {
         "id": row.id,
         "status": row.status,
         "input": row.input,
@@ -67,6 +67,7 @@ def public_task(row: TaskRow) -> dict[str, Any]:
         "app": row.app,
         "timeline": list(row.timeline),  # a snapshot must not change later
     }
+    return rebase_file_uris(task, row.base_url, base_url or row.base_url)
 
 
 def webhook_body(row: TaskRow) -> str:
@@ -99,13 +100,19 @@ class TaskEngine:
             loop.create_task(self.sessions.reap_forever()),
         ]
 
-    async def stop(self) -> None:
+    def fail_in_flight(self) -> None:
+        """The server is stopping: every task still in progress ends Failed, saying so."""
         for task in list(self._active.values()):
+            if task.done.is_set():
+                continue
             status = SPEC.by_code(task.row.status).name
             self._finish(task, SpecStatus.FAILED, error=f"The server stopped while this task was {status}.")
             task.ctx.cancel()
             if task.runner:
                 task.runner.cancel()
+
+    async def stop(self) -> None:
+        self.fail_in_flight()
         runners = [t.runner for t in self._active.values() if t.runner]
         if runners:
             await asyncio.wait(runners, timeout=2)
@@ -304,7 +311,9 @@ class TaskEngine:
             active.runner.cancel()
         return active.row
 
-    async def watch(self, task_id: str, *, idle: float | None = None) -> AsyncIterator[dict[str, Any] | None]:
+    async def watch(
+        self, task_id: str, *, base_url: str, idle: float | None = None
+    ) -> AsyncIterator[dict[str, Any] | None]:
         """The task now, then each change, ending with its terminal state.
 
         With `idle`, a None comes after that many seconds without a change, so
@@ -314,7 +323,7 @@ class TaskEngine:
         queue: asyncio.Queue = asyncio.Queue()
         self._watchers.setdefault(task_id, set()).add(queue)
         try:
-            snapshot = public_task(row)
+            snapshot = public_task(row, base_url)
             yield snapshot
             while snapshot["status"] not in TERMINAL:
                 try:
@@ -322,6 +331,7 @@ class TaskEngine:
                 except TimeoutError:
                     yield None
                     continue
+                snapshot = rebase_file_uris(snapshot, row.base_url, base_url)
                 yield snapshot
         finally:
             watchers = self._watchers.get(task_id, set())

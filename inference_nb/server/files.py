@@ -33,6 +33,28 @@ def _walk(value: Any) -> Iterator[File]:
             yield from _walk(item)
 
 
+def rebase_file_uris(task: dict[str, Any], origin: str, base: str) -> dict[str, Any]:
+    """The task with its file URIs pointing at `base` instead of the server address it had.
+
+    A URI is stored with the base URL the task was submitted on; after a restart
+    on another port, or when reached under another name, that address is stale.
+    """
+    if origin == base or not task.get("output"):
+        return task
+    old, new = f"{origin}/files/{task['id']}/", f"{base}/files/{task['id']}/"
+
+    def rebase(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(old):
+            return new + value[len(old) :]
+        if isinstance(value, list):
+            return [rebase(item) for item in value]
+        if isinstance(value, dict):
+            return {key: rebase(item) for key, item in value.items()}
+        return value
+
+    return {**task, "output": rebase(task["output"])}
+
+
 def task_files_dir(data_dir: Path, task_id: str) -> Path:
     return data_dir / "files" / task_id
 

@@ -41,7 +41,7 @@ async def run_task(request: Request) -> JSONResponse:
     key = request.headers.get("idempotency-key")
     task = submit() if key is None else _submit_once(request, key, body, submit)
     if wait:
-        return JSONResponse(public_task(await engine.wait(task["id"])))
+        return JSONResponse(public_task(await engine.wait(task["id"]), _base_url(request)))
     return JSONResponse(task)
 
 
@@ -85,7 +85,7 @@ def _submit_once(request: Request, key: str, body: Any, submit: Callable[[], dic
                 "use a new key for a new request",
                 task_id=task_id,
             )
-        return public_task(_engine(request).get(task_id))
+        return public_task(_engine(request).get(task_id), _base_url(request))
     task = submit()
     store.save_idempotency_key(key, body_hash, task["id"])
     return task
@@ -96,7 +96,7 @@ def _base_url(request: Request) -> str:
 
 
 async def get_task(request: Request) -> JSONResponse:
-    return JSONResponse(public_task(_engine(request).get(request.path_params["task_id"])))
+    return JSONResponse(public_task(_engine(request).get(request.path_params["task_id"]), _base_url(request)))
 
 
 async def get_task_status(request: Request) -> JSONResponse:
@@ -116,7 +116,7 @@ async def stream_task(request: Request) -> StreamingResponse:
     sse = "text/event-stream" in request.headers.get("accept", "")
 
     async def lines():
-        async for snapshot in engine.watch(task_id, idle=KEEP_ALIVE_SECONDS):
+        async for snapshot in engine.watch(task_id, base_url=_base_url(request), idle=KEEP_ALIVE_SECONDS):
             if snapshot is None:
                 yield ": keep-alive\n\n" if sse else "\n"  # NDJSON readers skip blank lines
             elif sse:
@@ -137,7 +137,7 @@ async def list_tasks(request: Request) -> JSONResponse:
         limit=limit, before_seq=int(cursor) if cursor else None, app=request.query_params.get("app")
     )
     return JSONResponse(
-        {"tasks": [public_task(r) for r in rows], "next_cursor": str(next_seq) if next_seq is not None else None}
+        {"tasks": [public_task(r, _base_url(request)) for r in rows], "next_cursor": str(next_seq) if next_seq is not None else None}
     )
 
 
