@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -205,6 +206,7 @@ class TaskEngine:
                     await self._thread_settled(task)
                     if not session:
                         await self.pool.give_back(instance)
+                    await self._run_sync(lambda: shutil.rmtree(task.ctx.work_dir, ignore_errors=True))
         except asyncio.CancelledError:
             self._finish(task, SpecStatus.CANCELLED)
         except Exception as exc:  # the app's failure is the task's failure, not the server's

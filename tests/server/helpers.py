@@ -60,12 +60,21 @@ class EchoV1(App):
         version: str
         setup: dict[str, Any]
         session_id: str | None
+        scratch_file: str
 
     def setup(self, setup: dict[str, Any]) -> None:
         self.received_setup = setup
 
     def run(self, input: Input, ctx: RunContext) -> Output:
-        return self.Output(text=input.text, version=self.version, setup=self.received_setup, session_id=ctx.session_id)
+        scratch = ctx.work_dir / "scratch.txt"
+        scratch.write_text(input.text)
+        return self.Output(
+            text=input.text,
+            version=self.version,
+            setup=self.received_setup,
+            session_id=ctx.session_id,
+            scratch_file=str(scratch),
+        )
 
 
 class EchoV2(EchoV1):

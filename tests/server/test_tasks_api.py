@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import httpx
 from PIL import Image
@@ -124,3 +125,11 @@ def test_apps_lists_every_app_with_schemas_and_a_description(api):
     assert picture["description"] and picture["latest"] is True
     assert "prompt" in picture["input_schema"]["properties"]
     assert apps["test/echo@1.0.0"]["latest"] is False
+
+
+def test_the_scratch_folder_of_a_task_is_removed_when_it_ends(api, server):
+    task = api.post("/run", json={"app": "test/echo", "input": {"text": "tidy"}}).json()
+    assert task["status"] == 9
+    scratch = Path(task["output"]["scratch_file"])
+    assert scratch.parent == server.data_dir / "work" / task["id"]
+    assert not scratch.parent.exists()

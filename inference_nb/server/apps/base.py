@@ -77,6 +77,7 @@ class RunContext:
         self.task_id = task_id
         self.session_id = session_id
         self.work_dir = work_dir
+        """A scratch folder for this task, removed when the task ends."""
         self._cancel = threading.Event()
 
     @property
