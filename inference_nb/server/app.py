@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,11 @@ from .apps.registry import AppRegistry
 from .engine import TaskEngine
 from .errors import EXCEPTION_HANDLERS, Unauthorized, error_response
 from .routes_tasks import ROUTES as TASK_ROUTES
+from .runs.builtin import register_demo_functions
+from .runs.engine import RunEngine
+from .runs.functions import Clusters
+from .runs.planner import DeterministicPlanner
+from .runs.routes import ROUTES as RUN_ROUTES
 from .store import Store
 from .webhooks import WebhookSender
 
@@ -76,8 +83,12 @@ def read_or_create_secret(path: Path) -> str:
     return value
 
 
-def create_app(config: ServerConfig, registry: AppRegistry) -> Starlette:
-    """Opens the data dir (taking its lock) at once; the engine starts with the app."""
+def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters | None = None) -> Starlette:
+    """Opens the data dir (taking its lock) at once; the engines start with the app.
+
+    `clusters` holds the functions runs may call; by default only the built-in
+    `demo` cluster has any.
+    """
     store = Store(config.data_dir)
     webhooks = WebhookSender(
         store,
@@ -86,18 +97,30 @@ def create_app(config: ServerConfig, registry: AppRegistry) -> Starlette:
         backoff=config.webhook_backoff,
     )
     engine = TaskEngine(store=store, data_dir=config.data_dir, webhooks=webhooks, max_workers=config.max_workers)
+    if clusters is None:
+        clusters = Clusters()
+        register_demo_functions(clusters)
+    function_threads = ThreadPoolExecutor(config.max_workers, thread_name_prefix="inference_nb-fn")
+
+    async def run_function(fn):
+        return await asyncio.get_running_loop().run_in_executor(function_threads, fn)
+
+    runs = RunEngine(store=store, clusters=clusters, planner=DeterministicPlanner(), run_sync=run_function)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        runs.recover()
         await engine.start()
         try:
             yield
         finally:
+            runs.fail_in_flight()
             await engine.stop()
+            function_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
 
     app = Starlette(
-        routes=TASK_ROUTES,
+        routes=TASK_ROUTES + RUN_ROUTES,
         middleware=[Middleware(BearerAuth, token=config.token)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
@@ -106,4 +129,6 @@ def create_app(config: ServerConfig, registry: AppRegistry) -> Starlette:
     app.state.registry = registry
     app.state.store = store
     app.state.engine = engine
+    app.state.runs = runs
+    app.state.clusters = clusters
     return app

@@ -11,12 +11,15 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .app import ServerConfig, create_app
 from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
 from .apps.registry import AppRegistry
+from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, url_of
 
 START_TIMEOUT = 15.0
@@ -39,6 +42,7 @@ class EmbeddedServer:
         self._token = config.token
         app = create_app(config, registry)  # first: it refuses a data dir in use
         self._store = app.state.store
+        self.clusters: Clusters = app.state.clusters
         self._socket = listen(host, port)
         self.url = url_of(self._socket)
         self._uvicorn = make_server(app)
@@ -53,6 +57,32 @@ class EmbeddedServer:
     def register(self, app: type[App]) -> type[App]:
         """Offer another app on this server (usable as a class decorator)."""
         return self.registry.register(app)
+
+    def function(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        service: str = "default",
+        cluster: str = DEFAULT_CLUSTER,
+        name: str | None = None,
+        description: str | None = None,
+        requires_approval: bool = False,
+    ) -> Any:
+        """Offer a Python function to runs, as a tool of `service` in `cluster`.
+
+        Works as `server.function(fn, service=...)` and as a decorator,
+        `@server.function(service=...)`. Parameters come from the type hints,
+        the description from the docstring.
+        """
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            made = make_function(
+                fn, service=service, name=name, description=description, requires_approval=requires_approval
+            )
+            self.clusters.ensure(cluster).register(made)
+            return fn
+
+        return register(fn) if fn is not None else register
 
     def _serve(self) -> None:
         try:

@@ -19,6 +19,7 @@ class GracefulServer(uvicorn.Server):
         app = self.config.app
         if isinstance(app, Starlette):
             app.state.engine.fail_in_flight()
+            app.state.runs.fail_in_flight()
         await super().shutdown(sockets=sockets)
 
 

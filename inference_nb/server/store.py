@@ -59,6 +59,15 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER NOT NULL,
     PRIMARY KEY (task_id, filename)
 );
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY,  -- creation order; the list cursor
+    cluster TEXT NOT NULL,
+    id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    detail TEXT NOT NULL,  -- {run, jobs, inputRequests}, as the API shows it
+    UNIQUE (cluster, id)
+);
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
     id TEXT PRIMARY KEY,
     task_id TEXT NOT NULL,
@@ -191,6 +200,32 @@ class Store:
     def get_file(self, task_id: str, filename: str) -> dict[str, Any] | None:
         row = self._exec("SELECT * FROM files WHERE task_id = ? AND filename = ?", (task_id, filename)).fetchone()
         return dict(row) if row else None
+
+    # runs (the runs API); a run is stored as the detail object the API shows
+
+    def save_run(self, cluster: str, run_id: str, status: str, request_hash: str, detail: str) -> None:
+        self._exec(
+            "INSERT INTO runs (cluster, id, status, request_hash, detail) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(cluster, id) DO UPDATE SET status = excluded.status, detail = excluded.detail",
+            (cluster, run_id, status, request_hash, detail),
+        )
+
+    def get_run(self, cluster: str, run_id: str) -> tuple[dict[str, Any], str] | None:
+        """The run's detail and the hash of the request that created it."""
+        row = self._exec("SELECT detail, request_hash FROM runs WHERE cluster = ? AND id = ?", (cluster, run_id)).fetchone()
+        return (json.loads(row["detail"]), row["request_hash"]) if row else None
+
+    def list_runs(self, cluster: str, *, limit: int, before_seq: int | None) -> tuple[list[dict[str, Any]], int | None]:
+        rows = self._exec(
+            "SELECT seq, detail FROM runs WHERE cluster = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (cluster, before_seq if before_seq is not None else 2**62, limit + 1),
+        ).fetchall()
+        next_cursor = rows[limit - 1]["seq"] if len(rows) > limit else None
+        return [json.loads(r["detail"]) for r in rows[:limit]], next_cursor
+
+    def unfinished_runs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self._exec("SELECT cluster, request_hash, detail FROM runs WHERE status NOT IN ('done', 'failed')").fetchall()
+        return [(r["cluster"], r["request_hash"], json.loads(r["detail"])) for r in rows]
 
     # webhook deliveries
 

@@ -1,0 +1,329 @@
+"""The run engine: pending → running (⇄ paused) → done | failed.
+
+A run is `failed` only when it cannot run at all (no functions, the server
+stopped, a cancel). A function that raises, a call that was not approved, or
+an answer that does not satisfy the schema still ends `done`: with
+`result: null` and a summary that says what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from pydantic import ValidationError
+
+from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest
+
+from ..errors import Conflict, NotFound
+from ..store import Store, now_iso
+from .functions import Cluster, Clusters, Function, describe_arguments_error
+from .planner import CallOutcome, Planner
+from .shaping import jsonable
+
+NO_TOOLS = (
+    "No tools found, which means no services are available to execute this function. "
+    "At least one service must be available."
+)
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_id() -> str:
+    """26 characters, sortable by creation time (a ULID's layout)."""
+    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+@dataclass
+class ActiveRun:
+    cluster: str
+    request: CreateRunRequest
+    request_hash: str
+    detail: dict[str, Any]
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    runner: asyncio.Task | None = None
+    approvals: dict[str, asyncio.Future] = field(default_factory=dict)
+
+    @property
+    def run(self) -> dict[str, Any]:
+        return self.detail["run"]
+
+
+class RunEngine:
+    def __init__(
+        self, *, store: Store, clusters: Clusters, planner: Planner, run_sync: Callable[[Callable[[], Any]], Any]
+    ) -> None:
+        self._store = store
+        self._clusters = clusters
+        self._planner = planner
+        self._run_sync = run_sync
+        self._active: dict[tuple[str, str], ActiveRun] = {}
+        self._waiting_jobs: dict[tuple[str, str], ActiveRun] = {}
+        self._watchers: dict[tuple[str, str], set[asyncio.Queue]] = {}
+
+    # lifecycle
+
+    def recover(self) -> None:
+        """Runs in flight when the server last stopped cannot resume: say so."""
+        for cluster, request_hash, detail in self._store.unfinished_runs():
+            status = detail["run"]["status"]
+            reason = f"The server stopped while this run was {status}; it was marked failed when the server started again."
+            self._set_status(detail, "failed", failureReason=reason)
+            self._store.save_run(cluster, detail["run"]["id"], "failed", request_hash, json.dumps(detail))
+
+    def fail_in_flight(self) -> None:
+        for active in list(self._active.values()):
+            self._finish(active, "failed", failureReason=f"The server stopped while this run was {active.run['status']}.")
+            if active.runner:
+                active.runner.cancel()
+
+    # creating
+
+    def create(self, cluster_id: str, request: CreateRunRequest, request_hash: str) -> tuple[str, bool]:
+        """The run's id, and whether it was created now (False: the same id was sent before)."""
+        cluster = self.cluster(cluster_id)
+        run_id = request.run_id or new_id()
+        existing = self._store.get_run(cluster.id, run_id)
+        if existing is not None:
+            if existing[1] != request_hash:
+                raise Conflict(f"run {run_id} already exists with another message or schema; choose a new id",
+                               runId=run_id)
+            return run_id, False
+        created = now_iso()
+        detail = {
+            "run": {
+                "id": run_id,
+                "name": request.name or self._planner.name(request.prompt or ""),
+                "status": "pending",
+                "summary": None,
+                "result": None,
+                "failureReason": None,
+                "createdAt": created,
+                "updatedAt": created,
+                "clusterId": cluster.id,
+                "message": request.prompt,
+                "resultSchema": request.result_schema,
+                "timeline": [{"status": "pending", "at": created}],
+            },
+            "jobs": [],
+            "inputRequests": [],
+        }
+        active = ActiveRun(cluster.id, request, request_hash, detail)
+        self._active[(cluster.id, run_id)] = active
+        self._save(active)
+        active.runner = asyncio.get_running_loop().create_task(self._execute(active))
+        return run_id, True
+
+    def cluster(self, cluster_id: str) -> Cluster:
+        try:
+            return self._clusters.get(cluster_id)
+        except KeyError:
+            known = ", ".join(self._clusters.ids())
+            raise NotFound(f"no cluster {cluster_id!r}; clusters on this server: {known}") from None
+
+    # running
+
+    async def _execute(self, active: ActiveRun) -> None:
+        try:
+            self._set_status(active.detail, "running")
+            self._save(active)
+            attached = [(f.service, f.function) for f in active.request.attachedFunctions or []] or None
+            try:
+                functions = self._clusters.get(active.cluster).available(attached)
+            except KeyError as missing:
+                self._finish(active, "failed", failureReason=f"Attached functions are not registered: {missing.args[0]}.")
+                return
+            if not functions:
+                self._finish(active, "failed", failureReason=NO_TOOLS)
+                return
+            schema = active.request.result_schema
+            conclusion = await self._planner.plan(
+                active.request.prompt or "", functions, schema, lambda f, args: self._call(active, f, args)
+            )
+            result, summary = conclusion.result, conclusion.summary
+            problem = _schema_problem(result, schema) if result is not None and schema is not None else None
+            if problem:
+                result, summary = None, f"{summary} The answer does not satisfy the result schema: {problem}"
+            self._finish(active, "done", result=result, summary=summary)
+        except asyncio.CancelledError:
+            self._finish(active, "failed", failureReason="Cancelled by request.")
+        except Exception as exc:  # a planner bug: the run could not run
+            self._finish(active, "failed", failureReason=f"The planner failed: {type(exc).__name__}: {exc}")
+        finally:
+            self._active.pop((active.cluster, active.run["id"]), None)
+
+    async def _call(self, active: ActiveRun, function: Function, arguments: dict[str, Any]) -> CallOutcome:
+        job = {
+            "id": new_id(),
+            "status": "pending",
+            "targetFn": function.name,
+            "service": function.service,
+            "resultType": None,
+            "createdAt": now_iso(),
+            "approvalRequested": function.requires_approval,
+            "approved": None,
+            "arguments": jsonable(arguments),
+        }
+        active.detail["jobs"].append(job)
+        try:
+            validated = function.validate(arguments)
+        except ValidationError as error:
+            return self._job_ended(active, job, function, arguments, "failure", describe_arguments_error(function, error))
+        job["arguments"] = validated.model_dump(mode="json")
+        self._save(active)
+        if function.requires_approval and not await self._approval(active, job, function):
+            return self._job_ended(active, job, function, arguments, "success", "the call was not approved")
+        job["status"] = "running"
+        self._save(active)
+        try:
+            value = jsonable(await function.call(validated, run_sync=self._run_sync))
+        except Exception as exc:  # the function's failure is reported, not fatal
+            return self._job_ended(active, job, function, arguments, "success", f"{type(exc).__name__}: {exc}")
+        job["status"], job["resultType"] = "success", "resolution"
+        self._save(active)
+        return CallOutcome(function, arguments, ok=True, value=value)
+
+    def _job_ended(
+        self, active: ActiveRun, job: dict, function: Function, arguments: dict, status: str, error: str
+    ) -> CallOutcome:
+        job["status"], job["resultType"], job["error"] = status, "rejection", error
+        self._save(active)
+        return CallOutcome(function, arguments, ok=False, value=error)
+
+    async def _approval(self, active: ActiveRun, job: dict, function: Function) -> bool:
+        request = {
+            "id": new_id(),
+            "type": "approval",
+            "jobId": job["id"],
+            "description": f"Approve the call {function.service}.{function.name}({json.dumps(job['arguments'])})?",
+            "createdAt": now_iso(),
+            "resolvedAt": None,
+            "outcome": None,
+        }
+        active.detail["inputRequests"].append(request)
+        decision = asyncio.get_running_loop().create_future()
+        active.approvals[job["id"]] = decision
+        self._waiting_jobs[(active.cluster, job["id"])] = active
+        self._set_status(active.detail, "paused")
+        self._save(active)
+        try:
+            approved = await decision
+        finally:
+            self._waiting_jobs.pop((active.cluster, job["id"]), None)
+            active.approvals.pop(job["id"], None)
+        request["resolvedAt"], request["outcome"] = now_iso(), "approved" if approved else "rejected"
+        job["approved"] = approved
+        self._set_status(active.detail, "running")
+        self._save(active)
+        return approved
+
+    # controlling and reading
+
+    def approve(self, cluster_id: str, job_id: str, approved: bool) -> None:
+        self.cluster(cluster_id)
+        active = self._waiting_jobs.get((cluster_id, job_id))
+        if active is None or active.approvals[job_id].done():
+            raise NotFound(f"no job {job_id!r} is waiting for approval in cluster {cluster_id!r}")
+        active.approvals[job_id].set_result(approved)
+
+    def job_of_input_request(self, cluster_id: str, run_id: str, request_id: str) -> str:
+        for request in self.get(cluster_id, run_id)["inputRequests"]:
+            if request["id"] == request_id:
+                if request["outcome"] is not None:
+                    raise Conflict(f"input request {request_id} was already {request['outcome']}")
+                return request["jobId"]
+        raise NotFound(f"run {run_id} has no input request {request_id!r}")
+
+    def cancel(self, cluster_id: str, run_id: str) -> dict[str, Any]:
+        active = self._active.get((cluster_id, run_id))
+        if active is None:
+            detail = self.get(cluster_id, run_id)
+            raise Conflict(f"run {run_id} already ended ({detail['run']['status']})", status=detail["run"]["status"])
+        self._finish(active, "failed", failureReason="Cancelled by request.")
+        if active.runner:
+            active.runner.cancel()
+        return active.detail
+
+    def get(self, cluster_id: str, run_id: str) -> dict[str, Any]:
+        self.cluster(cluster_id)
+        active = self._active.get((cluster_id, run_id))
+        if active:
+            return active.detail
+        found = self._store.get_run(cluster_id, run_id)
+        if found is None:
+            raise NotFound(f"no run {run_id!r} in cluster {cluster_id!r}")
+        return found[0]
+
+    def list(self, cluster_id: str, *, limit: int, before_seq: int | None) -> tuple[list[dict[str, Any]], int | None]:
+        self.cluster(cluster_id)
+        return self._store.list_runs(cluster_id, limit=limit, before_seq=before_seq)
+
+    async def watch(self, cluster_id: str, run_id: str, *, idle: float | None = None) -> AsyncIterator[str | None]:
+        """The run's detail as JSON now and after each change; None after `idle` quiet seconds."""
+        key = (cluster_id, run_id)
+        detail = self.get(cluster_id, run_id)
+        queue: asyncio.Queue = asyncio.Queue()
+        self._watchers.setdefault(key, set()).add(queue)
+        try:
+            status, text = detail["run"]["status"], json.dumps(detail)
+            yield text
+            while status not in RUN_TERMINAL:
+                try:
+                    status, text = await asyncio.wait_for(queue.get(), idle)
+                except TimeoutError:
+                    yield None
+                    continue
+                yield text
+        finally:
+            watchers = self._watchers.get(key, set())
+            watchers.discard(queue)
+            if not watchers:
+                self._watchers.pop(key, None)
+
+    # state changes
+
+    def _set_status(self, detail: dict[str, Any], status: str, **fields: Any) -> None:
+        run = detail["run"]
+        run.update(status=status, updatedAt=now_iso(), **fields)
+        run["timeline"].append({"status": status, "at": run["updatedAt"]})
+
+    def _finish(self, active: ActiveRun, status: str, **fields: Any) -> None:
+        if active.done.is_set():
+            return
+        self._set_status(active.detail, status, **fields)
+        active.done.set()
+        self._save(active)
+
+    def _save(self, active: ActiveRun) -> None:
+        active.run["updatedAt"] = now_iso()
+        text = json.dumps(active.detail)
+        status = active.run["status"]
+        self._store.save_run(active.cluster, active.run["id"], status, active.request_hash, text)
+        for queue in self._watchers.get((active.cluster, active.run["id"]), ()):
+            queue.put_nowait((status, text))
+
+
+def check_schema(schema: dict[str, Any]) -> str | None:
+    """What is wrong with `schema` as a JSON Schema, or None."""
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        validator.check_schema(schema)
+    except jsonschema.SchemaError as error:
+        where = "/".join(str(p) for p in error.path) or "(top level)"
+        return f"{error.message} (at {where})"
+    return None
+
+
+def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(result))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{error.message}" + (f" (at {where})" if where else "")

@@ -1,0 +1,135 @@
+"""The runs API (seed 000): create, get, list, stream, cancel; approvals; services."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from inference_nb.wire.runs import ApprovalRequest, CreateRunRequest
+
+from ..errors import BadRequest, Invalid
+from ..requests import query_int, read_json
+from .engine import RunEngine, check_schema
+
+KEEP_ALIVE_SECONDS = 15.0
+
+
+def _engine(request: Request) -> RunEngine:
+    return request.app.state.runs
+
+
+def _cluster_id(request: Request) -> str:
+    return request.path_params["cluster_id"]
+
+
+async def create_run(request: Request) -> JSONResponse:
+    body = await read_json(request, limit=request.app.state.config.max_body_bytes)
+    if not isinstance(body, dict):
+        raise Invalid(f"the body must be a JSON object with message and result.schema, not {type(body).__name__}")
+    try:
+        run_request = CreateRunRequest.model_validate(body)
+    except ValidationError as exc:
+        raise Invalid.from_validation(exc) from None
+    schema = run_request.result_schema
+    if schema is not None:
+        problem = check_schema(schema)
+        if problem:
+            raise Invalid(f"result.schema is not a valid JSON Schema: {problem}")
+    run_id, created = _engine(request).create(_cluster_id(request), run_request, _request_hash(run_request))
+    return JSONResponse({"id": run_id}, status_code=201 if created else 200)
+
+
+def _request_hash(run_request: CreateRunRequest) -> str:
+    """What makes two creates with one id the same request."""
+    essence = {
+        "message": run_request.prompt,
+        "schema": run_request.result_schema,
+        "functions": [f.model_dump() for f in run_request.attachedFunctions or []],
+    }
+    return hashlib.sha256(json.dumps(essence, sort_keys=True).encode()).hexdigest()
+
+
+async def get_run(request: Request) -> JSONResponse:
+    return JSONResponse(_engine(request).get(_cluster_id(request), request.path_params["run_id"]))
+
+
+async def list_runs(request: Request) -> JSONResponse:
+    """Newest first, as a list (like the hosted service); the next page's cursor is a header."""
+    limit = query_int(request, "limit", 50, low=1, high=100)
+    cursor = request.query_params.get("cursor")
+    if cursor is not None and not cursor.isdigit():
+        raise BadRequest(f"cursor {cursor!r} is not one this server gave out (use the X-Next-Cursor header)")
+    details, next_seq = _engine(request).list(
+        _cluster_id(request), limit=limit, before_seq=int(cursor) if cursor else None
+    )
+    headers = {"X-Next-Cursor": str(next_seq)} if next_seq is not None else {}
+    return JSONResponse([detail["run"] for detail in details], headers=headers)
+
+
+async def stream_run(request: Request) -> StreamingResponse:
+    engine = _engine(request)
+    cluster_id, run_id = _cluster_id(request), request.path_params["run_id"]
+    engine.get(cluster_id, run_id)  # a 404 now, before the stream starts
+    sse = "text/event-stream" in request.headers.get("accept", "")
+
+    async def lines():
+        async for text in engine.watch(cluster_id, run_id, idle=KEEP_ALIVE_SECONDS):
+            if text is None:
+                yield ": keep-alive\n\n" if sse else "\n"
+            else:
+                yield f"event: run\ndata: {text}\n\n" if sse else text + "\n"
+
+    media_type = "text/event-stream" if sse else "application/x-ndjson"
+    return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+
+async def cancel_run(request: Request) -> JSONResponse:
+    return JSONResponse(_engine(request).cancel(_cluster_id(request), request.path_params["run_id"]))
+
+
+async def _approval(request: Request) -> bool:
+    body = await read_json(request, limit=4096)
+    try:
+        return ApprovalRequest.model_validate(body).approved
+    except ValidationError as exc:
+        raise Invalid.from_validation(exc, what="approval (send {\"approved\": true} or false)") from None
+
+
+async def approve_job(request: Request) -> Response:
+    approved = await _approval(request)
+    _engine(request).approve(_cluster_id(request), request.path_params["job_id"], approved)
+    return Response(status_code=204)
+
+
+async def answer_input_request(request: Request) -> Response:
+    approved = await _approval(request)
+    engine, cluster_id = _engine(request), _cluster_id(request)
+    job_id = engine.job_of_input_request(cluster_id, request.path_params["run_id"], request.path_params["request_id"])
+    engine.approve(cluster_id, job_id, approved)
+    return Response(status_code=204)
+
+
+async def list_services(request: Request) -> JSONResponse:
+    return JSONResponse(_engine(request).cluster(_cluster_id(request)).services())
+
+
+async def list_clusters(request: Request) -> JSONResponse:
+    return JSONResponse([{"id": cluster_id, "name": cluster_id} for cluster_id in request.app.state.clusters.ids()])
+
+
+ROUTES = [
+    Route("/clusters", list_clusters, methods=["GET"]),
+    Route("/clusters/{cluster_id}/services", list_services, methods=["GET"]),
+    Route("/clusters/{cluster_id}/runs", create_run, methods=["POST"]),
+    Route("/clusters/{cluster_id}/runs", list_runs, methods=["GET"]),
+    Route("/clusters/{cluster_id}/runs/{run_id}", get_run, methods=["GET"]),
+    Route("/clusters/{cluster_id}/runs/{run_id}/stream", stream_run, methods=["GET"]),
+    Route("/clusters/{cluster_id}/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
+    Route("/clusters/{cluster_id}/runs/{run_id}/input-requests/{request_id}", answer_input_request, methods=["POST"]),
+    Route("/clusters/{cluster_id}/jobs/{job_id}/approval", approve_job, methods=["POST"]),
+]
