@@ -148,6 +148,8 @@ class SessionManager:
             return {**self._store.get_session(session_id), "status": "ended"}  # type: ignore[dict-item]
 
     def touch(self, session: Session) -> None:
+        if session.id not in self._live:  # ended meanwhile: keep its end on record
+            return
         session.last_used = time.monotonic()
         session.last_used_at = now_iso()
         self._store.save_session(session.public())
