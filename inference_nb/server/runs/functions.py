@@ -73,8 +73,14 @@ def make_function(
     for what, value in (("service", service), ("function name", name)):
         if not NAME_PATTERN.match(value):
             raise ValueError(f"{what} {value!r} must be letters, digits and '_' (not starting with a digit)")
-    arguments, model_param = _arguments_model(fn, name)
-    returns = inspect.signature(fn, eval_str=True).return_annotation
+    try:
+        signature = inspect.signature(fn, eval_str=True)
+    except NameError as exc:
+        raise TypeError(
+            f"the type hints of {name} cannot be resolved ({exc}); define the types they name at module level"
+        ) from None
+    arguments, model_param = _arguments_model(signature, name)
+    returns = signature.return_annotation
     return Function(
         returns=None if returns is inspect.Signature.empty else returns,
         service=service,
@@ -87,8 +93,7 @@ def make_function(
     )
 
 
-def _arguments_model(fn: Callable[..., Any], name: str) -> tuple[type[BaseModel], str | None]:
-    signature = inspect.signature(fn, eval_str=True)
+def _arguments_model(signature: inspect.Signature, name: str) -> tuple[type[BaseModel], str | None]:
     params = [p for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if len(params) == 1 and isinstance(params[0].annotation, type) and issubclass(params[0].annotation, BaseModel):
         return params[0].annotation, params[0].name
