@@ -1,9 +1,9 @@
 """The embedded server: speaks the task API (and later the runs API) offline.
 
-    from inference_nb.server import start_server, App
-    server = start_server()          # a daemon thread; server.url, server.token
-    server.register(MyApp)           # offer your own app
-    server.stop()
+from inference_nb.server import start_server, App
+server = start_server()          # a daemon thread; server.url, server.token
+server.register(MyApp)           # offer your own app
+server.stop()
 """
 
 from __future__ import annotations

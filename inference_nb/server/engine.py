@@ -77,9 +77,7 @@ def webhook_body(row: TaskRow) -> str:
 
 
 class TaskEngine:
-    def __init__(
-        self, *, store: Store, data_dir: Path, webhooks: WebhookSender, max_workers: int = 8
-    ) -> None:
+    def __init__(self, *, store: Store, data_dir: Path, webhooks: WebhookSender, max_workers: int = 8) -> None:
         self._store = store
         self._data_dir = data_dir
         self._webhooks = webhooks
@@ -164,7 +162,9 @@ class TaskEngine:
             updated_at=created,
         )
         work_dir = self._data_dir / "work" / row.id
-        task = ActiveTask(row, app_cls, RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir), session)
+        task = ActiveTask(
+            row, app_cls, RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir), session
+        )
         if session:
             session.busy += 1
         self._active[row.id] = task
@@ -182,7 +182,7 @@ class TaskEngine:
         try:
             session = self.sessions.get(request.session)
         except KeyError:
-            raise NotFound(f"no session {request.session!r}; start one with session: \"new\"") from None
+            raise NotFound(f'no session {request.session!r}; start one with session: "new"') from None
         except SessionEnded as ended:
             raise Gone(str(ended)) from None
         if session.app_id != app_id(app_cls):
@@ -305,8 +305,9 @@ class TaskEngine:
         if active is None or active.done.is_set():
             row = self.get(task_id)
             name = SPEC.by_code(row.status).name
-            raise Conflict(f"task {task_id} already ended ({name}); only a task in progress can be cancelled",
-                           status=row.status)
+            raise Conflict(
+                f"task {task_id} already ended ({name}); only a task in progress can be cancelled", status=row.status
+            )
         active.ctx.cancel()
         self._finish(active, SpecStatus.CANCELLED)
         if active.runner:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from .errors import BadRequest, Invalid, PayloadTooLarge
+
+M = TypeVar("M", bound=BaseModel)
 
 
 async def read_json(request: Request, *, limit: int) -> Any:
@@ -34,6 +37,17 @@ async def read_json(request: Request, *, limit: int) -> Any:
     except ValueError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     return value
+
+
+async def read_model(request: Request, model: type[M], *, limit: int, what: str) -> M:
+    """The body as `model`; anything else is a 4xx naming the field and what was expected."""
+    body = await read_json(request, limit=limit)
+    if not isinstance(body, dict):
+        raise Invalid(f"the body must be a JSON object ({what}), not {type(body).__name__}")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise Invalid.from_validation(exc) from None
 
 
 def _refuse_constant(name: str) -> Any:

@@ -14,15 +14,16 @@ from starlette.routing import Route
 
 from inference_nb.wire.tasks import RunTaskRequest
 
+from . import streaming
 from .apps.registry import UnknownApp, app_id
 from .engine import TaskEngine, public_task
 from .errors import BadRequest, Conflict, Gone, Invalid, NotFound
 from .files import task_files_dir
 from .instances import SessionEnded
-from .requests import query_bool, query_int, read_json
+from .requests import query_bool, query_int, read_model
+from .streaming import json_stream
 
 MAX_IDEMPOTENCY_KEY = 255
-KEEP_ALIVE_SECONDS = 15.0
 
 
 def _engine(request: Request) -> TaskEngine:
@@ -31,27 +32,24 @@ def _engine(request: Request) -> TaskEngine:
 
 async def run_task(request: Request) -> JSONResponse:
     wait = query_bool(request, "wait", True)
-    body = await read_json(request, limit=request.app.state.config.max_body_bytes)
-    task_request, app_cls, setup = _validate_submission(request, body)
+    task_request = await read_model(
+        request, RunTaskRequest, limit=request.app.state.config.max_body_bytes, what="with app and input"
+    )
+    app_cls, setup = _validate_submission(request, task_request)
     engine = _engine(request)
 
     def submit() -> dict[str, Any]:
         return engine.submit(task_request, app_cls, base_url=_base_url(request), setup=setup)
 
     key = request.headers.get("idempotency-key")
-    task = submit() if key is None else _submit_once(request, key, body, submit)
+    task = submit() if key is None else _submit_once(request, key, task_request, submit)
     if wait:
         return JSONResponse(public_task(await engine.wait(task["id"]), _base_url(request)))
     return JSONResponse(task)
 
 
-def _validate_submission(request: Request, body: Any) -> tuple[RunTaskRequest, Any, dict | None]:
-    if not isinstance(body, dict):
-        raise Invalid(f"the body must be a JSON object with app and input, not {type(body).__name__}")
-    try:
-        task_request = RunTaskRequest.model_validate(body)
-    except ValidationError as exc:
-        raise Invalid.from_validation(exc) from None
+def _validate_submission(request: Request, task_request: RunTaskRequest) -> tuple[Any, dict | None]:
+    """The app the request names and its setup, once the app's own models accept them."""
     try:
         app_cls = request.app.state.registry.resolve(task_request.app)
     except UnknownApp as exc:
@@ -60,7 +58,7 @@ def _validate_submission(request: Request, body: Any) -> tuple[RunTaskRequest, A
     setup = task_request.setup
     if app_cls.Setup is not None:
         _check(app_cls.Setup, setup or {}, prefix="setup", what=f"setup for {app_id(app_cls)}")
-    return task_request, app_cls, setup
+    return app_cls, setup
 
 
 def _check(model: type[BaseModel], value: Any, *, prefix: str, what: str) -> None:
@@ -70,12 +68,15 @@ def _check(model: type[BaseModel], value: Any, *, prefix: str, what: str) -> Non
         raise Invalid.from_validation(exc, prefix=prefix, what=what) from None
 
 
-def _submit_once(request: Request, key: str, body: Any, submit: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The same Idempotency-Key and body give the same task, whatever happened to the first answer."""
+def _submit_once(
+    request: Request, key: str, task_request: RunTaskRequest, submit: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """The same Idempotency-Key and request give the same task, whatever happened to the first answer."""
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise BadRequest(f"the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
     store = request.app.state.store
-    body_hash = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    canonical = json.dumps(task_request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    body_hash = hashlib.sha256(canonical.encode()).hexdigest()
     found = store.find_idempotency_key(key)
     if found is not None:
         known_hash, task_id = found
@@ -113,19 +114,12 @@ async def stream_task(request: Request) -> StreamingResponse:
     engine = _engine(request)
     task_id = request.path_params["task_id"]
     engine.get(task_id)  # a 404 now, before the stream starts
-    sse = "text/event-stream" in request.headers.get("accept", "")
 
-    async def lines():
-        async for snapshot in engine.watch(task_id, base_url=_base_url(request), idle=KEEP_ALIVE_SECONDS):
-            if snapshot is None:
-                yield ": keep-alive\n\n" if sse else "\n"  # NDJSON readers skip blank lines
-            elif sse:
-                yield f"event: task\ndata: {json.dumps(snapshot)}\n\n"
-            else:
-                yield json.dumps(snapshot) + "\n"
+    async def texts():
+        async for task in engine.watch(task_id, base_url=_base_url(request), idle=streaming.KEEP_ALIVE_SECONDS):
+            yield None if task is None else json.dumps(task)
 
-    media_type = "text/event-stream" if sse else "application/x-ndjson"
-    return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})
+    return json_stream(request, texts(), event="task")
 
 
 async def list_tasks(request: Request) -> JSONResponse:
@@ -137,7 +131,10 @@ async def list_tasks(request: Request) -> JSONResponse:
         limit=limit, before_seq=int(cursor) if cursor else None, app=request.query_params.get("app")
     )
     return JSONResponse(
-        {"tasks": [public_task(r, _base_url(request)) for r in rows], "next_cursor": str(next_seq) if next_seq is not None else None}
+        {
+            "tasks": [public_task(r, _base_url(request)) for r in rows],
+            "next_cursor": str(next_seq) if next_seq is not None else None,
+        }
     )
 
 

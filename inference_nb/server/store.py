@@ -139,7 +139,9 @@ class Store:
         columns = ", ".join(values)
         placeholders = ", ".join(f":{k}" for k in values)
         updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "id")
-        self._exec(f"INSERT INTO tasks ({columns}) VALUES ({placeholders}) ON CONFLICT(id) DO UPDATE SET {updates}", values)
+        self._exec(
+            f"INSERT INTO tasks ({columns}) VALUES ({placeholders}) ON CONFLICT(id) DO UPDATE SET {updates}", values
+        )
 
     def get_task(self, task_id: str) -> TaskRow | None:
         row = self._exec("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
@@ -181,7 +183,9 @@ class Store:
         columns = ", ".join(values)
         updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "id")
         placeholders = ", ".join(f":{k}" for k in values)
-        self._exec(f"INSERT INTO sessions ({columns}) VALUES ({placeholders}) ON CONFLICT(id) DO UPDATE SET {updates}", values)
+        self._exec(
+            f"INSERT INTO sessions ({columns}) VALUES ({placeholders}) ON CONFLICT(id) DO UPDATE SET {updates}", values
+        )
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         row = self._exec("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -212,7 +216,9 @@ class Store:
 
     def get_run(self, cluster: str, run_id: str) -> tuple[dict[str, Any], str] | None:
         """The run's detail and the hash of the request that created it."""
-        row = self._exec("SELECT detail, request_hash FROM runs WHERE cluster = ? AND id = ?", (cluster, run_id)).fetchone()
+        row = self._exec(
+            "SELECT detail, request_hash FROM runs WHERE cluster = ? AND id = ?", (cluster, run_id)
+        ).fetchone()
         return (json.loads(row["detail"]), row["request_hash"]) if row else None
 
     def list_runs(self, cluster: str, *, limit: int, before_seq: int | None) -> tuple[list[dict[str, Any]], int | None]:
@@ -224,7 +230,9 @@ class Store:
         return [json.loads(r["detail"]) for r in rows[:limit]], next_cursor
 
     def unfinished_runs(self) -> list[tuple[str, str, dict[str, Any]]]:
-        rows = self._exec("SELECT cluster, request_hash, detail FROM runs WHERE status NOT IN ('done', 'failed')").fetchall()
+        rows = self._exec(
+            "SELECT cluster, request_hash, detail FROM runs WHERE status NOT IN ('done', 'failed')"
+        ).fetchall()
         return [(r["cluster"], r["request_hash"], json.loads(r["detail"])) for r in rows]
 
     # webhook deliveries
@@ -238,13 +246,16 @@ class Store:
 
     def due_deliveries(self, now: float) -> list[dict[str, Any]]:
         rows = self._exec(
-            "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at",
+            "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at",
             (now,),
         ).fetchall()
         return [dict(r) for r in rows]
 
     def next_delivery_due(self) -> float | None:
-        row = self._exec("SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'").fetchone()
+        row = self._exec(
+            "SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'"
+        ).fetchone()
         return row["due"]
 
     def update_delivery(self, delivery_id: str, *, state: str, attempts: int, due: float, error: str | None) -> None:
@@ -254,7 +265,9 @@ class Store:
         )
 
     def deliveries_for(self, task_id: str) -> list[dict[str, Any]]:
-        rows = self._exec("SELECT * FROM webhook_deliveries WHERE task_id = ? ORDER BY created_at", (task_id,)).fetchall()
+        rows = self._exec(
+            "SELECT * FROM webhook_deliveries WHERE task_id = ? ORDER BY created_at", (task_id,)
+        ).fetchall()
         return [dict(r) for r in rows]
 
 
@@ -273,8 +286,7 @@ def _lock_data_dir(data_dir: Path):
     except BlockingIOError:
         lock_file.close()
         raise DataDirInUse(
-            f"the data dir {data_dir} is in use by another inference_nb server; "
-            "stop it or choose another data dir"
+            f"the data dir {data_dir} is in use by another inference_nb server; stop it or choose another data dir"
         ) from None
     lock_file.seek(0)
     lock_file.truncate()

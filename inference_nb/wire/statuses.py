@@ -10,10 +10,10 @@ and works with names, never bare numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     """What a status means to a person, whatever the server calls it."""
 
     PENDING = "pending"

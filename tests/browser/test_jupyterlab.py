@@ -152,7 +152,9 @@ def test_quickstart_runs_and_its_badge_pings_through_the_kernel(chromium_path, j
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
             badge = page.locator(".inb-badge")
-            expect(badge.locator(".inb-badge-url")).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+$"), timeout=60_000)
+            expect(badge.locator(".inb-badge-url")).to_have_text(
+                re.compile(r"^http://127\.0\.0\.1:\d+$"), timeout=60_000
+            )
             expect(badge.locator(".inb-badge-count")).to_have_text("6 apps")
             expect(badge.locator(".inb-badge-status")).to_have_text("ready")
             expect(page.locator(".jp-RenderedImage img")).to_have_count(1)

@@ -31,8 +31,19 @@ def _error(response, status: int) -> dict:
         (b'{"app": "test/echo", "input": {}, "color": "red"}', 422, "color: Extra inputs"),
         (b'{"app": "test/echo", "input": "text"}', 422, "input: "),
     ],
-    ids=["malformed", "empty", "nan", "surrogate", "bytes", "array", "no-app", "no-input",
-         "bad-app-id", "unknown-field", "input-not-object"],
+    ids=[
+        "malformed",
+        "empty",
+        "nan",
+        "surrogate",
+        "bytes",
+        "array",
+        "no-app",
+        "no-input",
+        "bad-app-id",
+        "unknown-field",
+        "input-not-object",
+    ],
 )
 def test_malformed_requests(api, body, status, expected):
     error = _error(api.post("/run", content=body, headers={"Content-Type": "application/json"}), status)

@@ -29,6 +29,7 @@ from inference_nb.server.apps.builtin.chart import nice_ticks
 from inference_nb.server.apps.builtin.sql import DATA_DIR
 from inference_nb.server.apps.registry import AppRegistry
 
+
 @pytest.fixture
 def ctx(tmp_path: Path) -> RunContext:
     return RunContext(task_id="t1", session_id=None, work_dir=tmp_path)

@@ -72,14 +72,10 @@ curl -X POST https://api.inference.sh/run \
     "session_timeout": 300
   }'"""
 
-GET_TASK = (
-    "curl https://api.inference.sh/tasks/task_abc123 \\\n"
-    '  -H "Authorization: Bearer inf_your_key"'
-)
+GET_TASK = 'curl https://api.inference.sh/tasks/task_abc123 \\\n  -H "Authorization: Bearer inf_your_key"'
 
 CANCEL_TASK = (
-    "curl -X POST https://api.inference.sh/tasks/task_abc123/cancel \\\n"
-    '  -H "Authorization: Bearer inf_your_key"'
+    'curl -X POST https://api.inference.sh/tasks/task_abc123/cancel \\\n  -H "Authorization: Bearer inf_your_key"'
 )
 """The document shows only the answer of cancel; this is Get Task's example with its method and path."""
 

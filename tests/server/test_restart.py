@@ -160,9 +160,7 @@ def test_task_running_at_a_crash_is_failed_at_the_next_start_and_its_webhook_sen
     assert after["status"] == SpecStatus.FAILED
     assert "marked failed when the server started again" in after["error"]
     assert {t["id"] for t in listed} == {t["id"] for t in [*earlier, sleeper]}
-    assert {t["id"]: t["status"] for t in listed if t["id"] != sleeper["id"]} == {
-        t["id"]: t["status"] for t in earlier
-    }
+    assert {t["id"]: t["status"] for t in listed if t["id"] != sleeper["id"]} == {t["id"]: t["status"] for t in earlier}
     payload = json.loads(hook.body)
     assert (payload["id"], payload["status"], payload["error"]) == (sleeper["id"], 10, after["error"])
     secret = (serve.data_dir / "webhook_secret").read_text().strip()

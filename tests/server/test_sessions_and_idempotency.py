@@ -36,9 +36,7 @@ def test_a_session_expires_after_its_idle_timeout(api):
 
 def test_a_session_does_not_expire_while_a_call_runs(api):
     session_id = _counter(api, "new", "init", session_timeout=1).json()["session_id"]
-    slow = api.post(
-        "/run?wait=false", json={"app": "demo/counter", "input": {"action": "get"}, "session": session_id}
-    )
+    slow = api.post("/run?wait=false", json={"app": "demo/counter", "input": {"action": "get"}, "session": session_id})
     assert slow.status_code == 200
     assert api.get(f"/sessions/{session_id}").json()["status"] == "active"
 

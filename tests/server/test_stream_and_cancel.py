@@ -115,11 +115,13 @@ def _newest_task_id(api) -> str:
     raise AssertionError("no task was created")
 
 
-@pytest.mark.parametrize(("accept", "keep_alive"), [("application/x-ndjson", ""), ("text/event-stream", ": keep-alive")])
+@pytest.mark.parametrize(
+    ("accept", "keep_alive"), [("application/x-ndjson", ""), ("text/event-stream", ": keep-alive")]
+)
 def test_a_quiet_stream_sends_keep_alives_that_parsers_skip(api, monkeypatch, accept, keep_alive):
-    from inference_nb.server import routes_tasks
+    from inference_nb.server import streaming
 
-    monkeypatch.setattr(routes_tasks, "KEEP_ALIVE_SECONDS", 0.05)
+    monkeypatch.setattr(streaming, "KEEP_ALIVE_SECONDS", 0.05)
     name = f"quiet-{keep_alive or 'ndjson'}"
     task = api.post("/run?wait=false", json={"app": "test/gate", "input": {"gate": name}}).json()
     wait_for_status(api, task["id"], "Running")

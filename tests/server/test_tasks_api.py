@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,14 @@ def test_run_waits_for_the_terminal_task_by_default(api):
     assert task["output"]["text"] == "hi"
     assert task["error"] is None
     assert status_names([e["status"] for e in task["timeline"]]) == [
-        "Received", "Queued", "Scheduled", "Preparing", "Serving", "Setting Up", "Running", "Completed",
+        "Received",
+        "Queued",
+        "Scheduled",
+        "Preparing",
+        "Serving",
+        "Setting Up",
+        "Running",
+        "Completed",
     ]
 
 
@@ -132,4 +140,7 @@ def test_the_scratch_folder_of_a_task_is_removed_when_it_ends(api, server):
     assert task["status"] == 9
     scratch = Path(task["output"]["scratch_file"])
     assert scratch.parent == server.data_dir / "work" / task["id"]
+    deadline = time.monotonic() + 2  # cleanup follows the terminal status
+    while scratch.parent.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not scratch.parent.exists()

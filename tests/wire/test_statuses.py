@@ -7,8 +7,17 @@ from inference_nb.wire.statuses import RENUMBERED_2026, SPEC, Phase, SpecStatus
 
 def test_spec_numbering_is_the_documents_1_to_11_in_order():
     assert [(s.code, s.name) for s in SPEC.statuses] == [
-        (1, "Received"), (2, "Queued"), (3, "Scheduled"), (4, "Preparing"), (5, "Serving"),
-        (6, "Setting Up"), (7, "Running"), (8, "Uploading"), (9, "Completed"), (10, "Failed"), (11, "Cancelled"),
+        (1, "Received"),
+        (2, "Queued"),
+        (3, "Scheduled"),
+        (4, "Preparing"),
+        (5, "Serving"),
+        (6, "Setting Up"),
+        (7, "Running"),
+        (8, "Uploading"),
+        (9, "Completed"),
+        (10, "Failed"),
+        (11, "Cancelled"),
     ]
     assert [s.info.code for s in SpecStatus] == list(range(1, 12))
 

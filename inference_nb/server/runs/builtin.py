@@ -20,9 +20,7 @@ INVENTORY_CSV = Path(__file__).parent.parent / "apps" / "builtin" / "data" / "in
 @cache
 def _inventory() -> tuple[dict[str, Any], ...]:
     with INVENTORY_CSV.open(newline="") as file:
-        return tuple(
-            {**row, "qty": int(row["qty"]), "price": float(row["price"])} for row in csv.DictReader(file)
-        )
+        return tuple({**row, "qty": int(row["qty"]), "price": float(row["price"])} for row in csv.DictReader(file))
 
 
 def searchInventory(name: str | None = None, category: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

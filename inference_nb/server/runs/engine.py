@@ -73,13 +73,17 @@ class RunEngine:
         """Runs in flight when the server last stopped cannot resume: say so."""
         for cluster, request_hash, detail in self._store.unfinished_runs():
             status = detail["run"]["status"]
-            reason = f"The server stopped while this run was {status}; it was marked failed when the server started again."
+            reason = (
+                f"The server stopped while this run was {status}; it was marked failed when the server started again."
+            )
             self._set_status(detail, "failed", failureReason=reason)
             self._store.save_run(cluster, detail["run"]["id"], "failed", request_hash, json.dumps(detail))
 
     def fail_in_flight(self) -> None:
         for active in list(self._active.values()):
-            self._finish(active, "failed", failureReason=f"The server stopped while this run was {active.run['status']}.")
+            self._finish(
+                active, "failed", failureReason=f"The server stopped while this run was {active.run['status']}."
+            )
             if active.runner:
                 active.runner.cancel()
 
@@ -92,8 +96,9 @@ class RunEngine:
         existing = self._store.get_run(cluster.id, run_id)
         if existing is not None:
             if existing[1] != request_hash:
-                raise Conflict(f"run {run_id} already exists with another message or schema; choose a new id",
-                               runId=run_id)
+                raise Conflict(
+                    f"run {run_id} already exists with another message or schema; choose a new id", runId=run_id
+                )
             return run_id, False
         created = now_iso()
         detail = {
@@ -137,7 +142,9 @@ class RunEngine:
             try:
                 functions = self._clusters.get(active.cluster).available(attached)
             except KeyError as missing:
-                self._finish(active, "failed", failureReason=f"Attached functions are not registered: {missing.args[0]}.")
+                self._finish(
+                    active, "failed", failureReason=f"Attached functions are not registered: {missing.args[0]}."
+                )
                 return
             if not functions:
                 self._finish(active, "failed", failureReason=NO_TOOLS)
@@ -174,7 +181,9 @@ class RunEngine:
         try:
             validated = function.validate(arguments)
         except ValidationError as error:
-            return self._job_ended(active, job, function, arguments, "failure", describe_arguments_error(function, error))
+            return self._job_ended(
+                active, job, function, arguments, "failure", describe_arguments_error(function, error)
+            )
         job["arguments"] = validated.model_dump(mode="json")
         self._save(active)
         if function.requires_approval and not await self._approval(active, job, function):

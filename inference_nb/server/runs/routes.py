@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from inference_nb.wire.runs import ApprovalRequest, CreateRunRequest
 
+from .. import streaming
 from ..errors import BadRequest, Invalid
-from ..requests import query_int, read_json
+from ..requests import query_int, read_model
+from ..streaming import json_stream
 from .engine import RunEngine, check_schema
-
-KEEP_ALIVE_SECONDS = 15.0
 
 
 def _engine(request: Request) -> RunEngine:
@@ -28,13 +27,9 @@ def _cluster_id(request: Request) -> str:
 
 
 async def create_run(request: Request) -> JSONResponse:
-    body = await read_json(request, limit=request.app.state.config.max_body_bytes)
-    if not isinstance(body, dict):
-        raise Invalid(f"the body must be a JSON object with message and result.schema, not {type(body).__name__}")
-    try:
-        run_request = CreateRunRequest.model_validate(body)
-    except ValidationError as exc:
-        raise Invalid.from_validation(exc) from None
+    run_request = await read_model(
+        request, CreateRunRequest, limit=request.app.state.config.max_body_bytes, what="with message and result.schema"
+    )
     schema = run_request.result_schema
     if schema is not None:
         problem = check_schema(schema)
@@ -75,17 +70,7 @@ async def stream_run(request: Request) -> StreamingResponse:
     engine = _engine(request)
     cluster_id, run_id = _cluster_id(request), request.path_params["run_id"]
     engine.get(cluster_id, run_id)  # a 404 now, before the stream starts
-    sse = "text/event-stream" in request.headers.get("accept", "")
-
-    async def lines():
-        async for text in engine.watch(cluster_id, run_id, idle=KEEP_ALIVE_SECONDS):
-            if text is None:
-                yield ": keep-alive\n\n" if sse else "\n"
-            else:
-                yield f"event: run\ndata: {text}\n\n" if sse else text + "\n"
-
-    media_type = "text/event-stream" if sse else "application/x-ndjson"
-    return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})
+    return json_stream(request, engine.watch(cluster_id, run_id, idle=streaming.KEEP_ALIVE_SECONDS), event="run")
 
 
 async def cancel_run(request: Request) -> JSONResponse:
@@ -93,11 +78,7 @@ async def cancel_run(request: Request) -> JSONResponse:
 
 
 async def _approval(request: Request) -> bool:
-    body = await read_json(request, limit=4096)
-    try:
-        return ApprovalRequest.model_validate(body).approved
-    except ValidationError as exc:
-        raise Invalid.from_validation(exc, what="approval (send {\"approved\": true} or false)") from None
+    return (await read_model(request, ApprovalRequest, limit=4096, what='{"approved": true} or false')).approved
 
 
 async def approve_job(request: Request) -> Response:

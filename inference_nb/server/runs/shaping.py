@@ -80,7 +80,7 @@ def _shape_object(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> A
             value = value[0]
     if not isinstance(value, dict):
         if len(properties) == 1:
-            (name, spec), = properties.items()
+            ((name, spec),) = properties.items()
             return {name: _shape(value, spec, root)}
         return value
     by_folded = {_fold(key): key for key in value}

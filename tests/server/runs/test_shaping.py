@@ -7,7 +7,10 @@ from pydantic import BaseModel
 
 from inference_nb.server.runs.shaping import shape
 
-ROWS = {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "qty": {"type": "number"}}}}
+ROWS = {
+    "type": "array",
+    "items": {"type": "object", "properties": {"name": {"type": "string"}, "qty": {"type": "number"}}},
+}
 
 
 def test_rows_keep_the_schema_fields_matched_without_case_or_separators():
