@@ -1,10 +1,47 @@
-"""inference_nb: runs on inference services from Jupyter, live, with the result as Python data."""
+"""inference_nb: runs on inference services from Jupyter, live, with the result as Python data.
+
+import inference_nb
+client = inference_nb.Client()        # the embedded server, offline, no key
+run = client.run("demo/picture", {"prompt": "A sunset"}).wait()
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("inference_nb")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
+
+if TYPE_CHECKING:
+    from .api import AppSession, Client
+    from .client.errors import InferenceError
+    from .client.profile import Profile
+    from .runs import Run
+
+# Imported on first use, so that `import inference_nb` stays fast and light.
+_LAZY = {
+    "Client": "api",
+    "AppSession": "api",
+    "embedded_server": "api",
+    "hosted_tasks": "api",
+    "hosted_runs": "api",
+    "Run": "runs",
+    "Profile": "client.profile",
+    "InferenceError": "client.errors",
+    "errors": "client.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'inference_nb' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f".{_LAZY[name]}", __name__)
+    return module if name == "errors" else getattr(module, name)
+
+
+__all__ = ["AppSession", "Client", "InferenceError", "Profile", "Run", "__version__"]

@@ -7,8 +7,11 @@ Field names are the seed's (camelCase). The newer names `initialPrompt` and
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from typing import Any, Literal
 
+import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RunStatus = Literal["pending", "running", "paused", "done", "failed"]
@@ -18,6 +21,15 @@ ResultType = Literal["resolution", "rejection", "interrupt"]
 RUN_TERMINAL = ("done", "failed")
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,128}$")
 """A client-chosen run id: 6..128 letters, digits, '-' or '_'."""
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_run_id() -> str:
+    """26 characters sortable by creation time (a ULID), as the hosted service accepts for a run id."""
+    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
 class ResultSpec(BaseModel):
@@ -130,3 +142,14 @@ class ApprovalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     approved: bool
+
+
+def check_schema(schema: dict[str, Any]) -> str | None:
+    """What is wrong with `schema` as a JSON Schema, or None."""
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        validator.check_schema(schema)
+    except jsonschema.SchemaError as error:
+        where = "/".join(str(p) for p in error.path) or "(top level)"
+        return f"{error.message} (at {where})"
+    return None

@@ -79,7 +79,7 @@ class TimelineEntry(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    status: int
+    status: int | str
     name: str
     at: str
 
@@ -90,7 +90,8 @@ class Task(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    status: int
+    status: int | str
+    """A code of the server's numbering, or a status name ("completed")."""
     app: str | None = None
     input: dict[str, Any] | None = None
     output: dict[str, Any] | None = None

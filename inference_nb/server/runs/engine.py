@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import jsonschema
 from pydantic import ValidationError
 
-from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest
+from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
 
 from ..errors import Conflict, NotFound
 from ..store import Store, now_iso
@@ -31,13 +29,6 @@ NO_TOOLS = (
     "No tools found, which means no services are available to execute this function. "
     "At least one service must be available."
 )
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def new_id() -> str:
-    """26 characters, sortable by creation time (a ULID's layout)."""
-    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
 @dataclass
@@ -92,7 +83,7 @@ class RunEngine:
     def create(self, cluster_id: str, request: CreateRunRequest, request_hash: str) -> tuple[str, bool]:
         """The run's id, and whether it was created now (False: the same id was sent before)."""
         cluster = self.cluster(cluster_id)
-        run_id = request.run_id or new_id()
+        run_id = request.run_id or new_run_id()
         existing = self._store.get_run(cluster.id, run_id)
         if existing is not None:
             if existing[1] != request_hash:
@@ -167,7 +158,7 @@ class RunEngine:
 
     async def _call(self, active: ActiveRun, function: Function, arguments: dict[str, Any]) -> CallOutcome:
         job = {
-            "id": new_id(),
+            "id": new_run_id(),
             "status": "pending",
             "targetFn": function.name,
             "service": function.service,
@@ -207,7 +198,7 @@ class RunEngine:
 
     async def _approval(self, active: ActiveRun, job: dict, function: Function) -> bool:
         request = {
-            "id": new_id(),
+            "id": new_run_id(),
             "type": "approval",
             "jobId": job["id"],
             "description": f"Approve the call {function.service}.{function.name}({json.dumps(job['arguments'])})?",
@@ -254,7 +245,7 @@ class RunEngine:
         if active is None:
             detail = self.get(cluster_id, run_id)
             raise Conflict(f"run {run_id} already ended ({detail['run']['status']})", status=detail["run"]["status"])
-        self._finish(active, "failed", failureReason="Cancelled by request.")
+        self._finish(active, "failed", failureReason="Cancelled by request.", cancelled=True)
         if active.runner:
             active.runner.cancel()
         return active.detail
@@ -316,17 +307,6 @@ class RunEngine:
         self._store.save_run(active.cluster, active.run["id"], status, active.request_hash, text)
         for queue in self._watchers.get((active.cluster, active.run["id"]), ()):
             queue.put_nowait((status, text))
-
-
-def check_schema(schema: dict[str, Any]) -> str | None:
-    """What is wrong with `schema` as a JSON Schema, or None."""
-    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    try:
-        validator.check_schema(schema)
-    except jsonschema.SchemaError as error:
-        where = "/".join(str(p) for p in error.path) or "(top level)"
-        return f"{error.message} (at {where})"
-    return None
 
 
 def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from inference_nb.wire.runs import ApprovalRequest, CreateRunRequest
+from inference_nb.wire.runs import ApprovalRequest, CreateRunRequest, check_schema
 
 from .. import streaming
 from ..errors import BadRequest, Invalid
 from ..requests import query_int, read_model
 from ..streaming import json_stream
-from .engine import RunEngine, check_schema
+from .engine import RunEngine
 
 
 def _engine(request: Request) -> RunEngine:

@@ -1,0 +1,200 @@
+"""What both protocols share, without I/O: headers, error mapping, retry timing,
+stream parsing, and the one normalized view of a run or task (`Snapshot`)."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+
+from inference_nb import __version__
+from inference_nb.wire.statuses import Phase
+
+from .errors import (
+    AuthenticationError,
+    BadResponse,
+    ConflictError,
+    NotFoundError,
+    RateLimited,
+    ServerError,
+)
+from .profile import Profile
+
+USER_AGENT = f"inference_nb/{__version__}"
+RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+
+
+def headers(profile: Profile) -> dict[str, str]:
+    if profile.protocol == "runs":
+        return {"authorization": profile.key, "user-agent": USER_AGENT}  # the runs API takes the bare key
+    return {"authorization": f"Bearer {profile.key}", "user-agent": USER_AGENT}
+
+
+@dataclass(frozen=True)
+class Status:
+    """A status in words: the normalized phase, and the server's own code and name."""
+
+    phase: Phase
+    name: str
+    code: int | str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase.terminal
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One view of a task or run, whichever protocol it came from."""
+
+    kind: Literal["task", "run"]
+    id: str
+    status: Status
+    timeline: tuple[tuple[str, str], ...] = ()
+    """(status name, ISO time) for each status reached."""
+    output: Any = None
+    """The task's output, or the run's result."""
+    error: str | None = None
+    """The task's error, or the run's failureReason."""
+    summary: str | None = None
+    jobs: tuple[dict[str, Any], ...] = ()
+    input_requests: tuple[dict[str, Any], ...] = ()
+    session_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+# errors
+
+
+def raise_for_response(response: httpx.Response, *, run_id: str | None = None) -> None:
+    """Map an error answer to the exception tree, with the server's own message."""
+    if response.is_success:
+        return
+    message, code = _error_message(response)
+    what = f"{response.request.method} {response.request.url.path}"
+    text = f"{what} answered {response.status_code}: {message}"
+    status = response.status_code
+    if status in (401, 403):
+        raise AuthenticationError(f"{text} (check the key for this server)", status_code=status, code=code)
+    if status == 404:
+        raise NotFoundError(text, status_code=status, code=code, run_id=run_id)
+    if status in (409, 410):
+        raise ConflictError(text, status_code=status, code=code, run_id=run_id)
+    if status == 429:
+        raise RateLimited(text, status_code=status, code=code, run_id=run_id, retry_after=retry_after(response))
+    raise ServerError(text, status_code=status, code=code, run_id=run_id)
+
+
+def _error_message(response: httpx.Response) -> tuple[str, str | None]:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text.strip()[:300] or response.reason_phrase), None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return str(error.get("message") or error), error.get("code")
+        if isinstance(error, str):
+            return error, None
+        if isinstance(body.get("message"), str):
+            return body["message"], None
+    return json.dumps(body)[:300], None
+
+
+def json_body(response: httpx.Response, *, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise BadResponse(
+            f"{what}: the server answered with something that is not JSON ({response.text[:120]!r})",
+            status_code=response.status_code,
+        ) from None
+
+
+# retrying
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between attempts: `start * factor**n`, capped, with full jitter down to half.
+
+    Polling uses it as well: start 0.25 s, factor 1.5, cap 5 s by default.
+    """
+
+    start: float = 0.25
+    factor: float = 1.5
+    cap: float = 5.0
+
+    def delay(self, attempt: int, *, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        base = min(self.cap, self.start * self.factor**attempt)
+        return random.uniform(base / 2, base)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a `Retry-After` header (a number or an HTTP date)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def retry_delay(
+    attempt: int,
+    backoff: Backoff,
+    *,
+    idempotent: bool,
+    response: httpx.Response | None = None,
+    error: httpx.TransportError | None = None,
+) -> float | None:
+    """Seconds to wait before trying again, or None: do not retry.
+
+    A request that may have done work on the server (a create without an
+    idempotency key or client id) is retried only when it certainly did not:
+    it was never sent, or the server said 429 / 503 (refused, not processed).
+    """
+    if error is not None:
+        return backoff.delay(attempt) if idempotent or not_sent(error) else None
+    if response is None or response.status_code not in RETRYABLE_STATUS:
+        return None
+    if not idempotent and response.status_code not in (429, 503):
+        return None
+    return backoff.delay(attempt, retry_after=retry_after(response))
+
+
+def not_sent(error: httpx.TransportError) -> bool:
+    """True when the request certainly never reached the server (safe to send again)."""
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+# streams
+
+
+def stream_payloads(lines: list[str] | Any) -> Any:
+    """The JSON payloads of NDJSON or SSE lines; blank lines and comments are skipped."""
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith(":") or line.startswith("event:") or line.startswith("id:"):
+            continue
+        if line.startswith("data:"):
+            line = line[5:].strip()
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue  # a partial or foreign line; the next snapshot supersedes it

@@ -1,0 +1,110 @@
+"""The only I/O of the client: send a built request, retrying what is safe to retry."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import httpx
+
+from .core import Backoff, raise_for_response, retry_delay
+from .errors import ConnectError, RequestTimeout, TransportError
+from .profile import Profile
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_ATTEMPTS = 5
+
+
+def _mapped(error: httpx.TransportError, profile: Profile, run_id: str | None) -> TransportError:
+    where = profile.label
+    if isinstance(error, httpx.TimeoutException):
+        return RequestTimeout(f"{where} did not answer in time ({type(error).__name__})", run_id=run_id)
+    if isinstance(error, httpx.ConnectError):
+        return ConnectError(f"could not reach {where}: {error}", run_id=run_id)
+    return TransportError(f"the connection to {where} failed: {type(error).__name__}: {error}", run_id=run_id)
+
+
+class SyncTransport:
+    def __init__(self, profile: Profile, *, backoff: Backoff | None = None, http: httpx.Client | None = None) -> None:
+        self.profile = profile
+        self._backoff = backoff or Backoff()
+        self._http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
+
+    def send(self, request: httpx.Request, *, idempotent: bool = True, run_id: str | None = None) -> httpx.Response:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as error:
+                delay = retry_delay(attempt, self._backoff, idempotent=idempotent, error=error)
+                if delay is None or attempt == MAX_ATTEMPTS - 1:
+                    raise _mapped(error, self.profile, run_id) from None
+            else:
+                delay = retry_delay(attempt, self._backoff, idempotent=idempotent, response=response)
+                if delay is None or attempt == MAX_ATTEMPTS - 1:
+                    raise_for_response(response, run_id=run_id)
+                    return response
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def stream(self, request: httpx.Request, *, run_id: str | None = None) -> Iterator[httpx.Response]:
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            raise _mapped(error, self.profile, run_id) from None
+        try:
+            if not response.is_success:
+                response.read()
+                raise_for_response(response, run_id=run_id)
+            yield response
+        finally:
+            response.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class AsyncTransport:
+    def __init__(
+        self, profile: Profile, *, backoff: Backoff | None = None, http: httpx.AsyncClient | None = None
+    ) -> None:
+        self.profile = profile
+        self._backoff = backoff or Backoff()
+        self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+
+    async def send(
+        self, request: httpx.Request, *, idempotent: bool = True, run_id: str | None = None
+    ) -> httpx.Response:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as error:
+                delay = retry_delay(attempt, self._backoff, idempotent=idempotent, error=error)
+                if delay is None or attempt == MAX_ATTEMPTS - 1:
+                    raise _mapped(error, self.profile, run_id) from None
+            else:
+                delay = retry_delay(attempt, self._backoff, idempotent=idempotent, response=response)
+                if delay is None or attempt == MAX_ATTEMPTS - 1:
+                    raise_for_response(response, run_id=run_id)
+                    return response
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    @asynccontextmanager
+    async def stream(self, request: httpx.Request, *, run_id: str | None = None) -> AsyncIterator[httpx.Response]:
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            raise _mapped(error, self.profile, run_id) from None
+        try:
+            if not response.is_success:
+                await response.aread()
+                raise_for_response(response, run_id=run_id)
+            yield response
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

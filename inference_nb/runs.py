@@ -1,0 +1,305 @@
+"""The Run handle people hold: live status, wait / await / cancel, result as Python data.
+
+`Client.run(...)` and `Client.ask(...)` return a Run at once; the controller
+thread keeps it current. Every wait has a deadline: when it passes, or when
+the kernel is interrupted, the run is cancelled on the server before the
+error is raised, so no work is left running unseen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .client.core import Snapshot, Status
+from .client.errors import DeadlineExceeded, InferenceError, RunCancelled, RunFailed
+from .wire.statuses import Phase
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .controller import Controller
+    from .render import InlineImage
+
+log = logging.getLogger("inference_nb")
+
+CANCEL_TIMEOUT = 10.0
+"""How long an interrupted or overdue wait spends cancelling the run on the server."""
+
+
+class Backend(Protocol):
+    """What a Run needs of its protocol; the client's task and run backends implement it."""
+
+    kind: str
+    controller: Controller
+    wait_timeout: float
+
+    def provenance(self, run: Run) -> dict[str, Any]: ...
+
+    async def get(self, run_id: str) -> Snapshot: ...
+
+    def stream(self, run_id: str) -> AsyncIterator[Snapshot] | None: ...
+
+    async def cancel(self, run_id: str) -> None: ...
+
+    async def fetch(self, uri: str) -> bytes: ...
+
+    async def approve(self, job_id: str, approved: bool) -> None: ...
+
+    def typed(self, result: Any) -> Any: ...
+
+
+class Run:
+    def __init__(self, backend: Backend, snapshot: Snapshot, *, label: str, follow: bool = True) -> None:
+        self._backend = backend
+        self._snapshot = snapshot
+        self.label = label
+        """What it runs: an app id, or the start of a question."""
+        self._finished: concurrent.futures.Future[Snapshot] = concurrent.futures.Future()
+        self._listeners: list[Callable[[Run], None]] = []
+        self._images: list[InlineImage] | None = None
+        if snapshot.status.terminal:
+            self._finished.set_result(snapshot)
+        elif follow:
+            backend.controller.follow(
+                lambda: backend.get(self.id), lambda: backend.stream(self.id), self._apply, self._give_up
+            )
+
+    # state (read from any thread; written by the controller thread)
+
+    @property
+    def id(self) -> str:
+        return self._snapshot.id
+
+    @property
+    def kind(self) -> str:
+        """ "task" (an app task) or "run" (a question with a result schema)."""
+        return self._snapshot.kind
+
+    @property
+    def status(self) -> Status:
+        """The normalized phase, and the server's own status name and code."""
+        return self._snapshot.status
+
+    @property
+    def done(self) -> bool:
+        return self._snapshot.status.terminal
+
+    @property
+    def timeline(self) -> list[tuple[str, datetime]]:
+        """Each status the run reached and when, as the server recorded it."""
+        return [(name, _parse_time(at)) for name, at in self._snapshot.timeline if at]
+
+    @property
+    def elapsed(self) -> float | None:
+        times = [at for _, at in self.timeline]
+        if not times:
+            return None
+        end = times[-1] if self.done else datetime.now(times[0].tzinfo)
+        return (end - times[0]).total_seconds()
+
+    @property
+    def output(self) -> Any:
+        """The task's output, or the run's result, as the server sent it (None until it is there)."""
+        return self._snapshot.output
+
+    @property
+    def result(self) -> Any:
+        """The result: instances of the pydantic model when the schema was one; None until done."""
+        if self._snapshot.status.phase is not Phase.SUCCEEDED or self.output is None:
+            return None
+        return self._backend.typed(self.output)
+
+    @property
+    def error(self) -> str | None:
+        """Why the run failed (the server's words), or None."""
+        return self._snapshot.error
+
+    @property
+    def summary(self) -> str | None:
+        """Runs only: what the run did, also (and especially) when it ended without a result."""
+        return self._snapshot.summary
+
+    @property
+    def jobs(self) -> list[dict[str, Any]]:
+        """Runs only: each function call, with its status and resultType."""
+        return list(self._snapshot.jobs)
+
+    @property
+    def input_requests(self) -> list[dict[str, Any]]:
+        """Runs only: what a paused run waits for (approvals)."""
+        return list(self._snapshot.input_requests)
+
+    @property
+    def session_id(self) -> str | None:
+        return self._snapshot.session_id
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The last object the server sent, untouched."""
+        return self._snapshot.raw
+
+    @property
+    def df(self) -> pandas.DataFrame:
+        """The result as a DataFrame: arrays of objects become rows, nested objects dotted columns."""
+        from .render import to_dataframe
+
+        self._require_done("df")
+        return to_dataframe(self.result if self.result is not None else self.output)
+
+    @property
+    def images(self) -> list[InlineImage]:
+        """The output's images, fetched (with the key, from the server's own origin only) and embedded."""
+        from .render import images
+
+        self._require_done("images")
+        if self._images is None:
+            fetch = self._backend.fetch
+            self._images = images(self.output, lambda uri: self._call(fetch(uri)))
+        return self._images
+
+    def _require_done(self, what: str) -> None:
+        if not self.done:
+            raise InferenceError(f"{self.label} is still {self.status.name}: call run.wait() before run.{what}",
+                                 run_id=self.id)  # fmt: skip
+
+    # following
+
+    def on_change(self, listener: Callable[[Run], None]) -> None:
+        """Call `listener(run)` after every change, from the controller thread."""
+        self._listeners.append(listener)
+
+    def _apply(self, snapshot: Snapshot) -> None:
+        if snapshot == self._snapshot and not snapshot.status.terminal:
+            return
+        self._snapshot = snapshot
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:
+                log.exception("a listener of %s failed", self.id)
+        if snapshot.status.terminal and not self._finished.done():
+            self._finished.set_result(snapshot)
+
+    def _give_up(self, error: Exception) -> None:
+        if not self._finished.done():
+            self._finished.set_exception(error)
+
+    def refresh(self) -> Run:
+        """Ask the server now, instead of waiting for the next update."""
+        self._apply(self._call(self._backend.get(self.id)))
+        return self
+
+    # waiting and controlling
+
+    def wait(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> Run:
+        """Block until the run ends; returns it. Cancels it on the server when the deadline
+        (`timeout` seconds, by default the client's) passes or the kernel is interrupted."""
+        limit = self._backend.wait_timeout if timeout is None else timeout
+        try:
+            concurrent.futures.wait([self._finished], limit)
+        except KeyboardInterrupt:
+            self._cancel_quietly()
+            raise
+        if not self._finished.done():
+            self._cancel_for(f"did not finish within {limit:g} s")
+        return self._checked(raise_on_failure)
+
+    def __await__(self):
+        return self.wait_async().__await__()
+
+    async def wait_async(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> Run:
+        """`await run`: like wait(), without blocking the kernel's event loop."""
+        limit = self._backend.wait_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        try:
+            # A short sleep, not an await on the future: a kernel interrupt lands between sleeps.
+            while not self._finished.done():
+                if time.monotonic() >= deadline:
+                    self._cancel_for(f"did not finish within {limit:g} s")
+                await asyncio.sleep(0.02)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._cancel_quietly()
+            raise
+        return self._checked(raise_on_failure)
+
+    def _checked(self, raise_on_failure: bool) -> Run:
+        self._finished.result()  # re-raises why following stopped, if it did
+        phase = self.status.phase
+        if raise_on_failure and phase is Phase.FAILED:
+            raise RunFailed(f"{self._name} failed: {self.error or 'the server gave no reason'}", run_id=self.id)
+        if raise_on_failure and phase is Phase.CANCELLED:
+            raise RunCancelled(f"{self._name} was cancelled", run_id=self.id)
+        return self
+
+    def _cancel_for(self, reason: str) -> None:
+        cancelled = self._cancel_quietly()
+        outcome = "it was cancelled on the server" if cancelled else "cancelling it on the server failed"
+        raise DeadlineExceeded(f"{self._name} {reason}; {outcome}", run_id=self.id)
+
+    def _cancel_quietly(self) -> bool:
+        try:
+            self.cancel(timeout=CANCEL_TIMEOUT)
+            return True
+        except Exception as error:  # the original interruption matters more
+            log.warning("could not cancel %s: %s", self.id, error)
+            return False
+
+    def cancel(self, *, timeout: float = CANCEL_TIMEOUT) -> Run:
+        """Cancel the run on the server (nothing happens to a run that already ended)."""
+        if not self.done:
+            self._call(self._backend.cancel(self.id), timeout)
+            self.refresh()
+        return self
+
+    def approve(self, approved: bool = True, *, job_id: str | None = None) -> Run:
+        """Runs only: answer the approval a paused run waits for (the first open one by default)."""
+        open_requests = [r for r in self.input_requests if r.get("outcome") is None and r.get("jobId")]
+        if job_id is None:
+            if not open_requests:
+                raise InferenceError(f"{self._name} waits for no approval", run_id=self.id)
+            job_id = open_requests[0]["jobId"]
+        self._call(self._backend.approve(job_id, approved))
+        return self
+
+    def _call(self, coro: Any, timeout: float | None = None) -> Any:
+        return self._backend.controller.call(coro, timeout)
+
+    # showing
+
+    @property
+    def _name(self) -> str:
+        return f"{self.kind} {self.id} ({self.label})"
+
+    def __repr__(self) -> str:
+        return f"<Run {self._name}: {self.status.name}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        from .render import bundle
+
+        shown_images = []
+        if self.done and self.status.phase is Phase.SUCCEEDED:
+            try:
+                shown_images = self.images
+            except Exception as error:  # show the rest; say why the images are missing
+                log.warning("images of %s could not be shown: %s", self.id, error)
+        return bundle(
+            title=self._name,
+            status_name=self.status.name,
+            phase=self.status.phase.value,
+            elapsed=self.elapsed,
+            result=self.result if self.result is not None else (None if self.kind == "run" else self.output),
+            summary=self.summary,
+            error=self.error,
+            images=shown_images,
+            provenance=self._backend.provenance(self),
+        )
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
