@@ -65,8 +65,8 @@ class _TaskBackend:
     async def get(self, run_id: str) -> Snapshot:
         return await self.client.get(run_id)
 
-    def stream(self, run_id: str) -> AsyncIterator[Snapshot]:
-        return self.client.stream(run_id)
+    def stream(self, run_id: str) -> AsyncIterator[Snapshot] | None:
+        return self.client.stream(run_id) if self.profile.streams else None
 
     async def cancel(self, run_id: str) -> None:
         await self.controller.request(lambda: self.client.cancel(run_id))
@@ -98,7 +98,7 @@ class _RunBackend:
         return await self.client.get(run_id, cluster=self.cluster)
 
     def stream(self, run_id: str) -> AsyncIterator[Snapshot] | None:
-        return self.client.stream(run_id, cluster=self.cluster) if self.profile.embedded else None
+        return self.client.stream(run_id, cluster=self.cluster) if self.profile.streams else None
 
     async def cancel(self, run_id: str) -> None:
         await self.controller.request(lambda: self.client.cancel(run_id, cluster=self.cluster))

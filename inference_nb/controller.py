@@ -16,7 +16,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from .client.core import Backoff, Snapshot
@@ -82,7 +82,7 @@ class Controller:
     def follow(
         self,
         fetch: Callable[[], Awaitable[Snapshot]],
-        stream: Callable[[], Any] | None,
+        stream: Callable[[], AsyncIterator[Snapshot] | None] | None,
         apply: Callable[[Snapshot], None],
         give_up: Callable[[Exception], None],
     ) -> None:
@@ -108,17 +108,18 @@ class Controller:
         try:
             if stream is not None and not self.streams.locked():
                 async with self.streams:
-                    if await self._stream(stream, apply):
+                    snapshots = stream()
+                    if snapshots is not None and await self._stream(snapshots, apply):
                         return
             await self._poll(fetch, apply)
         except Exception as error:  # the loop must go on for every other run
             log.debug("following a run stopped: %s", error)
             give_up(error)
 
-    async def _stream(self, stream: Callable[[], Any], apply: Callable[[Snapshot], None]) -> bool:
+    async def _stream(self, snapshots: AsyncIterator[Snapshot], apply: Callable[[Snapshot], None]) -> bool:
         """True when the stream saw the run end; False to fall back to polling."""
         try:
-            async for snapshot in stream():
+            async for snapshot in snapshots:
                 apply(snapshot)
                 if snapshot.status.terminal:
                     return True

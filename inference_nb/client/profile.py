@@ -42,6 +42,8 @@ class Profile:
     idempotent_create: bool = True
     """Whether the server honours an Idempotency-Key (tasks) or a client-chosen run id (runs),
     which makes it safe to retry a create whose answer was lost."""
+    streams: bool = True
+    """Whether the server streams status changes (else the client polls)."""
     embedded: bool = False
 
     def __post_init__(self) -> None:
@@ -78,7 +80,8 @@ def hosted_runs(key: str, base_url: str | None = None, cluster: str | None = Non
     cluster = cluster or os.environ.get(RUNS_CLUSTER_ENV)
     if not cluster:
         raise ConfigurationError(f"runs on a hosted service need a cluster id: pass cluster= or set {RUNS_CLUSTER_ENV}")
-    return Profile("runs", base_url or os.environ.get(RUNS_URL_ENV) or HOSTED_RUNS_URL, key, cluster=cluster)
+    url = base_url or os.environ.get(RUNS_URL_ENV) or HOSTED_RUNS_URL
+    return Profile("runs", url, key, cluster=cluster, streams=False)  # the hosted runs API is polled
 
 
 def embedded(protocol: Protocol, base_url: str, token: str) -> Profile:

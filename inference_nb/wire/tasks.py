@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 APP_ID_PATTERN = re.compile(
     r"^(?P<namespace>[a-z0-9][a-z0-9_.-]*)/(?P<name>[a-z0-9][a-z0-9_.-]*)(?:@(?P<version>[A-Za-z0-9_.+-]+))?$"
@@ -52,15 +52,16 @@ class RunTaskRequest(BaseModel):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
-    @model_validator(mode="after")
-    def _session_timeout(self) -> RunTaskRequest:
-        if self.session_timeout is not None:
+    @field_validator("session_timeout")
+    @classmethod
+    def _session_timeout(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None:
             low, high = SESSION_TIMEOUT_RANGE
-            if self.session != "new":
-                raise ValueError('session_timeout is only allowed with session: "new"')
-            if not low <= self.session_timeout <= high:
-                raise ValueError(f"session_timeout must be between {low} and {high} seconds")
-        return self
+            if info.data.get("session") != "new":
+                raise ValueError('only allowed with session: "new"')
+            if not low <= value <= high:
+                raise ValueError(f"must be between {low} and {high} seconds")
+        return value
 
 
 class FileRef(BaseModel):

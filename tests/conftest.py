@@ -1,0 +1,23 @@
+"""Kernel-side tests talk real HTTP to an embedded server on loopback, through the real client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from inference_nb.api import Client
+from inference_nb.server import EmbeddedServer, start_server
+
+from .server.helpers import TEST_APPS
+
+
+@pytest.fixture
+def embedded(tmp_path) -> Iterator[EmbeddedServer]:
+    with start_server(data_dir=tmp_path / "embedded", apps=TEST_APPS) as srv:
+        yield srv
+
+
+@pytest.fixture
+def client(embedded: EmbeddedServer) -> Client:
+    return Client(base_url=embedded.url, key=embedded.token, wait_timeout=30)

@@ -1,0 +1,154 @@
+"""The Client and the Run handle against a real embedded server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from pydantic import BaseModel
+
+from inference_nb.api import Client
+from inference_nb.client.errors import DeadlineExceeded, InvalidRequest, RunCancelled, RunFailed
+from inference_nb.wire.statuses import Phase
+
+from .server.helpers import gate
+
+
+class Item(BaseModel):
+    name: str
+    qty: int
+
+
+def test_a_task_returns_at_once_and_waits_to_its_output(client):
+    run = client.run("test/echo", {"text": "hello"})
+    assert run.kind == "task" and run.id.startswith("task_")
+    assert run.wait() is run
+    assert run.status.phase is Phase.SUCCEEDED and run.status.name == "Completed" and run.status.code == 9
+    assert run.output["text"] == "hello" and run.result == run.output
+    names = [name for name, _ in run.timeline]
+    assert names[0] == "Received" and names[-1] == "Completed"
+
+
+def test_a_question_comes_back_as_instances_of_the_pydantic_schema(client):
+    run = client.ask("What does our inventory look like?", schema=list[Item]).wait()
+    assert run.kind == "run" and run.status.name == "done"
+    assert all(isinstance(item, Item) for item in run.result)
+    assert run.result[0] == Item(name="Claw Hammer", qty=83)
+    assert run.jobs[0]["targetFn"] == "searchInventory"
+
+
+def test_a_question_with_a_json_schema_gives_plain_data_and_a_dataframe(client):
+    schema = {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}}
+    run = client.ask("What does our inventory look like?", schema=schema).wait()
+    assert run.result[0] == {"name": "Claw Hammer"}
+    assert list(run.df.columns) == ["name"] and len(run.df) == len(run.result)
+
+
+def test_nested_output_becomes_dotted_columns(client):
+    run = client.run("demo/sql", {"query": "SELECT name, qty FROM inventory ORDER BY qty DESC LIMIT 3"}).wait()
+    frame = run.df
+    assert list(frame.columns) == ["name", "qty"] and len(frame) == 3
+    assert frame["qty"].is_monotonic_decreasing
+
+
+def test_images_are_fetched_with_the_key_and_embedded(client):
+    run = client.run("demo/picture", {"prompt": "A sunset", "width": 200, "height": 100}).wait()
+    (image,) = run.images
+    assert image.content_type == "image/png" and image.to_pil().size == (200, 100)
+    data, _ = run._repr_mimebundle_()
+    assert "data:image/png;base64," in data["text/html"]
+
+
+def test_a_failed_task_raises_with_the_servers_reason(client):
+    run = client.run("demo/fail", {"message": "the disk is on fire"})
+    with pytest.raises(RunFailed, match="the disk is on fire") as raised:
+        run.wait()
+    assert raised.value.run_id == run.id
+    assert run.wait(raise_on_failure=False).error.endswith("the disk is on fire")
+
+
+def test_a_deadline_cancels_the_run_on_the_server(client, embedded):
+    run = client.run("demo/sleep", {"seconds": 30})
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match=f"{run.id}.*cancelled on the server"):
+        run.wait(timeout=0.3)
+    assert time.monotonic() - started < 5
+    fresh = Client(base_url=embedded.url, key=embedded.token).get(run.id)
+    assert fresh.status.name == "Cancelled"
+
+
+def test_cancel_from_another_thread_ends_a_waiting_run(client):
+    run = client.run("test/gate", {"gate": "api-cancel"})
+    threading.Timer(0.3, run.cancel).start()
+    with pytest.raises(RunCancelled):
+        run.wait()
+    assert run.status.phase is Phase.CANCELLED
+
+
+def test_await_a_run_inside_a_running_event_loop(client):
+    async def cell():  # like a notebook cell: the kernel's loop is running
+        run = client.run("test/echo", {"text": "awaited"})
+        return await run
+
+    assert asyncio.run(cell()).output["text"] == "awaited"
+
+
+def test_listeners_hear_every_change_from_the_controller_thread(client):
+    run = client.run("test/gate", {"gate": "listeners"})
+    heard: list[tuple[str, str]] = []
+    run.on_change(lambda r: heard.append((r.status.name, threading.current_thread().name)))
+    deadline = time.monotonic() + 5
+    while run.status.name != "Running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate("listeners").set()
+    run.wait()
+    assert heard[-1][0] == "Completed"
+    assert {thread for _, thread in heard} == {"inference_nb-controller"}
+
+
+def test_a_session_keeps_state_between_calls(client):
+    session = client.session("demo/counter")
+    assert session({"action": "init"}).output["count"] == 0
+    assert session({"action": "increment", "amount": 5}).output["count"] == 5
+    assert session.id and session.id.startswith("sess_")
+
+
+def test_a_paused_run_is_approved_from_the_handle(client):
+    run = client.ask('restock name="Claw Hammer" qty=2')
+    deadline = time.monotonic() + 5
+    while run.status.name != "paused" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert run.input_requests[0]["type"] == "approval"
+    run.approve()
+    assert run.wait().result["ordered"] == 2
+
+
+def test_a_new_client_reattaches_to_tasks_and_runs(client, embedded):
+    task = client.run("test/echo", {"text": "kept"}).wait()
+    asked = client.ask("What is the value of our inventory?").wait()
+    later = Client(base_url=embedded.url, key=embedded.token)
+    assert later.get(task.id).output["text"] == "kept"
+    assert later.get(asked.id).result == asked.result
+    assert task.id in [r.id for r in later.runs(limit=5)]
+    assert asked.id in [r.id for r in later.runs(limit=5, kind="run")]
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda c: c.run("Not An App", {}), "app"),
+        (lambda c: c.run("demo/picture", {"prompt": object()}), "input"),
+        (lambda c: c.run("demo/picture", {"prompt": float("nan")}), "input"),
+        (lambda c: c.ask("hi", schema={"type": "nope"}), "schema"),
+        (lambda c: c.ask("hi", schema=42), "schema"),
+        (lambda c: c.ask("   "), "message"),
+        (lambda c: c.run("demo/counter", {}, session_timeout=30), "session_timeout"),
+    ],
+)
+def test_bad_input_is_refused_before_any_request(call, field):
+    nowhere = Client(base_url="http://127.0.0.1:9", key="k")  # a closed port: any request would fail to connect
+    with pytest.raises(InvalidRequest) as raised:
+        call(nowhere)
+    assert raised.value.field == field
