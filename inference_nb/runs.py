@@ -192,7 +192,11 @@ class Run:
 
     def refresh(self) -> Run:
         """Ask the server now, instead of waiting for the next update."""
-        self._apply(self._call(self._backend.get(self.id)))
+
+        async def fetch_and_apply() -> None:  # applied on the controller thread, like every update
+            self._apply(await self._backend.get(self.id))
+
+        self._call(fetch_and_apply())
         return self
 
     # waiting and controlling
