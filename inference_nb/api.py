@@ -27,6 +27,8 @@ log = logging.getLogger("inference_nb")
 
 DEFAULT_WAIT = 600.0
 """Seconds a wait lasts unless told otherwise: long enough for real work, never forever."""
+START_TIMEOUT = 120.0
+"""Seconds `run` / `ask` may take to have the server accept the work (retries included)."""
 
 _embedded_lock = threading.Lock()
 _embedded_server: Any = None
@@ -202,7 +204,9 @@ class Client:
                    "webhook": webhook, "idempotency_key": idempotency_key}  # fmt: skip
         backend.client.core.submit(app, input or {}, **options)  # refuses bad input here, in the caller's thread
         submit = backend.client.submit
-        snapshot = self.controller.call(self.controller.request(lambda: submit(app, input or {}, **options)))
+        snapshot = self.controller.call(
+            self.controller.request(lambda: submit(app, input or {}, **options)), START_TIMEOUT
+        )
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
 
     def ask(
@@ -222,8 +226,8 @@ class Client:
         create = backend.client.create
         created = self.controller.call(self.controller.request(
             lambda: create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
-        ))  # fmt: skip
-        snapshot = self.controller.call(self.controller.request(lambda: backend.get(created)))
+        ), START_TIMEOUT)  # fmt: skip
+        snapshot = self.controller.call(self.controller.request(lambda: backend.get(created)), START_TIMEOUT)
         return Run(backend, snapshot, label=_short(message))
 
     def session(self, app: str, *, setup: dict[str, Any] | None = None, timeout: float | None = None) -> AppSession:

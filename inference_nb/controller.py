@@ -30,6 +30,8 @@ MAX_REQUESTS = 16
 MAX_STREAMS = 32
 """Runs followed by a stream at once; more are polled."""
 POLL = Backoff(start=0.25, factor=1.5, cap=5.0)
+POLL_RETRY_AFTER_CAP = 60.0
+"""A server asking to wait longer still gets a look a minute later: a run must not go unseen."""
 
 
 class Controller:
@@ -147,5 +149,7 @@ class Controller:
                     return
                 if snapshot.status != last:  # something moves: look again soon
                     attempt, last = 0, snapshot.status
+            if retry_after is not None:
+                retry_after = min(retry_after, POLL_RETRY_AFTER_CAP)
             await asyncio.sleep(POLL.delay(attempt, retry_after=retry_after))
             attempt += 1

@@ -4,7 +4,9 @@ stream parsing, and the one normalized view of a run or task (`Snapshot`)."""
 from __future__ import annotations
 
 import json
+import math
 import random
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -27,6 +29,8 @@ from .profile import Profile
 
 USER_AGENT = f"inference_nb/{__version__}"
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER = 30.0
+"""A request waits at most this long for a server's Retry-After before giving up."""
 
 
 def headers(profile: Profile) -> dict[str, str]:
@@ -141,18 +145,18 @@ class Backoff:
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a `Retry-After` header (a number or an HTTP date)."""
+    """Seconds from a `Retry-After` header (a number or an HTTP date); None when unreadable."""
     value = response.headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def retry_delay(
@@ -175,7 +179,10 @@ def retry_delay(
         return None
     if not idempotent and response.status_code not in (429, 503):
         return None
-    return backoff.delay(attempt, retry_after=retry_after(response))
+    wait = retry_after(response)
+    if wait is not None and wait > MAX_RETRY_AFTER:
+        return None  # a long pause is the caller's decision: RateLimited says how long
+    return backoff.delay(attempt, retry_after=wait)
 
 
 def not_sent(error: httpx.TransportError) -> bool:
@@ -186,15 +193,48 @@ def not_sent(error: httpx.TransportError) -> bool:
 # streams
 
 
-def stream_payloads(lines: list[str] | Any) -> Any:
-    """The JSON payloads of NDJSON or SSE lines; blank lines and comments are skipped."""
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith(":") or line.startswith("event:") or line.startswith("id:"):
-            continue
+class PayloadReader:
+    """JSON payloads from stream lines: a line each for NDJSON; for SSE, the `data:`
+    lines of an event joined until the blank line that ends it. Comments, other SSE
+    fields and lines that are not JSON are skipped (the next snapshot supersedes them)."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> list[Any]:
+        line = line.rstrip("\r\n")
         if line.startswith("data:"):
-            line = line[5:].strip()
-        try:
-            yield json.loads(line)
-        except ValueError:
-            continue  # a partial or foreign line; the next snapshot supersedes it
+            self._data.append(line[6:] if line.startswith("data: ") else line[5:])
+            return []
+        if not line.strip():
+            return self.close()
+        if line.startswith((":", "event:", "id:", "retry:")):
+            return []
+        return _json_or_nothing(line)
+
+    def close(self) -> list[Any]:
+        text, self._data = "\n".join(self._data), []
+        return _json_or_nothing(text) if text else []
+
+
+def _json_or_nothing(text: str) -> list[Any]:
+    try:
+        return [json.loads(text)]
+    except ValueError:
+        return []
+
+
+def stream_payloads(lines: Iterable[str]) -> Iterator[Any]:
+    reader = PayloadReader()
+    for line in lines:
+        yield from reader.feed(line)
+    yield from reader.close()
+
+
+async def astream_payloads(lines: AsyncIterable[str]) -> AsyncIterator[Any]:
+    reader = PayloadReader()
+    async for line in lines:
+        for payload in reader.feed(line):
+            yield payload
+    for payload in reader.close():
+        yield payload

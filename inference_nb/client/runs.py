@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from inference_nb.wire.runs import RunDetail, check_schema, new_run_id
 from inference_nb.wire.statuses import Phase
 
-from .core import Snapshot, Status, headers, json_body, stream_payloads
+from .core import Snapshot, Status, astream_payloads, headers, json_body, stream_payloads
 from .errors import BadResponse, InvalidRequest
 from .profile import Profile
 from .transport import AsyncTransport, SyncTransport
@@ -175,9 +175,8 @@ class AsyncRunsClient:
 
     async def stream(self, run_id: str, **options: Any) -> AsyncIterator[Snapshot]:
         async with self._transport.stream(self.core.stream(run_id, **options), run_id=run_id) as response:
-            async for line in response.aiter_lines():
-                for body in stream_payloads([line]):
-                    yield self.core.snapshot(body)
+            async for body in astream_payloads(response.aiter_lines()):
+                yield self.core.snapshot(body)
 
     async def cancel(self, run_id: str, **options: Any) -> Snapshot:
         response = await self._transport.send(self.core.cancel(run_id, **options), run_id=run_id)

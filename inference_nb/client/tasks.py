@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from inference_nb.wire.statuses import Numbering, Phase
 from inference_nb.wire.tasks import RunTaskRequest, Task
 
-from .core import Snapshot, Status, headers, json_body, stream_payloads
+from .core import Snapshot, Status, astream_payloads, headers, json_body, stream_payloads
 from .errors import BadResponse, InvalidRequest
 from .profile import Profile
 from .transport import AsyncTransport, SyncTransport
@@ -180,9 +180,8 @@ class AsyncTasksClient:
 
     async def stream(self, task_id: str) -> AsyncIterator[Snapshot]:
         async with self._transport.stream(self.core.stream(task_id), run_id=task_id) as response:
-            async for line in response.aiter_lines():
-                for body in stream_payloads([line]):
-                    yield self.core.snapshot(body)
+            async for body in astream_payloads(response.aiter_lines()):
+                yield self.core.snapshot(body)
 
     async def list(self, *, limit: int = 20, cursor: str | None = None) -> tuple[list[Snapshot], str | None]:
         response = await self._transport.send(self.core.list(limit=limit, cursor=cursor))

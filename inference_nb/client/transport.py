@@ -14,6 +14,9 @@ from .errors import ConnectError, RequestTimeout, TransportError
 from .profile import Profile
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# Enough kept-alive connections for the controller's requests and streams at once,
+# so that following many runs does not open a connection per request.
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=64)
 MAX_ATTEMPTS = 5
 
 
@@ -30,7 +33,7 @@ class SyncTransport:
     def __init__(self, profile: Profile, *, backoff: Backoff | None = None, http: httpx.Client | None = None) -> None:
         self.profile = profile
         self._backoff = backoff or Backoff()
-        self._http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._http = http or httpx.Client(timeout=DEFAULT_TIMEOUT, limits=LIMITS)
 
     def send(self, request: httpx.Request, *, idempotent: bool = True, run_id: str | None = None) -> httpx.Response:
         for attempt in range(MAX_ATTEMPTS):
@@ -59,6 +62,8 @@ class SyncTransport:
                 response.read()
                 raise_for_response(response, run_id=run_id)
             yield response
+        except httpx.TransportError as error:  # the body breaks off while it is read
+            raise _mapped(error, self.profile, run_id) from None
         finally:
             response.close()
 
@@ -72,7 +77,7 @@ class AsyncTransport:
     ) -> None:
         self.profile = profile
         self._backoff = backoff or Backoff()
-        self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=LIMITS)
 
     async def send(
         self, request: httpx.Request, *, idempotent: bool = True, run_id: str | None = None
@@ -103,6 +108,8 @@ class AsyncTransport:
                 await response.aread()
                 raise_for_response(response, run_id=run_id)
             yield response
+        except httpx.TransportError as error:  # the body breaks off while it is read
+            raise _mapped(error, self.profile, run_id) from None
         finally:
             await response.aclose()
 
