@@ -235,7 +235,8 @@ class TaskEngine:
         if files:
             self._advance(task, SpecStatus.UPLOADING)
             await self._run_sync(lambda: store_files(self._store, self._data_dir, task.row, files))
-        self._finish(task, SpecStatus.COMPLETED, output=output.model_dump(mode="json"))
+        # Through JSON text: pydantic writes NaN and infinities as null there, which JSON requires.
+        self._finish(task, SpecStatus.COMPLETED, output=json.loads(output.model_dump_json()))
 
     async def _run_sync(self, fn: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._threads, fn)

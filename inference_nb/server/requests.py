@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -47,7 +48,7 @@ async def read_model(request: Request, model: type[M], *, limit: int, what: str)
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise Invalid.from_validation(exc) from None
+        raise Invalid.from_validation(exc, what=f"request: expected a JSON object {what}") from None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -64,6 +65,16 @@ def query_bool(request: Request, name: str, default: bool) -> bool:
     if lowered in ("false", "0", "no"):
         return False
     raise Invalid(f"query parameter {name} must be true or false, not {raw!r}")
+
+
+def query_cursor(request: Request, hint: str) -> int | None:
+    """A list cursor this server gave out (a row number), or None."""
+    raw = request.query_params.get("cursor")
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(r"[0-9]{1,18}", raw):
+        raise BadRequest(f"cursor {raw!r} is not one this server gave out ({hint})")
+    return int(raw)
 
 
 def query_int(request: Request, name: str, default: int, *, low: int, high: int) -> int:

@@ -20,7 +20,7 @@ from .engine import TaskEngine, public_task
 from .errors import BadRequest, Conflict, Gone, Invalid, NotFound
 from .files import task_files_dir
 from .instances import SessionEnded
-from .requests import query_bool, query_int, read_model
+from .requests import query_bool, query_cursor, query_int, read_model
 from .streaming import json_stream
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -124,11 +124,9 @@ async def stream_task(request: Request) -> StreamingResponse:
 
 async def list_tasks(request: Request) -> JSONResponse:
     limit = query_int(request, "limit", 20, low=1, high=100)
-    cursor = request.query_params.get("cursor")
-    if cursor is not None and not cursor.isdigit():
-        raise BadRequest(f"cursor {cursor!r} is not one this server gave out (use next_cursor from a page)")
+    cursor = query_cursor(request, "use next_cursor from a page")
     rows, next_seq = request.app.state.store.list_tasks(
-        limit=limit, before_seq=int(cursor) if cursor else None, app=request.query_params.get("app")
+        limit=limit, before_seq=cursor, app=request.query_params.get("app")
     )
     return JSONResponse(
         {

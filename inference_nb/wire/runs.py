@@ -12,6 +12,7 @@ import time
 from typing import Any, Literal
 
 import jsonschema
+import referencing.exceptions
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RunStatus = Literal["pending", "running", "paused", "done", "failed"]
@@ -68,7 +69,7 @@ class CreateRunRequest(BaseModel):
             raise ValueError("result.schema and resultSchema are the same field and disagree; send one")
         if not (self.prompt or "").strip():
             raise ValueError("message must be a non-empty question or instruction")
-        if self.run_id is not None and not RUN_ID_PATTERN.match(self.run_id):
+        if self.run_id is not None and not RUN_ID_PATTERN.fullmatch(self.run_id):
             raise ValueError("id must be 6 to 128 letters, digits, '-' or '_'")
         return self
 
@@ -145,11 +146,22 @@ class ApprovalRequest(BaseModel):
 
 
 def check_schema(schema: dict[str, Any]) -> str | None:
-    """What is wrong with `schema` as a JSON Schema, or None."""
-    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    """What is wrong with `schema` as a JSON Schema (its own rules, and that its
+    local references resolve), or None."""
+    declared = schema.get("$schema")
+    if declared is not None and not isinstance(declared, str):
+        return "$schema must be a URI string (at $schema)"
     try:
+        validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         validator.check_schema(schema)
+        # Validating any value follows every reference it meets; a dangling one shows here.
+        for _ in validator(schema).iter_errors(None):
+            pass
     except jsonschema.SchemaError as error:
         where = "/".join(str(p) for p in error.path) or "(top level)"
         return f"{error.message} (at {where})"
+    except RecursionError:
+        return "it is nested too deeply"
+    except referencing.exceptions.Unresolvable as error:
+        return f"a reference does not resolve: {error}"
     return None

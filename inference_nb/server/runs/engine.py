@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+import referencing.exceptions
 from pydantic import ValidationError
 
 from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
@@ -251,18 +252,21 @@ class RunEngine:
         return active.detail
 
     def get(self, cluster_id: str, run_id: str) -> dict[str, Any]:
-        self.cluster(cluster_id)
+        """A run, also of a cluster whose functions are not registered now (after a restart, say)."""
         active = self._active.get((cluster_id, run_id))
         if active:
             return active.detail
         found = self._store.get_run(cluster_id, run_id)
         if found is None:
+            self.cluster(cluster_id)  # an unknown cluster says so, naming the known ones
             raise NotFound(f"no run {run_id!r} in cluster {cluster_id!r}")
         return found[0]
 
     def list(self, cluster_id: str, *, limit: int, before_seq: int | None) -> tuple[list[dict[str, Any]], int | None]:
-        self.cluster(cluster_id)
-        return self._store.list_runs(cluster_id, limit=limit, before_seq=before_seq)
+        runs, next_seq = self._store.list_runs(cluster_id, limit=limit, before_seq=before_seq)
+        if not runs and before_seq is None:
+            self.cluster(cluster_id)
+        return runs, next_seq
 
     async def watch(self, cluster_id: str, run_id: str, *, idle: float | None = None) -> AsyncIterator[str | None]:
         """The run's detail as JSON now and after each change; None after `idle` quiet seconds."""
@@ -296,6 +300,11 @@ class RunEngine:
     def _finish(self, active: ActiveRun, status: str, **fields: Any) -> None:
         if active.done.is_set():
             return
+        for job in active.detail["jobs"]:
+            if job["status"] in ("pending", "running"):  # the run ended under it (cancel, server stop)
+                job.update(
+                    status="failure", resultType="rejection", error=f"the run ended: {fields.get('failureReason')}"
+                )
         self._set_status(active.detail, status, **fields)
         active.done.set()
         self._save(active)
@@ -310,8 +319,11 @@ class RunEngine:
 
 
 def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:
-    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(result))
+    try:
+        validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(result))
+    except (RecursionError, referencing.exceptions.Unresolvable) as problem:
+        return f"the schema could not be applied ({type(problem).__name__})"
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path)

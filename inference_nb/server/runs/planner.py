@@ -166,15 +166,21 @@ def extract_arguments(message: str, function: Function) -> dict[str, Any]:
 
 
 def _inline_json(message: str) -> tuple[dict[str, Any], str] | None:
-    decoder = json.JSONDecoder()
+    """The first JSON object in the message that is plain JSON data (no NaN, no lone surrogates)."""
+    decoder = json.JSONDecoder(parse_constant=_refuse)
     for start in (m.start() for m in re.finditer(r"\{", message)):
         try:
             value, end = decoder.raw_decode(message, start)
-        except json.JSONDecodeError:
+            json.dumps(value, ensure_ascii=False).encode()
+        except (ValueError, UnicodeError, RecursionError):
             continue
         if isinstance(value, dict):
             return value, message[start:end]
     return None
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON data")
 
 
 def _string_parameters(function: Function) -> list[str]:

@@ -12,8 +12,8 @@ from starlette.routing import Route
 from inference_nb.wire.runs import ApprovalRequest, CreateRunRequest, check_schema
 
 from .. import streaming
-from ..errors import BadRequest, Invalid
-from ..requests import query_int, read_model
+from ..errors import Invalid
+from ..requests import query_cursor, query_int, read_model
 from ..streaming import json_stream
 from .engine import RunEngine
 
@@ -34,7 +34,10 @@ async def create_run(request: Request) -> JSONResponse:
     if schema is not None:
         problem = check_schema(schema)
         if problem:
-            raise Invalid(f"result.schema is not a valid JSON Schema: {problem}")
+            field = "resultSchema" if run_request.resultSchema is not None else "result.schema"
+            raise Invalid(
+                f"{field} is not a valid JSON Schema: {problem}", details=[{"field": field, "message": problem}]
+            )
     run_id, created = _engine(request).create(_cluster_id(request), run_request, _request_hash(run_request))
     return JSONResponse({"id": run_id}, status_code=201 if created else 200)
 
@@ -56,12 +59,8 @@ async def get_run(request: Request) -> JSONResponse:
 async def list_runs(request: Request) -> JSONResponse:
     """Newest first, as a list (like the hosted service); the next page's cursor is a header."""
     limit = query_int(request, "limit", 50, low=1, high=100)
-    cursor = request.query_params.get("cursor")
-    if cursor is not None and not cursor.isdigit():
-        raise BadRequest(f"cursor {cursor!r} is not one this server gave out (use the X-Next-Cursor header)")
-    details, next_seq = _engine(request).list(
-        _cluster_id(request), limit=limit, before_seq=int(cursor) if cursor else None
-    )
+    cursor = query_cursor(request, "use the X-Next-Cursor header")
+    details, next_seq = _engine(request).list(_cluster_id(request), limit=limit, before_seq=cursor)
     headers = {"X-Next-Cursor": str(next_seq)} if next_seq is not None else {}
     return JSONResponse([detail["run"] for detail in details], headers=headers)
 

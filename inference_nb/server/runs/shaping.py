@@ -10,6 +10,7 @@ as it is, and the schema validation that follows says what does not fit.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import Any
 
@@ -53,6 +54,8 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN (a missing value in pandas) and infinities are not JSON
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
