@@ -144,3 +144,28 @@ def test_the_scratch_folder_of_a_task_is_removed_when_it_ends(api, server):
     while scratch.parent.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not scratch.parent.exists()
+
+
+def test_an_output_with_nan_reads_back_as_null(api, server):
+    from pydantic import BaseModel
+
+    from inference_nb.server import App
+
+    class NotANumber(App):
+        name = "test/nan"
+        description = "Returns NaN, as pandas does for a missing value."
+
+        class Input(BaseModel):
+            pass
+
+        class Output(BaseModel):
+            mean: float
+            values: list[float]
+
+        def run(self, input):
+            return self.Output(mean=float("nan"), values=[1.0, float("inf")])
+
+    server.register(NotANumber)
+    task = api.post("/run", json={"app": "test/nan", "input": {}}).json()
+    assert task["status"] == 9 and task["output"] == {"mean": None, "values": [1.0, None]}
+    assert api.get(f"/tasks/{task['id']}").json()["output"] == task["output"]
