@@ -199,14 +199,16 @@ class Client:
         idempotency_key: str | None = None,
     ) -> Run:
         """Start a task of `app` and return its Run at once (checked before anything is sent)."""
-        backend = self._tasks()
         options = {"setup": setup, "session": session, "session_timeout": session_timeout,
                    "webhook": webhook, "idempotency_key": idempotency_key}  # fmt: skip
-        backend.client.core.submit(app, input or {}, **options)  # refuses bad input here, in the caller's thread
+        self._tasks().client.core.submit(app, input or {}, **options)  # refuses bad input here, in the caller's thread
+        return self.controller.call(self.start_task(app, input, **options), START_TIMEOUT)
+
+    async def start_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> Run:
+        """`run`, for code on the controller loop (the widget's handlers)."""
+        backend = self._tasks()
         submit = backend.client.submit
-        snapshot = self.controller.call(
-            self.controller.request(lambda: submit(app, input or {}, **options)), START_TIMEOUT
-        )
+        snapshot = await self.controller.request(lambda: submit(app, input or {}, **options))
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
 
     def ask(
@@ -220,14 +222,25 @@ class Client:
     ) -> Run:
         """Ask a question; `schema` is a JSON Schema dict or a pydantic model (the result then
         comes back as instances of it). Returns the Run at once."""
+        json_schema, _ = _schema(schema)
+        backend = self._runs(cluster)
+        backend.client.core.create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
+        return self.controller.call(self.start_question(message, schema, cluster=cluster, run_id=run_id, name=name),
+                                    START_TIMEOUT)  # fmt: skip
+
+    async def start_question(
+        self, message: str, schema: Any = None, *, cluster: str | None = None, run_id: str | None = None,
+        name: str | None = None,
+    ) -> Run:  # fmt: skip
+        """`ask`, for code on the controller loop (the widget's handlers)."""
         json_schema, schema_type = _schema(schema)
         backend = self._runs(cluster, schema_type)
         run_id, _ = backend.client.core.create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
         create = backend.client.create
-        created = self.controller.call(self.controller.request(
+        created = await self.controller.request(
             lambda: create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
-        ), START_TIMEOUT)  # fmt: skip
-        snapshot = self.controller.call(self.controller.request(lambda: backend.get(created)), START_TIMEOUT)
+        )
+        snapshot = await self.controller.request(lambda: backend.get(created))
         return Run(backend, snapshot, label=_short(message))
 
     def session(self, app: str, *, setup: dict[str, Any] | None = None, timeout: float | None = None) -> AppSession:

@@ -256,20 +256,28 @@ class Run:
 
     def cancel(self, *, timeout: float = CANCEL_TIMEOUT) -> Run:
         """Cancel the run on the server (nothing happens to a run that already ended)."""
-        if not self.done:
-            self._call(self._backend.cancel(self.id), timeout)
-            self.refresh()
+        self._call(self.cancel_async(), timeout)
         return self
+
+    async def cancel_async(self) -> None:
+        """`cancel`, for code on the controller loop."""
+        if not self.done:
+            await self._backend.cancel(self.id)
+            self._apply(await self._backend.get(self.id))
 
     def approve(self, approved: bool = True, *, job_id: str | None = None) -> Run:
         """Runs only: answer the approval a paused run waits for (the first open one by default)."""
-        open_requests = [r for r in self.input_requests if r.get("outcome") is None and r.get("jobId")]
+        self._call(self.approve_async(approved, job_id=job_id))
+        return self
+
+    async def approve_async(self, approved: bool = True, *, job_id: str | None = None) -> None:
+        """`approve`, for code on the controller loop."""
         if job_id is None:
+            open_requests = [r for r in self.input_requests if r.get("outcome") is None and r.get("jobId")]
             if not open_requests:
                 raise InferenceError(f"{self._name} waits for no approval", run_id=self.id)
             job_id = open_requests[0]["jobId"]
-        self._call(self._backend.approve(job_id, approved))
-        return self
+        await self._backend.approve(job_id, approved)
 
     def _call(self, coro: Any, timeout: float | None = None) -> Any:
         return self._backend.controller.call(coro, timeout)
