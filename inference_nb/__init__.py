@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .client.errors import InferenceError
     from .client.profile import Profile
     from .runs import Run
+    from .widget import InferenceWidget, Widget
 
 # Imported on first use, so that `import inference_nb` stays fast and light.
 _LAZY = {
@@ -29,6 +30,8 @@ _LAZY = {
     "hosted_tasks": "api",
     "hosted_runs": "api",
     "Run": "runs",
+    "Widget": "widget",
+    "InferenceWidget": "widget",
     "Profile": "client.profile",
     "InferenceError": "client.errors",
     "errors": "client.errors",
@@ -44,4 +47,4 @@ def __getattr__(name: str) -> Any:
     return module if name == "errors" else getattr(module, name)
 
 
-__all__ = ["AppSession", "Client", "InferenceError", "Profile", "Run", "__version__"]
+__all__ = ["AppSession", "Client", "InferenceError", "InferenceWidget", "Profile", "Run", "Widget", "__version__"]

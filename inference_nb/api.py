@@ -161,7 +161,8 @@ class Client:
 
     # profiles
 
-    def _profile(self, protocol: Literal["tasks", "runs"]) -> Profile:
+    def profile(self, protocol: Literal["tasks", "runs"]) -> Profile:
+        """Where this client sends tasks or runs (choosing, and maybe starting the embedded server, on first use)."""
         given = self._tasks_profile if protocol == "tasks" else self._runs_profile
         profile = given or from_environment(protocol)
         if profile is None:
@@ -175,13 +176,13 @@ class Client:
 
     def _tasks(self) -> _TaskBackend:
         if self._task_backend is None:
-            self._task_backend = _TaskBackend(self._profile("tasks"), self.controller, self.wait_timeout)
+            self._task_backend = _TaskBackend(self.profile("tasks"), self.controller, self.wait_timeout)
         return self._task_backend
 
     def _runs(self, cluster: str | None = None, schema_type: Any = None) -> _RunBackend:
         """A backend per schema type (it types the result), all on one connection pool."""
         if self._runs_client is None:
-            self._runs_client = AsyncRunsClient(self._profile("runs"))
+            self._runs_client = AsyncRunsClient(self.profile("runs"))
         cluster = cluster or self._cluster or self._runs_client.core.profile.cluster
         return _RunBackend(self._runs_client, self.controller, self.wait_timeout, cluster, schema_type)
 
@@ -242,6 +243,13 @@ class Client:
         )
         snapshot = await self.controller.request(lambda: backend.get(created))
         return Run(backend, snapshot, label=_short(message))
+
+    def widget(self, **prefill: Any) -> Any:
+        """The widget, sending its runs through this client; any form field can be pre-filled
+        (`message=`, `schema=`, `mode="app"`, `app=`, `input=`, `setup=`, `session=`, `cluster=`)."""
+        from .widget import InferenceWidget
+
+        return InferenceWidget(self, **prefill)
 
     def session(self, app: str, *, setup: dict[str, Any] | None = None, timeout: float | None = None) -> AppSession:
         """A session of `app`: one app instance, set up once, keeping its state across calls."""

@@ -168,36 +168,46 @@ class InlineImage:
         image.load()
         return image
 
+    def data_url(self) -> str:
+        return f"data:{self.content_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.write_bytes(self.data)
         return path
 
 
+def image_refs(output: Any) -> list[FileRef]:
+    """The files of an output that are declared as images."""
+    return [ref for ref in find_files(output) if (ref.content_type or "").startswith("image/")]
+
+
+def inline_image(ref: FileRef, data: bytes) -> InlineImage:
+    """The fetched bytes of an image file, checked to really be an image."""
+    # Query strings of signed URLs are credentials; name the file without them.
+    where = f"field {ref.field!r} ({urlsplit(ref.uri)._replace(query='', fragment='').geturl()})"
+    if ref.content_type == SVG:
+        if b"<svg" not in data[:65536].lower():
+            raise ValueError(f"{where} is declared {SVG} but is not an SVG document")
+        return InlineImage(data, SVG, ref.filename)
+    try:
+        with Image.open(BytesIO(data)) as probe:
+            probe.verify()
+            fmt = probe.format
+    except Exception as exc:  # Pillow raises many types for corrupt data; all mean "not an image"
+        raise ValueError(f"{where} is declared {ref.content_type} but is not a readable image: {exc}") from exc
+    # Trust the bytes over the declared type, so the notebook is told the real format.
+    return InlineImage(data, Image.MIME.get(fmt or "", ref.content_type or "image/png"), ref.filename)
+
+
 def images(output: Any, fetch: Callable[[str], bytes]) -> list[InlineImage]:
     """The image files of an output, fetched through `fetch(uri)` and checked to really be images."""
-    result = []
-    for ref in find_files(output):
-        if not (ref.content_type or "").startswith("image/"):
-            continue
-        data = bytes(fetch(ref.uri))
-        # Query strings of signed URLs are credentials; name the file without them.
-        where = f"field {ref.field!r} ({urlsplit(ref.uri)._replace(query='', fragment='').geturl()})"
-        if ref.content_type == SVG:
-            if b"<svg" not in data[:65536].lower():
-                raise ValueError(f"{where} is declared {SVG} but is not an SVG document")
-            content_type = SVG
-        else:
-            try:
-                with Image.open(BytesIO(data)) as probe:
-                    probe.verify()
-                    fmt = probe.format
-            except Exception as exc:  # Pillow raises many types for corrupt data; all mean "not an image"
-                raise ValueError(f"{where} is declared {ref.content_type} but is not a readable image: {exc}") from exc
-            # Trust the bytes over the declared type, so the notebook is told the real format.
-            content_type = Image.MIME.get(fmt or "", ref.content_type)
-        result.append(InlineImage(data, content_type, ref.filename))
-    return result
+    return [inline_image(ref, bytes(fetch(ref.uri))) for ref in image_refs(output)]
+
+
+def table_rows(value: Any) -> list[dict] | None:
+    """The rows a result stands for when it is a table, else None."""
+    return _rows(_plain(value))
 
 
 def safe_provenance(provenance: dict) -> dict:

@@ -159,9 +159,12 @@ class Run:
 
         self._require_done("images")
         if self._images is None:
-            fetch = self._backend.fetch
-            self._images = images(self.output, lambda uri: self._call(fetch(uri)))
+            self._images = images(self.output, lambda uri: self._call(self.fetch_async(uri)))
         return self._images
+
+    async def fetch_async(self, uri: str) -> bytes:
+        """A file of the output (with the key only for the server's own origin), on the controller loop."""
+        return await self._backend.fetch(uri)
 
     def _require_done(self, what: str) -> None:
         if not self.done:

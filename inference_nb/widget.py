@@ -1,30 +1,56 @@
-"""The server badge widget: traits and message handlers only, no network code.
+"""The widget: an Ask form (message + result schema) and an App form, a live status
+bar, and results; the front end is `js/widget.ts`, bundled into `static/widget.js`.
 
-The front end is `js/widget.ts`, bundled into `static/widget.js` by `npm run build`.
+Traits only, and message handlers that hand work to the controller loop: every
+trait is written from the controller thread (DESIGN.md §4), and the browser talks
+through id-tagged custom messages, answered `accepted` or `refused` with that id.
+Nothing secret is ever a trait: widget state is saved into the notebook file.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import anywidget
 import traitlets
 
-log = logging.getLogger(__name__)
+from .api import Client, _schema
+from .client.errors import InferenceError, InvalidRequest
+from .runs import Run
+from .views import RUN_STEPS, image_views, run_view, task_steps
+from .wire.statuses import Phase
+
+log = logging.getLogger("inference_nb")
 
 _BUNDLE = Path(__file__).parent / "static" / "widget.js"
 
+SCHEMA_EXAMPLES = [
+    {
+        "label": "List of objects with name and qty",
+        "schema": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "qty": {"type": "number"}},
+                "required": ["name", "qty"],
+            },
+        },
+    },
+    {"label": "One number", "schema": {"type": "object", "properties": {"value": {"type": "number"}}}},
+    {
+        "label": "Yes or no, with a reason",
+        "schema": {"type": "object", "properties": {"answer": {"type": "boolean"}, "reason": {"type": "string"}}},
+    },
+    {"label": "List of strings", "schema": {"type": "array", "items": {"type": "string"}}},
+]
+
 
 def _built(bundle: Path) -> Path:
-    """Return `bundle` if it exists, else say how to build it.
-
-    A fresh clone has no bundle (it is built, not committed); anywidget's own
-    error would only say "File not found".
-    """
+    # A fresh clone has no bundle (it is built, not committed); anywidget's own error would only say "not found".
     if not bundle.is_file():
         raise FileNotFoundError(
             f"The widget's front end is not built: {bundle} is missing. "
@@ -33,50 +59,207 @@ def _built(bundle: Path) -> Path:
     return bundle
 
 
-class ServerBadge(anywidget.AnyWidget):
-    """Shows an inference server's base URL, app count and status, with a Ping button.
+class InferenceWidget(anywidget.AnyWidget):
+    """Ask a question or run an app, watch it live, get the result in the kernel.
 
-    Nothing secret belongs in a trait: widget state is saved into the notebook file.
+    `InferenceWidget(message=..., schema=...)`, `InferenceWidget(mode="app", app=..., input=...)`
+    or `client.widget(...)`; the shown run is `widget.run`, its result `widget.result` / `widget.df`.
     """
 
     _esm = _built(_BUNDLE)
 
-    server_url = traitlets.Unicode("").tag(sync=True)
-    """Base URL of the server, e.g. ``http://127.0.0.1:43121``; never carries a key."""
-    app_count = traitlets.Int(0).tag(sync=True)
-    """How many apps the server offers."""
-    status = traitlets.Unicode("").tag(sync=True)
-    """A short state for people, e.g. ``"ready"``."""
+    mode = traitlets.Unicode("ask").tag(sync=True)
+    """Which form shows first: "ask" or "app"."""
+    server = traitlets.Unicode("").tag(sync=True)
+    """Where runs go, for people ("embedded server" or a base URL); never a key."""
+    message = traitlets.Unicode("").tag(sync=True)
+    """Ask: the question, pre-filled."""
+    schema_text = traitlets.Unicode("").tag(sync=True)
+    """Ask: the result schema as JSON text, pre-filled."""
+    schema_examples = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Ask: ready schemas to pick from."""
+    schema_locked = traitlets.Bool(False).tag(sync=True)
+    """Ask: the schema is a pydantic model's; the front end shows it read-only."""
+    apps = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """App: the server's apps with their input and setup schemas."""
+    app = traitlets.Unicode("").tag(sync=True)
+    """App: the app selected at first."""
+    input_values = traitlets.Dict().tag(sync=True)
+    """App: input values to pre-fill."""
+    setup_text = traitlets.Unicode("").tag(sync=True)
+    """App: setup parameters as JSON text, pre-filled."""
+    session = traitlets.Unicode("none").tag(sync=True)
+    """App: the session choice at first: "none", "new" or "last"."""
+    last_session_id = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    """App: the session "last" continues (the newest one started here)."""
+    runs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Views of every run started here, oldest first: statuses, timings, a capped preview."""
+    current = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    """The id of the run shown."""
 
-    def __init__(self, *, list_apps: Callable[[], Iterable[str]] | None = None, **traits: Any) -> None:
-        """`list_apps` returns the app ids a ping answers with; it is kept out of the traits."""
-        super().__init__(**traits)
-        self._list_apps = list_apps or (lambda: ())
-        self.on_msg(self._on_custom_msg)
+    def __init__(
+        self,
+        client: Client | None = None,
+        *,
+        mode: str = "ask",
+        message: str = "",
+        schema: Any = None,
+        app: str = "",
+        input: dict[str, Any] | None = None,
+        setup: dict[str, Any] | None = None,
+        session: str = "none",
+        cluster: str | None = None,
+    ) -> None:
+        self._client = client or Client()
+        json_schema, self._schema_type = _schema(schema)
+        apps = [
+            {k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")}
+            for a in self._client.apps()
+            if a.get("latest", True)
+        ]
+        super().__init__(
+            mode=mode,
+            server=self._client.profile("tasks").label,
+            message=message,
+            schema_text=json.dumps(json_schema, indent=2) if json_schema else "",
+            schema_examples=SCHEMA_EXAMPLES,
+            schema_locked=self._schema_type is not None,
+            apps=apps,
+            app=app or (apps[0]["id"] if apps else ""),
+            input_values=input or {},
+            setup_text=json.dumps(setup, indent=2) if setup else "",
+            session=session,
+        )
+        self._cluster = cluster
+        self._tracked: dict[str, Run] = {}
+        self._images: dict[str, list[dict[str, Any]]] = {}
+        self._handlers: set[asyncio.Task] = set()
+        self._task_steps = task_steps(self._client.profile("tasks").numbering)
+        self.on_msg(self._on_message)
 
-    @traitlets.validate("server_url")
-    def _no_credentials_in_url(self, proposal: traitlets.Bunch) -> str:
-        # `http://user:key@host` or `...?token=...` would save a secret into the notebook.
-        parts = urlsplit(proposal["value"])
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise traitlets.TraitError("server_url must be a bare base URL, without credentials or a query")
-        return proposal["value"]
+    # what the kernel side reads
 
-    def _on_custom_msg(self, _widget: ServerBadge, content: Any, _buffers: list[bytes]) -> None:
-        # Replies go out as custom messages, never as trait sets: see DESIGN.md §4.
-        msg_id = content.get("id") if isinstance(content, dict) else None
-        kind = content.get("type") if isinstance(content, dict) else None
-        if kind != "ping":
-            self.send({"type": "error", "id": msg_id, "message": f"unknown message type: {kind!r}"})
-            return
-        # Called right here, on the kernel's message thread: fine for a cheap lookup.
-        # A slow one (network I/O) belongs on the controller loop (DESIGN.md §4).
+    @property
+    def run(self) -> Run | None:
+        """The run shown in the widget (the newest one started, or the one picked in its history)."""
+        return self._tracked.get(self.current or "")
+
+    @property
+    def result(self) -> Any:
+        return self.run.result if self.run else None
+
+    @property
+    def df(self) -> Any:
+        if self.run is None:
+            raise InferenceError("no run has been started from this widget yet")
+        return self.run.df
+
+    # messages from the browser
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+        # On the kernel's shell thread (or a subshell's): hand over, set no trait here.
+        loop = self._client.controller.loop
+        loop.call_soon_threadsafe(self._spawn, content)
+
+    def _spawn(self, content: Any) -> None:
+        task = asyncio.get_running_loop().create_task(self._handle(content))
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _handle(self, content: Any) -> None:
+        request_id = content.get("id") if isinstance(content, dict) else None
         try:
-            apps = [str(app) for app in self._list_apps()]
-        except Exception as exc:
-            # Only the exception's type reaches the browser: its text might quote a
-            # URL or header. The full traceback goes to the kernel log.
-            log.exception("ServerBadge: list_apps failed")
-            self.send({"type": "error", "id": msg_id, "message": f"listing apps failed ({type(exc).__name__})"})
+            if not isinstance(content, dict):
+                raise InvalidRequest("a message must be an object")
+            run_id = await self._dispatch(content)
+        except InvalidRequest as error:
+            self.send({"type": "refused", "id": request_id, "message": str(error), "field": error.field})
+        except InferenceError as error:
+            self.send({"type": "refused", "id": request_id, "message": str(error), "field": None})
+        except Exception as error:  # an answer is owed; the traceback goes to the kernel log
+            log.exception("the widget could not handle %r", content.get("type"))
+            self.send({"type": "refused", "id": request_id, "message": f"{type(error).__name__}: {error}",
+                       "field": None})  # fmt: skip
+        else:
+            self.send({"type": "accepted", "id": request_id, "run_id": run_id})
+
+    async def _dispatch(self, content: dict[str, Any]) -> str | None:
+        kind = content.get("type")
+        if kind == "submit":
+            run = await (self._ask(content) if content.get("mode") == "ask" else self._start_app(content))
+            self._track(run)
+            return run.id
+        if kind in ("cancel", "approve", "select"):
+            run = self._tracked.get(str(content.get("run_id")))
+            if run is None:
+                raise InvalidRequest(f"no run {content.get('run_id')!r} was started from this widget", field="run_id")
+            if kind == "cancel":
+                await run.cancel_async()
+            elif kind == "approve":
+                await run.approve_async(bool(content.get("approved")), job_id=content.get("job_id"))
+            else:
+                self.current = run.id
+            return run.id
+        raise InvalidRequest(f"unknown message type {kind!r}", field="type")
+
+    async def _ask(self, content: dict[str, Any]) -> Run:
+        schema = self._schema_type if self.schema_locked else _json_field(content.get("schema_text"), "schema")
+        return await self._client.start_question(str(content.get("message") or ""), schema, cluster=self._cluster)
+
+    async def _start_app(self, content: dict[str, Any]) -> Run:
+        app_input = content.get("input")
+        if not isinstance(app_input, dict):
+            raise InvalidRequest("input: expected an object of the app's input fields", field="input")
+        setup = _json_field(content.get("setup_text"), "setup")
+        if setup is not None and not isinstance(setup, dict):
+            raise InvalidRequest("setup: must be a JSON object", field="setup")
+        choice = content.get("session", "none")
+        if choice == "last" and not self.last_session_id:
+            raise InvalidRequest("session: no session was started here yet; choose new", field="session")
+        session = {"none": None, "new": "new", "last": self.last_session_id}.get(choice)
+        run = await self._client.start_task(str(content.get("app") or ""), app_input, setup=setup, session=session)
+        if choice == "new" and run.session_id:
+            self.last_session_id = run.session_id
+        return run
+
+    # keeping the views current (controller thread only)
+
+    def _track(self, run: Run) -> None:
+        self._tracked[run.id] = run
+        self._publish(run)
+        self.current = run.id
+        run.on_change(self._publish)
+
+    def _publish(self, run: Run) -> None:
+        steps = self._task_steps if run.kind == "task" else RUN_STEPS
+        view = run_view(run, steps=steps, images=self._images.get(run.id))
+        others = [v for v in self.runs if v["id"] != run.id]
+        position = next((i for i, v in enumerate(self.runs) if v["id"] == run.id), len(others))
+        self.runs = [*others[:position], view, *others[position:]]
+        if run.kind == "task" and run.status.phase is Phase.SUCCEEDED and run.id not in self._images:
+            self._images[run.id] = []
+            task = asyncio.get_running_loop().create_task(self._add_images(run))
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
+
+    async def _add_images(self, run: Run) -> None:
+        try:
+            self._images[run.id] = await image_views(run, run.fetch_async)
+        except Exception as error:  # the rest of the result still shows
+            log.warning("images of %s could not be shown: %s", run.id, error)
             return
-        self.send({"type": "pong", "id": msg_id, "apps": apps})
+        if self._images[run.id]:
+            self._publish(run)
+
+
+def _json_field(text: Any, field: str) -> Any:
+    """JSON text from a form field; empty means None."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return json.loads(str(text))
+    except ValueError as error:
+        raise InvalidRequest(f"{field}: not valid JSON ({error})", field=field) from None
+
+
+Widget = InferenceWidget

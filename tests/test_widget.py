@@ -1,92 +1,192 @@
-"""The server badge, kernel side: traits and the ping/pong handler, no browser."""
+"""The widget's message handling and trait updates, without a browser, against a real server."""
+
+from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
-import traitlets
+from pydantic import BaseModel
 
-from inference_nb.widget import ServerBadge, _built
+from inference_nb.widget import InferenceWidget
 
-APPS = ["demo/picture@1.0.0", "demo/text@2.1.0"]
+from .server.helpers import gate
+
+
+class Item(BaseModel):
+    name: str
+    qty: int
+
+
+class Browser:
+    """Stands in for the front end: sends custom messages, records the answers."""
+
+    def __init__(self, widget: InferenceWidget, monkeypatch) -> None:
+        self.widget = widget
+        self.answers: list[dict] = []
+        self.threads: set[str] = set()
+        monkeypatch.setattr(widget, "send", self.answers.append)
+        widget.observe(lambda change: self.threads.add(threading.current_thread().name), names=["runs", "current"])
+        self._count = 0
+
+    def send(self, **content) -> dict:
+        self._count += 1
+        content["id"] = f"m{self._count}"
+        self.widget._on_message(self.widget, content, [])
+        return until(lambda: next((a for a in self.answers if a["id"] == content["id"]), None))
+
+    def view(self, run_id: str, done: Callable[[dict], bool] = lambda v: True) -> dict:
+        return until(lambda: next((v for v in self.widget.runs if v["id"] == run_id and done(v)), None))
+
+
+def until(find: Callable, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = find()
+        if found:
+            return found
+        time.sleep(0.01)
+    raise AssertionError("timed out")
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Messages the widget sends to the front end, in order."""
-    messages = []
-    monkeypatch.setattr(ServerBadge, "send", lambda self, content, buffers=None: messages.append(content))
-    return messages
+def browser(client, monkeypatch):
+    return Browser(InferenceWidget(client), monkeypatch)
 
 
-def ping(widget, content):
-    """Deliver a custom message as the front end's `model.send` would."""
-    widget._handle_custom_msg(content, [])
+def terminal(view: dict) -> bool:
+    return view["phase"] in ("succeeded", "failed", "cancelled")
 
 
-def test_traits_hold_the_given_values():
-    w = ServerBadge(server_url="http://127.0.0.1:43121", app_count=3, status="ready")
-    assert (w.server_url, w.app_count, w.status) == ("http://127.0.0.1:43121", 3, "ready")
+def test_traits_are_prefilled_and_hold_no_secret(client, embedded):
+    widget = InferenceWidget(
+        client, mode="app", app="demo/picture", input={"prompt": "A sunset"}, setup={"style": "soft"}
+    )
+    state = json.dumps(widget.get_state(), default=str)
+    assert embedded.token not in state
+    assert widget.mode == "app" and widget.app == "demo/picture" and widget.input_values == {"prompt": "A sunset"}
+    assert json.loads(widget.setup_text) == {"style": "soft"}
+    assert "demo/sql@1.0.0" in [a["id"] for a in widget.apps]
+    assert "test/echo@1.0.0" not in [a["id"] for a in widget.apps]  # only the latest version of each app
+    assert widget.server == client.profile("tasks").label
 
 
-def test_defaults_are_empty():
-    w = ServerBadge()
-    assert (w.server_url, w.app_count, w.status) == ("", 0, "")
+def test_a_pydantic_schema_is_shown_locked_and_types_the_result(client, monkeypatch):
+    widget = InferenceWidget(client, message="What does our inventory look like?", schema=list[Item])
+    assert widget.schema_locked and json.loads(widget.schema_text)["type"] == "array"
+    browser = Browser(widget, monkeypatch)
+    answer = browser.send(type="submit", mode="ask", message=widget.message, schema_text="ignored: locked")
+    view = browser.view(answer["run_id"], terminal)
+    assert view["preview"]["columns"] == ["name", "qty"] and view["preview"]["total"] == 40
+    assert widget.result[0] == Item(name="Claw Hammer", qty=83)
+    assert len(widget.df) == 40
 
 
-def test_ping_is_answered_with_pong_and_app_ids(sent):
-    w = ServerBadge(list_apps=lambda: iter(APPS))
-    ping(w, {"type": "ping", "id": "abc-1"})
-    assert sent == [{"type": "pong", "id": "abc-1", "apps": APPS}]
-
-
-def test_ping_without_list_apps_answers_no_apps(sent):
-    ping(ServerBadge(), {"type": "ping", "id": "abc-2"})
-    assert sent == [{"type": "pong", "id": "abc-2", "apps": []}]
-
-
-@pytest.mark.parametrize("content", [{"type": "launch", "id": "abc-3"}, {"id": "abc-3"}, "ping"])
-def test_unknown_message_gets_an_error_tagged_with_its_id(sent, content):
-    ping(ServerBadge(list_apps=lambda: APPS), content)
-    [reply] = sent
-    assert reply["type"] == "error"
-    assert reply["id"] == (content["id"] if isinstance(content, dict) else None)
-
-
-def test_failing_list_apps_answers_error_without_its_text(sent, caplog):
-    def broken():
-        raise RuntimeError("GET http://127.0.0.1:1/apps?key=hunter2 refused")
-
-    ping(ServerBadge(list_apps=broken), {"type": "ping", "id": "abc-4"})
-    [reply] = sent
-    assert reply == {"type": "error", "id": "abc-4", "message": "listing apps failed (RuntimeError)"}
-    assert "hunter2" in caplog.text  # the kernel log keeps the detail
-
-
-def test_no_trait_or_reply_holds_a_token_or_the_secret(sent):
-    secret = "s3cr3t-bearer-value"
-    seen_headers = []
-
-    def list_apps():  # stands in for a client call that authenticates with the secret
-        seen_headers.append({"Authorization": f"Bearer {secret}"})
-        return ["demo/picture@1.0.0"]
-
-    w = ServerBadge(server_url="http://127.0.0.1:43121", app_count=1, status="ready", list_apps=list_apps)
-    ping(w, {"type": "ping", "id": "abc-5"})
-    state = w.get_state()
-    assert seen_headers, "list_apps was called"
-    assert not [name for name in state if "token" in name.lower() or "key" in name.lower()]
-    assert secret not in json.dumps([state, sent], default=str)
-    assert "list_apps" not in w.trait_names()
+def test_an_ask_submission_runs_and_its_view_follows_every_status(browser):
+    schema = {"type": "object", "properties": {"value": {"type": "number"}}}
+    answer = browser.send(
+        type="submit", mode="ask", message="What is the value of our inventory?", schema_text=json.dumps(schema)
+    )
+    assert answer["type"] == "accepted"
+    view = browser.view(answer["run_id"], terminal)
+    assert browser.widget.current == answer["run_id"]
+    assert view["kind"] == "run" and view["status"] == "done" and view["phase"] == "succeeded"
+    assert [step["name"] for step in view["steps"]][:2] == ["pending", "running"]
+    assert [t["name"] for t in view["timeline"]][-1] == "done"
+    assert view["jobs"][0]["targetFn"] == "inventoryValue" and view["jobs"][0]["resultType"] == "resolution"
+    assert json.loads(view["text"]) == {"value": 257785.6}
+    assert browser.threads == {"inference_nb-controller"}  # one writer of traits
 
 
 @pytest.mark.parametrize(
-    "url", ["http://user:s3cret@127.0.0.1:1", "http://127.0.0.1:1/?token=s3cret", "http://127.0.0.1:1/#s3cret"]
+    ("content", "field"),
+    [
+        ({"mode": "ask", "message": "hi", "schema_text": "{not json"}, "schema"),
+        ({"mode": "ask", "message": "hi", "schema_text": '{"type": "nope"}'}, "schema"),
+        ({"mode": "ask", "message": "  ", "schema_text": ""}, "message"),
+        ({"mode": "app", "app": "Not An App", "input": {}, "setup_text": "", "session": "none"}, "app"),
+        ({"mode": "app", "app": "demo/picture", "input": [], "setup_text": "", "session": "none"}, "input"),
+        (
+            {"mode": "app", "app": "demo/picture", "input": {"prompt": "p"}, "setup_text": "[1]", "session": "none"},
+            "setup",
+        ),
+        ({"mode": "app", "app": "demo/counter", "input": {}, "setup_text": "", "session": "last"}, "session"),
+    ],
 )
-def test_server_url_refuses_credentials(url):
-    with pytest.raises(traitlets.TraitError):
-        ServerBadge(server_url=url)
+def test_bad_submissions_are_refused_naming_the_field(browser, content, field):
+    answer = browser.send(type="submit", **content)
+    assert answer["type"] == "refused" and answer["field"] == field and answer["message"]
+    assert browser.widget.runs == []
 
 
-def test_missing_bundle_says_how_to_build_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="npm run build"):
-        _built(tmp_path / "widget.js")
+def test_the_server_refusing_input_is_a_refusal_too(browser):
+    answer = browser.send(type="submit", mode="app", app="demo/picture", input={"prompt": "p", "width": 5000},
+                          setup_text="", session="none")  # fmt: skip
+    assert answer["type"] == "refused" and "input.width" in answer["message"]
+
+
+def test_an_app_run_shows_its_steps_table_and_images(browser):
+    answer = browser.send(type="submit", mode="app", app="demo/picture", input={"prompt": "A sunset", "width": 96,
+                          "height": 64}, setup_text="", session="none")  # fmt: skip
+    view = browser.view(answer["run_id"], lambda v: terminal(v) and v["images"])
+    assert [s["name"] for s in view["steps"]] == [
+        "Received", "Queued", "Scheduled", "Preparing", "Serving", "Setting Up", "Running", "Uploading",
+        "Completed", "Failed", "Cancelled",
+    ]  # fmt: skip
+    assert view["images"][0]["src"].startswith("data:image/png;base64,")
+    sql = browser.send(type="submit", mode="app", app="demo/sql", input={"query": "SELECT name, qty FROM inventory"},
+                       setup_text="", session="none")  # fmt: skip
+    table = browser.view(sql["run_id"], terminal)["preview"]
+    assert table["columns"] == ["name", "qty"] and len(table["rows"]) == 20 and table["total"] == 40
+
+
+def test_sessions_new_then_last(browser):
+    first = browser.send(type="submit", mode="app", app="demo/counter", input={"action": "init"}, setup_text="",
+                         session="new")  # fmt: skip
+    browser.view(first["run_id"], terminal)
+    session_id = browser.widget.last_session_id
+    assert session_id and session_id.startswith("sess_")
+    second = browser.send(type="submit", mode="app", app="demo/counter", input={"action": "increment"},
+                          setup_text="", session="last")  # fmt: skip
+    browser.view(second["run_id"], terminal)
+    assert browser.widget.run.output["calls"] == 2 and browser.widget.run.session_id == session_id
+
+
+def test_cancel_a_running_app(browser):
+    answer = browser.send(type="submit", mode="app", app="test/gate", input={"gate": "widget-cancel"}, setup_text="",
+                          session="none")  # fmt: skip
+    browser.view(answer["run_id"], lambda v: v["status"] == "Running")
+    assert browser.send(type="cancel", run_id=answer["run_id"])["type"] == "accepted"
+    view = browser.view(answer["run_id"], terminal)
+    assert view["phase"] == "cancelled" and view["status"] == "Cancelled"
+    gate("widget-cancel").set()
+
+
+def test_a_failed_run_shows_the_servers_reason(browser):
+    answer = browser.send(type="submit", mode="app", app="demo/fail", input={"message": "the disk is on fire"},
+                          setup_text="", session="none")  # fmt: skip
+    view = browser.view(answer["run_id"], terminal)
+    assert view["phase"] == "failed" and "the disk is on fire" in view["error"]
+    assert view["preview"] is None and view["text"] is None
+
+
+def test_approve_a_paused_run_and_select_an_older_one(browser):
+    first = browser.send(type="submit", mode="ask", message="What is the value of our inventory?", schema_text="")
+    paused = browser.send(type="submit", mode="ask", message='restock name="Claw Hammer" qty=3', schema_text="")
+    view = browser.view(paused["run_id"], lambda v: v["status"] == "paused")
+    request = view["input_requests"][0]
+    assert request["type"] == "approval" and "restock" in request["description"]
+    approve = browser.send(type="approve", run_id=paused["run_id"], job_id=request["jobId"], approved=True)
+    assert approve["type"] == "accepted"
+    assert json.loads(browser.view(paused["run_id"], terminal)["text"])["ordered"] == 3
+    assert browser.send(type="select", run_id=first["run_id"])["type"] == "accepted"
+    until(lambda: browser.widget.current == first["run_id"])
+    assert browser.widget.run.id == first["run_id"]
+
+
+@pytest.mark.parametrize("content", [{"type": "dance"}, {"type": "cancel", "run_id": "nope"}])
+def test_unknown_messages_are_refused_with_their_id(browser, content):
+    answer = browser.send(**content)
+    assert answer["type"] == "refused" and answer["message"]

@@ -1,0 +1,143 @@
+"""Small, JSON-safe views of runs for the widget's front end (`RunView` in js/types.ts).
+
+Full results stay in the kernel; the browser gets the first rows, a few capped
+images and short texts. Nothing here is secret: a view is saved into the notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from .render import image_refs, inline_image, table_rows, to_dataframe
+from .runs import Run
+from .wire.statuses import Numbering, Phase
+
+PREVIEW_ROWS = 20
+CELL_CHARS = 500
+TEXT_CHARS = 20_000
+IMAGE_BYTES = 2 * 2**20
+MAX_IMAGES = 4
+
+RUN_STEPS = [
+    {"name": "pending", "code": "pending", "terminal": False},
+    {"name": "running", "code": "running", "terminal": False},
+    {"name": "paused", "code": "paused", "terminal": False},
+    {"name": "done", "code": "done", "terminal": True},
+    {"name": "failed", "code": "failed", "terminal": True},
+    {"name": "cancelled", "code": "failed", "terminal": True},
+]
+
+
+def task_steps(numbering: Numbering) -> list[dict[str, Any]]:
+    """The statuses a task can pass, in order (transitional codes of a numbering left out)."""
+    return [
+        {"name": s.name, "code": s.code, "terminal": s.terminal}
+        for s in numbering.statuses
+        if s.name not in ("Unknown", "Cancelling")
+    ]
+
+
+def run_view(run: Run, *, steps: list[dict[str, Any]], images: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    status = run.status
+    timeline = [{"name": name, "at": at.isoformat()} for name, at in run.timeline]
+    if status.phase is Phase.CANCELLED and timeline:  # the runs API ends a cancel as "failed"
+        timeline[-1]["name"] = status.name
+    view: dict[str, Any] = {
+        "id": run.id,
+        "kind": run.kind,
+        "label": run.label,
+        "phase": status.phase.value,
+        "status": status.name,
+        "code": status.code,
+        "steps": steps,
+        "timeline": timeline,
+        "jobs": [_job(job) for job in run.jobs],
+        "input_requests": [_input_request(r) for r in run.input_requests],
+        "summary": run.summary,
+        "error": run.error,
+        "preview": None,
+        "images": images or [],
+        "text": None,
+    }
+    if status.phase is Phase.SUCCEEDED:
+        shown = run.result if run.result is not None else (run.output if run.kind == "task" else None)
+        view["preview"] = preview(shown)
+        if view["preview"] is None and shown is not None and not view["images"]:
+            view["text"] = _capped(json.dumps(_json_safe(shown), indent=2, default=str), TEXT_CHARS)
+    return view
+
+
+def preview(result: Any) -> dict[str, Any] | None:
+    """The first rows of a tabular result, with its columns and total row count."""
+    if table_rows(result) is None:
+        return None
+    frame = to_dataframe(result)
+    head = frame.head(PREVIEW_ROWS)
+    rows = [[_cell(value) for value in row] for row in head.itertuples(index=False, name=None)]
+    return {"columns": [str(c) for c in frame.columns], "rows": rows, "total": len(frame)}
+
+
+async def image_views(run: Run, fetch: Any) -> list[dict[str, Any]]:
+    """Up to a few of the output's images, fetched (`await fetch(uri)`) and embedded as data URLs."""
+    views = []
+    for ref in image_refs(run.output)[:MAX_IMAGES]:
+        if ref.size is not None and ref.size > IMAGE_BYTES:
+            continue
+        data = await fetch(ref.uri)
+        if len(data) <= IMAGE_BYTES:
+            views.append({"src": inline_image(ref, data).data_url(), "filename": ref.filename})
+    return views
+
+
+def _cell(value: Any) -> Any:
+    value = _json_safe(value)
+    if isinstance(value, str):
+        return _capped(value, CELL_CHARS)
+    if isinstance(value, dict | list):
+        return _capped(json.dumps(value, default=str), CELL_CHARS)
+    return value
+
+
+def _json_safe(value: Any) -> Any:
+    """JSON data a browser can take: NaN and infinities become null, numpy scalars plain numbers."""
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, list | dict | str):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "model_dump"):
+        return _json_safe(value.model_dump(mode="json"))
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _capped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _job(job: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "service", "targetFn", "status", "resultType", "approvalRequested", "approved")
+    view = {key: job.get(key) for key in keys}
+    view["approvalRequested"] = bool(view["approvalRequested"])
+    if job.get("error"):
+        view["error"] = _capped(str(job["error"]), CELL_CHARS)
+    return view
+
+
+def _input_request(request: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": request.get("id"),
+        "type": request.get("type", "approval"),
+        "jobId": request.get("jobId"),
+        "description": _capped(str(request.get("description") or ""), CELL_CHARS),
+        "outcome": request.get("outcome"),
+    }
