@@ -1,31 +1,144 @@
-// Shapes shared between the kernel (inference_nb/widget.py) and this front end.
-// Keep in step with the Python side: a renamed trait fails silently otherwise.
+// The contract between the kernel (inference_nb/widget.py) and this front end.
+// Keep it in step with the Python side: a renamed trait fails silently otherwise.
+// Every trait is set by the kernel only; the browser speaks through custom
+// messages (DESIGN.md §4: synced input traits race with the kernel's writes).
 
-/** The synced traits of `inference_nb.widget.ServerBadge`. */
-export interface BadgeTraits {
-  server_url: string;
-  app_count: number;
-  status: string;
-}
+export type JSONSchema = Record<string, unknown>;
 
-/** Browser → kernel. */
-export interface PingMessage {
-  type: "ping";
-  id: string;
-}
-
-/** Kernel → browser: the answer to a ping. */
-export interface PongMessage {
-  type: "pong";
-  id: string;
-  apps: string[];
-}
-
-/** Kernel → browser: a message it could not handle (id null if it had none). */
-export interface ErrorMessage {
-  type: "error";
-  id: string | null;
+/** The synced traits of `inference_nb.widget.InferenceWidget`. */
+export interface WidgetTraits {
+  /** Which form shows first. */
+  mode: "ask" | "app";
+  /** Where runs go, for people: "embedded server" or a base URL. Never a key. */
+  server: string;
+  /** Ask: the question, pre-filled. */
   message: string;
+  /** Ask: the result schema as JSON text, pre-filled ("" for none). */
+  schema_text: string;
+  /** Ask: ready schemas to pick from. */
+  schema_examples: SchemaExample[];
+  /** Ask: the schema came from a pydantic model; shown, not edited. */
+  schema_locked: boolean;
+  /** App: the server's apps with their schemas. */
+  apps: AppInfo[];
+  /** App: the app selected at first. */
+  app: string;
+  /** App: input values to pre-fill, by field name. */
+  input_values: Record<string, unknown>;
+  /** App: setup parameters as JSON text, pre-filled. */
+  setup_text: string;
+  /** App: the session choice at first. */
+  session: SessionChoice;
+  /** App: the session the "continue" choice continues, if any. */
+  last_session_id: string | null;
+  /** Every run started from this widget, oldest first (small views, not results). */
+  runs: RunView[];
+  /** The run shown in the result area. */
+  current: string | null;
 }
 
-export type KernelMessage = PongMessage | ErrorMessage;
+export type SessionChoice = "none" | "new" | "last";
+
+export interface SchemaExample {
+  label: string;
+  schema: JSONSchema;
+}
+
+export interface AppInfo {
+  id: string;
+  description: string;
+  input_schema: JSONSchema;
+  setup_schema: JSONSchema | null;
+}
+
+/** One status of a run's protocol, in the order a run passes them. */
+export interface Step {
+  name: string;
+  /** The server's native code (tasks) or name (runs). */
+  code: number | string | null;
+  /** Completed / Failed / Cancelled, done / failed: only one of these is reached. */
+  terminal: boolean;
+}
+
+export type PhaseName = "pending" | "running" | "succeeded" | "failed" | "cancelled";
+
+export interface RunView {
+  id: string;
+  kind: "task" | "run";
+  /** The app id, or the start of the question. */
+  label: string;
+  phase: PhaseName;
+  /** The server's status name now, and its native code. */
+  status: string;
+  code: number | string | null;
+  /** The protocol's statuses: every step of the bar. */
+  steps: Step[];
+  /** Each status reached and when (ISO 8601), in order. */
+  timeline: { name: string; at: string }[];
+  /** Runs: each function call as it happens. */
+  jobs: JobView[];
+  /** Runs: what a paused run waits for. */
+  input_requests: InputRequestView[];
+  summary: string | null;
+  /** Why it failed (the server's words). */
+  error: string | null;
+  /** A tabular result: first rows only. */
+  preview: Preview | null;
+  /** Image outputs, embedded as data: URLs (capped in size). */
+  images: ImageView[];
+  /** A result that is not a table, as JSON text (capped). */
+  text: string | null;
+}
+
+export interface JobView {
+  id: string;
+  service: string;
+  targetFn: string;
+  status: string;
+  resultType: string | null;
+  approvalRequested: boolean;
+  approved: boolean | null;
+  error?: string;
+}
+
+export interface InputRequestView {
+  id: string;
+  type: string;
+  jobId: string | null;
+  description: string;
+  outcome: "approved" | "rejected" | null;
+}
+
+export interface Preview {
+  columns: string[];
+  /** Cells as JSON values, one array per row, in the order of `columns`. */
+  rows: unknown[][];
+  /** How many rows the whole result has. */
+  total: number;
+}
+
+export interface ImageView {
+  src: string;
+  filename: string | null;
+}
+
+/** Browser → kernel. Each carries an id; the answer carries it back. */
+export type BrowserMessage =
+  | { type: "submit"; id: string; mode: "ask"; message: string; schema_text: string }
+  | {
+      type: "submit";
+      id: string;
+      mode: "app";
+      app: string;
+      input: Record<string, unknown>;
+      setup_text: string;
+      session: SessionChoice;
+    }
+  | { type: "cancel"; id: string; run_id: string }
+  | { type: "approve"; id: string; run_id: string; job_id: string; approved: boolean }
+  | { type: "select"; id: string; run_id: string };
+
+/** Kernel → browser: the answers. */
+export type KernelMessage =
+  | { type: "accepted"; id: string; run_id: string | null }
+  | { type: "refused"; id: string | null; message: string; field: string | null };

@@ -1,124 +1,212 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { RenderProps } from "@anywidget/types";
-import widget from "./widget";
-import type { BadgeTraits } from "./types";
-
-type Handler = (...args: unknown[]) => void;
-
-// Just enough of an anywidget model: traits, listeners by event name, and a
-// spy on send(). `emit` plays the kernel's side.
-function fakeModel(traits: BadgeTraits) {
-  const state = { ...traits };
-  const listeners = new Map<string, Set<Handler>>();
-  const emit = (event: string, ...args: unknown[]) => {
-    for (const handler of listeners.get(event) ?? []) handler(...args);
-  };
-  const model = {
-    get: <K extends keyof BadgeTraits>(key: K) => state[key],
-    set: <K extends keyof BadgeTraits>(key: K, value: BadgeTraits[K]) => {
-      state[key] = value;
-      emit(`change:${key}`);
-    },
-    on: (event: string, handler: Handler) => {
-      if (!listeners.has(event)) listeners.set(event, new Set());
-      listeners.get(event)!.add(handler);
-    },
-    off: (event: string, handler: Handler) => {
-      listeners.get(event)?.delete(handler);
-    },
-    send: vi.fn(),
-    save_changes: () => {},
-    widget_manager: { get_model: () => Promise.reject(new Error("unused")) },
-  };
-  const listenerCount = () => [...listeners.values()].reduce((n, set) => n + set.size, 0);
-  return { model, emit, listenerCount };
-}
-
-async function mount(traits: BadgeTraits) {
-  const fake = fakeModel(traits);
-  const el = document.createElement("div");
-  document.body.append(el);
-  const props = { model: fake.model, el } as unknown as RenderProps<BadgeTraits>;
-  const cleanup = await widget.render(props);
-  if (typeof cleanup !== "function") throw new Error("render must return a cleanup");
-  const text = (selector: string) => el.querySelector(selector)?.textContent;
-  const button = el.querySelector<HTMLButtonElement>("button.inb-badge-ping")!;
-  return { ...fake, el, cleanup, text, button };
-}
-
-const READY: BadgeTraits = { server_url: "http://127.0.0.1:43121", app_count: 3, status: "ready" };
+import { askRun, at, mount, taskRun, timeline, type } from "./testing";
 
 afterEach(() => {
+  vi.useRealTimers();
   document.body.replaceChildren();
 });
 
-describe("server badge", () => {
-  it("shows the url, app count and status", async () => {
-    const { text, el } = await mount(READY);
-    expect(text(".inb-badge-url")).toBe("http://127.0.0.1:43121");
-    expect(text(".inb-badge-count")).toBe("3 apps");
-    expect(text(".inb-badge-status")).toBe("ready");
-    expect(el.querySelector("style")?.textContent).toContain(".inb-badge");
+const HOSTILE = "<img src=x onerror=alert(1)>";
+const PNG = "data:image/png;base64,iVBORw0KGgo=";
+
+describe("submit", () => {
+  it("sends an ask submit with a fresh id and waits for the answer", async () => {
+    const { field, button, sent, reply, $ } = await mount({ schema_text: '{"type": "integer"}' });
+    type(field<HTMLTextAreaElement>("message"), "How many apples?");
+    button("Submit").click();
+    expect(sent()).toEqual([{ type: "submit", id: expect.any(String), mode: "ask", message: "How many apples?", schema_text: '{"type": "integer"}' }]);
+    expect($(".inb-notice")!.textContent).toBe("Submitting…");
+    expect(button("Submit").disabled).toBe(true);
+    reply({ type: "accepted", run_id: "run-9" });
+    expect($(".inb-notice")!.textContent).toBe("");
+    button("Submit").click();
+    expect(sent()[1]!.id).not.toBe(sent()[0]!.id);
   });
 
-  it("re-renders when a trait changes", async () => {
-    const { model, text } = await mount(READY);
-    model.set("app_count", 1);
-    model.set("status", "stopped");
-    model.set("server_url", "");
-    expect(text(".inb-badge-count")).toBe("1 app");
-    expect(text(".inb-badge-status")).toBe("stopped");
-    expect(text(".inb-badge-url")).toBe("(no server)");
+  it("sends an app submit with input, setup and session", async () => {
+    const { field, button, sent } = await mount({ mode: "app", last_session_id: "s1" });
+    type(field<HTMLTextAreaElement>("prompt"), "a lake");
+    type(field<HTMLTextAreaElement>("setup"), '{"style": "soft"}');
+    type(field<HTMLSelectElement>("session"), "last");
+    button("Submit").click();
+    expect(sent()).toEqual([{
+      type: "submit", id: expect.any(String), mode: "app", app: "demo/picture@1.0.0",
+      input: { prompt: "a lake", width: 512, seed: null, style: "flat" }, setup_text: '{"style": "soft"}', session: "last",
+    }]);
   });
 
-  it("sends a ping with a fresh id on each click", async () => {
-    const { model, button, text } = await mount(READY);
-    button.click();
-    button.click();
-    expect(model.send).toHaveBeenCalledTimes(2);
-    const [first, second] = model.send.mock.calls.map(([msg]) => msg);
-    expect(first).toEqual({ type: "ping", id: expect.any(String) });
-    expect(second.id).not.toBe(first.id);
-    expect(text(".inb-badge-reply")).toBe("ping…");
+  it("sends nothing while the form is invalid, and says what is wrong next to it", async () => {
+    const ask = await mount({ schema_text: '{"type": "object",\n  "properties": {}\n  "x": 1}' });
+    ask.button("Submit").click();
+    expect(ask.model.send).not.toHaveBeenCalled();
+    expect(ask.$('[data-field="message"] .inb-error')!.textContent).toBe("message: write a question");
+    expect(ask.$('[data-field="schema"] .inb-error')!.textContent).toBe("schema: line 3, column 3: Expected ',' or '}' after a property value");
+    expect(ask.$(".inb-notice")!.textContent).toBe("Not sent: fix what is marked above.");
+    expect(document.activeElement).toBe(ask.field("message"));
+    ask.cleanup();
+
+    const app = await mount({ mode: "app", input_values: { prompt: "p", width: 5000 }, setup_text: "[]" });
+    app.button("Submit").click();
+    expect(app.model.send).not.toHaveBeenCalled();
+    expect(app.$('[data-field="width"] .inb-error')!.textContent).toBe("width: must be ≤ 1024");
+    expect(app.$('[data-field="setup"] .inb-error')!.textContent).toBe("setup: must be a JSON object, not an array");
   });
 
-  it("shows the pong to its own ping, app ids as literal text", async () => {
-    const { model, emit, button, text, el } = await mount(READY);
-    button.click();
-    const { id } = model.send.mock.calls[0][0];
-    const hostile = "<img src=x onerror=alert(1)>";
-    emit("msg:custom", { type: "pong", id, apps: ["demo/picture@1.0.0", hostile] });
-    expect(text(".inb-badge-reply")).toBe(`pong: demo/picture@1.0.0, ${hostile}`);
-    expect(el.querySelector("img")).toBeNull();
+  it("shows a refusal next to the field it names, or in the notice", async () => {
+    const { field, button, reply, $ } = await mount({ mode: "app", input_values: { prompt: "p" } });
+    button("Submit").click();
+    reply({ type: "refused", message: "must be a multiple of 8", field: "input.width" });
+    expect($('[data-field="width"] .inb-error')!.textContent).toBe("width: must be a multiple of 8");
+    expect($(".inb-notice")!.textContent).toBe("Not started: see the field marked above.");
+    expect(button("Submit").disabled).toBe(false);
+    button("Submit").click();
+    reply({ type: "refused", message: "the server is not reachable", field: null });
+    expect($(".inb-notice")!.textContent).toBe("Not started: the server is not reachable");
+    expect($(".inb-notice")!.dataset.kind).toBe("error");
+    // A kernel that already names the field is not echoed twice.
+    button("Submit").click();
+    reply({ type: "refused", message: "input.width: must be a multiple of 8", field: "width" });
+    expect($('[data-field="width"] .inb-error')!.textContent).toBe("width: must be a multiple of 8");
+    expect(field("width").getAttribute("aria-invalid")).toBe("true");
   });
 
-  it("ignores replies to other views' pings and malformed messages", async () => {
-    const { emit, button, text } = await mount(READY);
-    button.click();
-    emit("msg:custom", { type: "pong", id: "someone-else", apps: ["x"] });
-    emit("msg:custom", "pong");
-    emit("msg:custom", { type: "pong" });
-    expect(text(".inb-badge-reply")).toBe("ping…");
+  it("ignores replies meant for other views and says so when the kernel does not answer", async () => {
+    vi.useFakeTimers();
+    const { field, button, emit, $ } = await mount();
+    type(field<HTMLTextAreaElement>("message"), "q");
+    button("Submit").click();
+    emit("msg:custom", { type: "accepted", id: "other-view-1", run_id: "x" });
+    emit("msg:custom", "accepted");
+    expect($(".inb-notice")!.textContent).toBe("Submitting…");
+    vi.advanceTimersByTime(15_000);
+    expect($(".inb-notice")!.textContent).toContain("No answer from the kernel yet");
+    expect(button("Submit").disabled).toBe(false);
   });
 
-  it("shows an error reply", async () => {
-    const { model, emit, button, el } = await mount(READY);
-    button.click();
-    const { id } = model.send.mock.calls[0][0];
-    emit("msg:custom", { type: "error", id, message: "list_apps failed" });
-    const reply = el.querySelector<HTMLElement>(".inb-badge-reply")!;
-    expect(reply.textContent).toBe("error: list_apps failed");
-    expect(reply.dataset.kind).toBe("error");
+  it("submits with Ctrl+Enter or Cmd+Enter from anywhere in the widget", async () => {
+    const { field, sent, $ } = await mount({ message: "q" });
+    const editor = field<HTMLTextAreaElement>("schema");
+    const event = new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true, cancelable: true });
+    editor.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(true);
+    expect(sent()).toHaveLength(1);
+    field<HTMLTextAreaElement>("message").dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(sent()).toHaveLength(1);
+    expect($(".inb-widget")!.hasAttribute("data-lm-suppress-shortcuts")).toBe(true);
+  });
+});
+
+describe("tabs", () => {
+  it("start at the mode trait, switch locally, and follow the trait", async () => {
+    const { $, button, model, sent } = await mount({ mode: "app" });
+    const [ask, app] = Array.from(document.querySelectorAll<HTMLElement>('[role="tabpanel"]'));
+    expect(ask!.hidden && !app!.hidden).toBe(true);
+    button("Ask").click();
+    expect(!ask!.hidden && app!.hidden).toBe(true);
+    expect($('[role="tab"][aria-selected="true"]')!.textContent).toBe("Ask");
+    $('[role="tab"][aria-selected="true"]')!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    expect(document.activeElement!.textContent).toBe("App");
+    model.set("mode", "ask");
+    expect(!ask!.hidden).toBe(true);
+    expect(sent()).toEqual([]);
+  });
+});
+
+describe("runs", () => {
+  it("cancels the current live run, once", async () => {
+    const { button, sent, model, reply } = await mount({ runs: [taskRun()], current: "task-1" });
+    expect(button("Cancel").disabled).toBe(false);
+    button("Cancel").click();
+    expect(sent()).toEqual([{ type: "cancel", id: expect.any(String), run_id: "task-1" }]);
+    expect(button("Cancelling…").disabled).toBe(true);
+    reply({ type: "refused", message: "already finished", field: null });
+    expect(button("Cancel").disabled).toBe(false);
+    model.set("runs", [taskRun({ phase: "cancelled", status: "Cancelled" })]);
+    expect(button("Cancel").disabled).toBe(true);
   });
 
-  it("removes its listeners on cleanup", async () => {
-    const { model, cleanup, listenerCount, button, text } = await mount(READY);
+  it("approves or rejects an input request of a paused run", async () => {
+    const run = askRun({ status: "paused", input_requests: [{ id: "ir", type: "approval", jobId: "j7", description: "Delete?", outcome: null }] });
+    const { button, sent } = await mount({ runs: [run], current: "run-1" });
+    button("Approve").click();
+    expect(sent()).toEqual([{ type: "approve", id: expect.any(String), run_id: "run-1", job_id: "j7", approved: true }]);
+  });
+
+  it("selects a run from the history", async () => {
+    const { el, sent } = await mount({ runs: [taskRun(), askRun()], current: "run-1" });
+    el.querySelectorAll<HTMLButtonElement>(".inb-history-item")[1]!.click();
+    expect(sent()).toEqual([{ type: "select", id: expect.any(String), run_id: "task-1" }]);
+  });
+
+  it("updates status and result on each runs change without re-creating the form", async () => {
+    const { field, model, $ } = await mount({ runs: [askRun()], current: "run-1" });
+    const message = field<HTMLTextAreaElement>("message");
+    message.focus();
+    type(message, "half-typed");
+    model.set("runs", [askRun({ phase: "succeeded", status: "done", summary: "3 apples", text: "3", timeline: timeline(["pending", 0], ["done", 800]) })]);
+    expect(field("message")).toBe(message);
+    expect(document.activeElement).toBe(message);
+    expect(message.value).toBe("half-typed");
+    expect($(".inb-run-status")!.textContent).toBe("done");
+    expect($("pre.inb-text")!.textContent).toBe("3");
+    model.set("current", null);
+    expect($(".inb-run")!.hidden).toBe(true);
+  });
+
+  it("ticks the elapsed time while a run is live, and stops after", async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(at(2500));
+    const { $, model } = await mount({ runs: [taskRun()], current: "task-1" });
+    expect($(".inb-elapsed")!.textContent).toBe("2.5 s");
+    vi.advanceTimersByTime(1000);
+    expect($(".inb-elapsed")!.textContent).toBe("3.5 s");
+    model.set("runs", [taskRun({ phase: "succeeded", status: "Completed", timeline: timeline(["Received", 0], ["Completed", 4000]) })]);
+    expect(vi.getTimerCount()).toBe(0);
+    expect($(".inb-elapsed")!.textContent).toBe("total 4.0 s");
+  });
+});
+
+describe("escaping", () => {
+  it("renders every text from a run as text, never as HTML", async () => {
+    const run = askRun({
+      label: HOSTILE, phase: "succeeded", status: HOSTILE, summary: HOSTILE,
+      jobs: [{ id: "j", service: HOSTILE, targetFn: HOSTILE, status: HOSTILE, resultType: HOSTILE, approvalRequested: false, approved: null, error: HOSTILE }],
+      input_requests: [{ id: "r", type: "approval", jobId: "j", description: HOSTILE, outcome: null }],
+      preview: { columns: [HOSTILE], rows: [[HOSTILE]], total: 1 },
+      images: [{ src: PNG, filename: HOSTILE }],
+      text: HOSTILE,
+    });
+    const failed = taskRun({ id: "f", phase: "failed", status: "Failed", error: HOSTILE, label: HOSTILE });
+    const { el, model } = await mount({ runs: [failed, run], current: "run-1", server: HOSTILE, apps: [], schema_examples: [{ label: HOSTILE, schema: {} }] });
+    const imgs = () => Array.from(el.querySelectorAll("img"));
+    // The one image is the result image itself, its name as alt text.
+    expect(imgs().map((i) => i.getAttribute("src"))).toEqual([PNG]);
+    expect(el.querySelector("th")!.textContent).toBe(HOSTILE);
+    expect(el.querySelector("td")!.textContent).toBe(HOSTILE);
+    expect(el.querySelector(".inb-summary")!.textContent).toBe(HOSTILE);
+    expect(el.querySelector(".inb-job-error")!.textContent).toBe(HOSTILE);
+    expect(el.querySelector(".inb-request-text")!.textContent).toBe(HOSTILE);
+    expect(el.querySelector(".inb-run-label")!.textContent).toBe(HOSTILE);
+    expect(el.querySelector(".inb-server")!.textContent).toBe(`→ ${HOSTILE}`);
+    model.set("current", "f");
+    expect(imgs()).toEqual([]);
+    expect(el.querySelector(".inb-failed")!.textContent).toBe(`Failed: ${HOSTILE}`);
+    expect(el.querySelectorAll("[onerror]")).toHaveLength(0);
+  });
+});
+
+describe("lifecycle", () => {
+  it("removes its listeners and timers on cleanup", async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(at(2500));
+    const { model, cleanup, listenerCount, $ } = await mount({ runs: [taskRun()], current: "task-1" });
     expect(listenerCount()).toBeGreaterThan(0);
     await cleanup();
     expect(listenerCount()).toBe(0);
-    model.set("status", "changed after cleanup");
-    button.click();
-    expect(text(".inb-badge-status")).toBe("ready");
-    expect(model.send).not.toHaveBeenCalled();
+    model.set("message", "after cleanup");
+    expect($<HTMLTextAreaElement>('[data-field="message"] textarea')!.value).toBe("");
+    vi.advanceTimersByTime(1000);
+    expect($(".inb-elapsed")!.textContent).toBe("2.5 s");
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -1,98 +1,181 @@
-// The server badge: an anywidget front end that shows the embedded server's URL,
-// its app count and status, and a Ping button that round-trips a custom message
-// through the kernel. Custom messages, not synced input traits, carry clicks:
-// see DESIGN.md §4 for why.
+// The inference widget (anywidget ESM): the Ask and App forms, Submit and
+// Cancel, and the current run's status, jobs and result, with a history of
+// runs. Traits come from the kernel only; clicks go back as custom messages.
 import type { Render } from "@anywidget/types";
 import css from "./widget.css";
-import type { BadgeTraits, KernelMessage, PingMessage } from "./types";
+import type { RunView, WidgetTraits } from "./types";
+import { h } from "./dom";
+import { AskPanel } from "./forms/ask";
+import { AppPanel } from "./forms/app";
+import type { Panel } from "./forms/panel";
+import { HistoryView } from "./history";
+import { JobsView } from "./jobs";
+import { Messenger, onTraits } from "./messages";
+import { ResultsView } from "./results";
+import { StatusBar } from "./status-bar";
+import { Tabs, type Mode } from "./tabs";
+import { isTerminal } from "./time";
 
-function isKernelMessage(msg: unknown): msg is KernelMessage {
-  if (typeof msg !== "object" || msg === null) return false;
-  const m = msg as Record<string, unknown>;
-  if (m.type === "pong") return typeof m.id === "string" && Array.isArray(m.apps);
-  if (m.type === "error") return typeof m.message === "string";
-  return false;
-}
+/** How often live timings tick. */
+const TICK_MS = 200;
+/** How long "Submitting…" waits before saying the kernel has not answered. */
+const ANSWER_TIMEOUT_MS = 15_000;
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text = "") {
-  const node = document.createElement(tag);
-  node.className = className;
-  node.textContent = text;
-  return node;
-}
+type NoticeKind = "info" | "error" | "warn";
 
-function appCountText(n: number): string {
-  return n === 1 ? "1 app" : `${n} apps`;
-}
+const render: Render<WidgetTraits> = ({ model, el }) => {
+  const notice = h("div", { class: "inb-notice", role: "status" });
+  const say = (text: string, kind: NoticeKind = "info") => {
+    notice.textContent = text;
+    notice.dataset.kind = kind;
+  };
+  const messenger = new Messenger(model, (reply) => reply.type === "refused" && say(reply.message, "error"));
 
-// A random prefix per view: every view of a model receives every reply, and a
-// view must only show answers to its own pings. Not crypto.randomUUID(): it is
-// missing outside secure contexts (JupyterLab over plain http on a remote host).
-function idPrefix(): string {
-  return Math.random().toString(36).slice(2, 10);
-}
+  const panels: Record<Mode, Panel> = { ask: new AskPanel(model), app: new AppPanel(model) };
+  const tabs = new Tabs({ ask: panels.ask.el, app: panels.app.el }, () => say(""));
+  const server = h("span", { class: "inb-server", title: "Where runs go" });
+  const submitButton = h("button", { type: "button", class: "inb-primary" }, "Submit");
+  const cancelButton = h("button", { type: "button", class: "inb-cancel" }, "Cancel");
+  const actions = h("div", { class: "inb-actions" }, submitButton, cancelButton,
+    h("span", { class: "inb-hint" }, "Ctrl/⌘+Enter submits"), notice);
 
-const render: Render<BadgeTraits> = ({ model, el }) => {
-  const style = document.createElement("style");
-  style.textContent = css;
+  const bar = new StatusBar();
+  const jobs = new JobsView((runId, request, approved) => {
+    if (request.jobId === null) return;
+    messenger.send({ type: "approve", run_id: runId, job_id: request.jobId, approved }, (reply) => {
+      if (reply.type !== "refused") return;
+      jobs.reopen(request.id);
+      say(reply.message, "error");
+    });
+  });
+  const results = new ResultsView();
+  const history = new HistoryView((runId) => {
+    messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
+  });
 
-  const root = element("div", "inb-badge");
-  const head = element("div", "inb-badge-row");
-  const title = element("span", "inb-badge-title", "Inference server");
-  const status = element("span", "inb-badge-status");
-  head.append(title, status);
-
-  const body = element("div", "inb-badge-row");
-  const url = element("code", "inb-badge-url");
-  const count = element("span", "inb-badge-count");
-  const ping = element("button", "inb-badge-ping", "Ping");
-  ping.type = "button";
-  body.append(url, count, ping);
-
-  const reply = element("div", "inb-badge-reply");
-  reply.setAttribute("role", "status");
-  root.append(head, body, reply);
+  const style = h("style", {}, css);
+  // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
+  // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
+  const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
+    h("div", { class: "inb-head" }, tabs.list, server),
+    panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
   el.append(style, root);
 
-  // textContent everywhere: trait values and replies are data, never markup.
-  const update = () => {
-    url.textContent = model.get("server_url") || "(no server)";
-    count.textContent = appCountText(model.get("app_count"));
-    status.textContent = model.get("status");
-  };
-  update();
-
-  const prefix = idPrefix();
-  let sent = 0;
   let awaiting: string | null = null;
-  const onClick = () => {
-    awaiting = `${prefix}-${++sent}`;
-    const msg: PingMessage = { type: "ping", id: awaiting };
-    model.send(msg);
-    reply.removeAttribute("data-kind");
-    reply.textContent = "ping…";
-  };
-  ping.addEventListener("click", onClick);
+  let answerTimer: ReturnType<typeof setTimeout> | undefined;
+  const cancelling = new Set<string>();
 
-  const onMessage = (msg: unknown) => {
-    if (!isKernelMessage(msg) || msg.id !== awaiting) return;
-    reply.dataset.kind = msg.type;
-    reply.textContent =
-      msg.type === "pong"
-        ? `pong: ${msg.apps.length ? msg.apps.join(", ") : "no apps"}`
-        : `error: ${msg.message}`;
+  const submit = () => {
+    if (awaiting !== null) return;
+    const mode = tabs.mode;
+    const request = panels[mode].collect();
+    if (!request) {
+      say("Not sent: fix what is marked above.", "error");
+      return;
+    }
+    say("Submitting…");
+    submitButton.disabled = true;
+    const id = messenger.send(request, (reply) => {
+      // A late answer (after the timeout) still updates the notice; an answer to
+      // an older submit while a newer one waits does not.
+      if (id !== awaiting && awaiting !== null) return;
+      clearTimeout(answerTimer);
+      awaiting = null;
+      submitButton.disabled = false;
+      if (reply.type === "accepted") {
+        say("");
+        return;
+      }
+      const shown = reply.field !== null && panels[mode].showProblem(reply.field, reply.message);
+      say(shown ? "Not started: see the field marked above." : `Not started: ${reply.message}`, "error");
+    });
+    awaiting = id;
+    answerTimer = setTimeout(() => {
+      awaiting = null;
+      submitButton.disabled = false;
+      say("No answer from the kernel yet: is it busy or stopped? You can submit again.", "warn");
+    }, ANSWER_TIMEOUT_MS);
   };
 
-  const traitEvents = ["change:server_url", "change:app_count", "change:status"] as const;
-  for (const event of traitEvents) model.on(event, update);
-  model.on("msg:custom", onMessage);
+  const currentRun = (): RunView | null => {
+    const current = model.get("current");
+    return model.get("runs").find((r) => r.id === current) ?? null;
+  };
+
+  const updateCancel = () => {
+    const run = currentRun();
+    const live = run !== null && !isTerminal(run);
+    const asked = run !== null && cancelling.has(run.id);
+    cancelButton.disabled = !live || asked;
+    cancelButton.textContent = live && asked ? "Cancelling…" : "Cancel";
+  };
+
+  const cancel = () => {
+    const run = currentRun();
+    if (!run || isTerminal(run)) return;
+    cancelling.add(run.id);
+    updateCancel();
+    messenger.send({ type: "cancel", run_id: run.id }, (reply) => {
+      if (reply.type !== "refused") return;
+      cancelling.delete(run.id);
+      updateCancel();
+      say(reply.message, "error");
+    });
+  };
+
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const tick = () => {
+    const now = Date.now();
+    bar.update(currentRun(), now);
+    history.update(model.get("runs"), model.get("current"), now);
+  };
+  const updateRuns = () => {
+    const run = currentRun();
+    tick();
+    jobs.update(run);
+    results.update(run);
+    updateCancel();
+    // Tick only while something is live: a notebook can hold many idle widgets.
+    const live = model.get("runs").some((r) => !isTerminal(r));
+    if (live && ticker === undefined) ticker = setInterval(tick, TICK_MS);
+    if (!live && ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+  };
+
+  const showServer = () => {
+    const where = model.get("server");
+    server.textContent = where ? `→ ${where}` : "";
+  };
+
+  submitButton.addEventListener("click", submit);
+  cancelButton.addEventListener("click", cancel);
+  root.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    event.preventDefault();
+    event.stopPropagation();
+    submit();
+  });
+
+  tabs.select(model.get("mode"));
+  showServer();
+  updateRuns();
+  const offs = [
+    onTraits(model, ["runs", "current"], updateRuns),
+    onTraits(model, ["mode"], () => tabs.select(model.get("mode"))),
+    onTraits(model, ["server"], showServer),
+  ];
 
   // The model outlives its views (re-rendered outputs, closed tabs): drop our
   // listeners from it, or they would keep writing into a detached element.
   return () => {
-    for (const event of traitEvents) model.off(event, update);
-    model.off("msg:custom", onMessage);
-    ping.removeEventListener("click", onClick);
+    offs.forEach((off) => off());
+    panels.ask.destroy();
+    panels.app.destroy();
+    messenger.dispose();
+    clearInterval(ticker);
+    clearTimeout(answerTimer);
   };
 };
 

@@ -1,0 +1,164 @@
+// The App form: which app, its input (generated from the app's schema), setup
+// parameters and the session to run in.
+import type { AppInfo, SessionChoice } from "../types";
+import { h } from "../dom";
+import { onTraits, type Model, type SubmitRequest } from "../messages";
+import { checkSetupText } from "../validate";
+import { row, type Panel, type Row } from "./panel";
+import { SchemaForm } from "./schema-form";
+import { fieldsOf } from "./fields";
+
+export class AppPanel implements Panel {
+  readonly el: HTMLElement;
+  private readonly picker = h("select", {});
+  private readonly description = h("div", { class: "inb-help" });
+  private readonly formBox = h("div", { class: "inb-form-box" });
+  private readonly setup = h("textarea", { class: "inb-code", rows: 4, spellcheck: "false" });
+  private readonly setupHint = h("div", { class: "inb-help" });
+  private readonly setupBox: HTMLDetailsElement;
+  private readonly session = h("select", {});
+  private readonly appRow: Row;
+  private readonly setupRow: Row;
+  private form: SchemaForm | null = null;
+  /** The app the form is built for, and its schema as JSON (to notice a changed schema). */
+  private built: { id: string; schema: string } | null = null;
+  /** What was typed per app, so that switching apps and back loses nothing. */
+  private readonly typed = new Map<string, Record<string, unknown>>();
+  private readonly stop: () => void;
+
+  constructor(private readonly model: Model) {
+    this.appRow = row("app", "App", this.picker, [this.description]);
+    this.setupRow = row("setup", "Setup JSON", this.setup, [this.setupHint]);
+    this.setupBox = h("details", { class: "inb-setup" }, h("summary", {}, "Setup (optional)"), this.setupRow.el);
+    const sessionRow = row("session", "Session", this.session);
+    this.el = h("div", { class: "inb-panel" }, this.appRow.el, this.formBox, this.setupBox, sessionRow.el);
+
+    this.picker.addEventListener("change", () => this.build());
+    this.setup.addEventListener("input", () => {
+      if (this.setup.hasAttribute("aria-invalid")) this.checkSetup();
+    });
+    this.setup.addEventListener("change", () => this.checkSetup());
+
+    this.fillPicker(model.get("app"));
+    this.build();
+    this.setSetup();
+    this.fillSession(model.get("session"));
+    const offs = [
+      onTraits(model, ["apps"], () => {
+        this.fillPicker(this.picker.value || model.get("app"));
+        this.build();
+      }),
+      onTraits(model, ["app"], () => {
+        this.fillPicker(model.get("app"));
+        this.build();
+      }),
+      onTraits(model, ["input_values"], () => {
+        if (this.picker.value === model.get("app")) this.build(true);
+      }),
+      onTraits(model, ["setup_text"], () => this.setSetup()),
+      onTraits(model, ["session"], () => this.fillSession(model.get("session"))),
+      onTraits(model, ["last_session_id"], () => this.fillSession(this.session.value as SessionChoice)),
+    ];
+    this.stop = () => offs.forEach((off) => off());
+  }
+
+  collect(): SubmitRequest | null {
+    const app = this.selected();
+    this.appRow.problem(app ? null : "pick an app");
+    const input = this.form ? this.form.collect() : null;
+    const setupOk = this.checkSetup();
+    if (!app) this.picker.focus();
+    else if (input && !setupOk) this.setup.focus();
+    if (!app || !input || !setupOk) return null;
+    const session = this.session.value as SessionChoice;
+    return { type: "submit", mode: "app", app: app.id, input, setup_text: this.setup.value, session };
+  }
+
+  showProblem(field: string, message: string): boolean {
+    if (field === "app") {
+      this.appRow.problem(message);
+      this.picker.focus();
+      return true;
+    }
+    if (field === "setup" || field === "setup_text" || field.startsWith("setup.")) {
+      this.setupBox.open = true;
+      this.setupRow.problem(message);
+      this.setup.focus();
+      return true;
+    }
+    return this.form?.showProblem(field, message) ?? false;
+  }
+
+  destroy(): void {
+    this.stop();
+  }
+
+  private selected(): AppInfo | undefined {
+    return this.model.get("apps").find((a) => a.id === this.picker.value);
+  }
+
+  private fillPicker(wanted: string): void {
+    const apps = this.model.get("apps");
+    this.picker.replaceChildren(...apps.map((a) => h("option", { value: a.id }, a.id)));
+    if (!apps.length) this.picker.append(h("option", { value: "" }, "(no apps on this server)"));
+    this.picker.value = apps.some((a) => a.id === wanted) ? wanted : apps[0]?.id ?? "";
+  }
+
+  /** (Re)build the input form for the selected app, unless it is already built for that schema. */
+  private build(force = false): void {
+    const app = this.selected();
+    this.description.textContent = app?.description ?? "";
+    this.description.hidden = !app?.description;
+    const schema = JSON.stringify(app?.input_schema ?? null);
+    if (!force && this.built && app && this.built.id === app.id && this.built.schema === schema) return;
+    if (this.form && this.built) this.typed.set(this.built.id, this.form.values());
+    this.appRow.problem(null);
+    if (!app) {
+      this.form = null;
+      this.built = null;
+      this.formBox.replaceChildren();
+      this.setupHint.textContent = "";
+      return;
+    }
+    const initial = force || !this.typed.has(app.id)
+      ? app.id === this.model.get("app") ? this.model.get("input_values") : {}
+      : this.typed.get(app.id)!;
+    this.form = new SchemaForm(app.input_schema, initial);
+    this.built = { id: app.id, schema };
+    this.formBox.replaceChildren(this.form.el);
+    this.describeSetup(app);
+  }
+
+  private describeSetup(app: AppInfo): void {
+    const fields = app.setup_schema ? fieldsOf(app.setup_schema) : [];
+    const example = Object.fromEntries(fields.filter((f) => f.hasDefault).map((f) => [f.name, f.default]));
+    this.setup.placeholder = fields.length ? JSON.stringify(example) : "{}";
+    this.setupHint.textContent = fields.length
+      ? `A JSON object; this app's setup takes ${fields.map((f) => f.name).join(", ")}.`
+      : "A JSON object; this app declares no setup parameters.";
+  }
+
+  private setSetup(): void {
+    this.setup.value = this.model.get("setup_text");
+    // Collapsed unless there is something in it: what is sent should be visible.
+    this.setupBox.open = this.setup.value.trim() !== "";
+    this.setupRow.problem(null);
+  }
+
+  private checkSetup(): boolean {
+    const checked = checkSetupText(this.setup.value);
+    this.setupRow.problem(checked.ok ? null : checked.problem);
+    if (!checked.ok) this.setupBox.open = true;
+    return checked.ok;
+  }
+
+  private fillSession(choice: SessionChoice): void {
+    const last = this.model.get("last_session_id");
+    this.session.replaceChildren(
+      h("option", { value: "none" }, "none (a fresh run)"),
+      h("option", { value: "new" }, "new session"),
+      h("option", { value: "last", disabled: last === null }, last === null ? "continue last (none yet)" : `continue last (${last})`),
+    );
+    this.session.value = choice === "last" && last === null ? "none" : choice;
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { ResultsView } from "./results";
+import type { RunView } from "./types";
+import { askRun, taskRun } from "./testing";
+
+const done = { phase: "succeeded" as const, status: "done" };
+const PNG = "data:image/png;base64,iVBORw0KGgo=";
+
+function render(run: RunView) {
+  const view = new ResultsView();
+  view.update(run);
+  return view.el;
+}
+
+describe("results", () => {
+  it("shows a table preview with the row count", () => {
+    const el = render(askRun({
+      ...done, summary: "Found 2 items.",
+      preview: { columns: ["name", "qty", "meta"], rows: [["apple", 3, { a: 1 }], ["pear", null, [1]]], total: 250 },
+    }));
+    expect(el.querySelector(".inb-summary")!.textContent).toBe("Found 2 items.");
+    expect(Array.from(el.querySelectorAll("th")).map((th) => th.textContent)).toEqual(["name", "qty", "meta"]);
+    expect(Array.from(el.querySelectorAll("tbody tr")).map((tr) => Array.from(tr.children).map((td) => td.textContent))).toEqual([
+      ["apple", "3", '{"a":1}'],
+      ["pear", "null", "[1]"],
+    ]);
+    expect(el.querySelector("td.inb-num")!.textContent).toBe("3");
+    expect(el.querySelector("td.inb-null")).not.toBeNull();
+    expect(el.querySelector(".inb-table-foot")!.textContent).toBe("showing 2 of 250 rows");
+  });
+
+  it("shows images inline and text in a pre", () => {
+    const el = render(taskRun({ phase: "succeeded", status: "Completed", images: [{ src: PNG, filename: "out.png" }, { src: "javascript:alert(1)", filename: null }], text: '{"slept": 2.0}' }));
+    const imgs = el.querySelectorAll("img");
+    expect(imgs).toHaveLength(1);
+    expect(imgs[0]!.getAttribute("src")).toBe(PNG);
+    expect(imgs[0]!.alt).toBe("out.png");
+    expect(el.querySelector("figcaption")!.textContent).toBe("out.png");
+    expect(el.querySelector(".inb-note")!.textContent).toContain("not shown");
+    expect(el.querySelector("pre.inb-text")!.textContent).toBe('{"slept": 2.0}');
+  });
+
+  it("tells a failed run from a done run without a result", () => {
+    const failed = render(askRun({ phase: "failed", status: "failed", error: "No functions available" }));
+    const empty = render(askRun({ ...done, summary: "The search function failed." }));
+    const failBox = failed.querySelector(".inb-box")!;
+    const emptyBox = empty.querySelector(".inb-box")!;
+    expect(failBox.className).toBe("inb-box inb-failed");
+    expect(failBox.textContent).toBe("Failed: No functions available");
+    expect(failBox.getAttribute("role")).toBe("alert");
+    expect(emptyBox.className).toBe("inb-box inb-no-result");
+    expect(emptyBox.textContent).toBe("No result: The search function failed.");
+    expect(render(askRun({ phase: "cancelled", status: "Cancelled" })).textContent).toBe("Cancelled");
+  });
+
+  it("shows nothing for a run that has nothing yet, and re-renders only on change", () => {
+    const view = new ResultsView();
+    view.update(taskRun());
+    expect(view.el.hidden).toBe(true);
+    const run = taskRun({ summary: "halfway" });
+    view.update(run);
+    const p = view.el.firstElementChild;
+    view.update({ ...run, status: "Uploading", timeline: [] });
+    expect(view.el.firstElementChild).toBe(p);
+    view.update(null);
+    expect(view.el.hidden).toBe(true);
+  });
+});

@@ -1,0 +1,77 @@
+// The result area of the current run: summary, table preview, images, text;
+// or why there is no result. A run that failed (it could not run) and a run
+// that finished without a result are different things and must read so.
+import type { ImageView, Preview, RunView } from "./types";
+import { h } from "./dom";
+
+export class ResultsView {
+  readonly el = h("section", { class: "inb-results", "aria-label": "Result" });
+  private shown = "";
+
+  constructor() {
+    this.el.hidden = true;
+  }
+
+  update(run: RunView | null): void {
+    // Runs change several times a second while live; the result part rarely does.
+    const key = run ? JSON.stringify([run.id, run.phase, run.summary, run.error, run.preview, run.images, run.text]) : "";
+    if (key === this.shown) return;
+    this.shown = key;
+    const nodes = run ? resultNodes(run) : [];
+    this.el.replaceChildren(...nodes);
+    this.el.hidden = nodes.length === 0;
+  }
+}
+
+function resultNodes(run: RunView): HTMLElement[] {
+  if (run.phase === "failed") {
+    return [box("inb-failed", "Failed:", run.error ?? run.summary ?? "the server gave no reason")];
+  }
+  if (run.phase === "cancelled") {
+    return [box("inb-cancelled", "Cancelled", run.summary ?? "")];
+  }
+  const hasResult = run.preview !== null || run.images.length > 0 || run.text !== null;
+  if (run.phase === "succeeded" && !hasResult) {
+    return [box("inb-no-result", "No result:", run.summary ?? "the run finished without one")];
+  }
+  const nodes: HTMLElement[] = [];
+  if (run.summary) nodes.push(h("p", { class: "inb-summary" }, run.summary));
+  if (run.preview) nodes.push(table(run.preview));
+  if (run.images.length) nodes.push(h("div", { class: "inb-images" }, ...run.images.map(image)));
+  if (run.text !== null) nodes.push(h("pre", { class: "inb-text" }, run.text));
+  return nodes;
+}
+
+function box(kind: string, title: string, text: string): HTMLElement {
+  return h("div", { class: `inb-box ${kind}`, role: kind === "inb-failed" ? "alert" : null },
+    h("strong", {}, title), text ? ` ${text}` : "");
+}
+
+function table(preview: Preview): HTMLElement {
+  const head = h("tr", {}, ...preview.columns.map((c) => h("th", { scope: "col" }, c)));
+  const body = preview.rows.map((row) => h("tr", {}, ...preview.columns.map((_, i) => cell(row[i]))));
+  const noun = preview.total === 1 ? "row" : "rows";
+  return h("div", { class: "inb-preview" },
+    h("div", { class: "inb-table-wrap", tabindex: 0, role: "region", "aria-label": "Result table" },
+      h("table", { class: "inb-table" }, h("thead", {}, head), h("tbody", {}, ...body))),
+    h("div", { class: "inb-table-foot" }, `showing ${preview.rows.length} of ${preview.total} ${noun}`));
+}
+
+function cell(value: unknown): HTMLElement {
+  if (value === null || value === undefined) return h("td", { class: "inb-null" }, "null");
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const numeric = typeof value === "number";
+  // Long cells are cut short in the table; the hover title has all of it.
+  return h("td", { class: numeric ? "inb-num" : null, title: text.length > 40 ? text : null }, text);
+}
+
+// Only sources that cannot run anything or reach odd schemes; the kernel embeds data: URLs.
+const SAFE_SRC = /^(data:image\/|https?:|blob:)/i;
+
+function image(img: ImageView): HTMLElement {
+  const name = img.filename ?? "";
+  if (!SAFE_SRC.test(img.src)) return h("div", { class: "inb-note" }, `image ${name} not shown: unsupported source`);
+  return h("figure", { class: "inb-figure" },
+    h("img", { src: img.src, alt: name || "result image" }),
+    name ? h("figcaption", {}, name) : null);
+}

@@ -1,0 +1,132 @@
+// Test support (not bundled): a fake anywidget model, and realistic traits and
+// run views for both protocols.
+import { vi } from "vitest";
+import type { RenderProps } from "@anywidget/types";
+import widget from "./widget";
+import type { RunView, Step, WidgetTraits } from "./types";
+
+type Handler = (...args: unknown[]) => void;
+
+/** Just enough of an anywidget model: traits, listeners by event name, a spy on send(). */
+export function fakeModel(traits: WidgetTraits) {
+  const state = { ...traits };
+  const listeners = new Map<string, Set<Handler>>();
+  const emit = (event: string, ...args: unknown[]) => {
+    for (const handler of listeners.get(event) ?? []) handler(...args);
+  };
+  const model = {
+    get: <K extends keyof WidgetTraits>(key: K) => state[key],
+    set: <K extends keyof WidgetTraits>(key: K, value: WidgetTraits[K]) => {
+      state[key] = value;
+      emit(`change:${String(key)}`);
+    },
+    on: (event: string, handler: Handler) => {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event)!.add(handler);
+    },
+    off: (event: string, handler: Handler) => {
+      listeners.get(event)?.delete(handler);
+    },
+    send: vi.fn(),
+    save_changes: () => {},
+    widget_manager: { get_model: () => Promise.reject(new Error("unused")) },
+  };
+  const listenerCount = () => [...listeners.values()].reduce((n, set) => n + set.size, 0);
+  /** The kernel's answer to the last message sent. */
+  const reply = (answer: Record<string, unknown>) => {
+    const calls = model.send.mock.calls;
+    const last = calls[calls.length - 1]?.[0] as { id: string };
+    emit("msg:custom", { id: last.id, ...answer });
+  };
+  const sent = () => model.send.mock.calls.map(([msg]) => msg as Record<string, unknown>);
+  return { model, emit, reply, sent, listenerCount };
+}
+
+export async function mount(overrides: Partial<WidgetTraits> = {}) {
+  const fake = fakeModel({ ...traits(), ...overrides });
+  const el = document.createElement("div");
+  document.body.append(el);
+  const props = { model: fake.model, el } as unknown as RenderProps<WidgetTraits>;
+  const cleanup = await widget.render!(props);
+  if (typeof cleanup !== "function") throw new Error("render must return a cleanup");
+  const $ = <E extends Element = HTMLElement>(selector: string) => el.querySelector<E>(selector);
+  /** The control a field's label is for. */
+  const field = <E extends HTMLElement = HTMLInputElement>(path: string) => {
+    const label = el.querySelector<HTMLLabelElement>(`[data-field="${path}"] > label`)!;
+    return document.getElementById(label.htmlFor) as E;
+  };
+  const button = (text: string) =>
+    Array.from(el.querySelectorAll("button")).find((b) => b.textContent?.trim() === text)!;
+  return { ...fake, el, cleanup, $, field, button };
+}
+
+/** Type into a control the way a person does: value, then input and change events. */
+export function type(control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, value: string): void {
+  control.value = value;
+  control.dispatchEvent(new Event("input", { bubbles: true }));
+  control.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
+export const PICTURE_SCHEMA = {
+  type: "object",
+  title: "Input",
+  required: ["prompt"],
+  properties: {
+    prompt: { type: "string", minLength: 1, maxLength: 2000, title: "Prompt", description: "What to draw." },
+    width: { type: "integer", default: 512, minimum: 64, maximum: 1024, title: "Width" },
+    seed: { anyOf: [{ type: "integer" }, { type: "null" }], default: null, title: "Seed" },
+    style: { enum: ["flat", "soft"], default: "flat", type: "string", title: "Style" },
+  },
+};
+
+export function traits(): WidgetTraits {
+  return {
+    mode: "ask",
+    server: "embedded server",
+    message: "",
+    schema_text: "",
+    schema_examples: [
+      { label: "list of objects with name and qty", schema: { type: "array", items: { type: "object", properties: { name: { type: "string" }, qty: { type: "integer" } } } } },
+    ],
+    schema_locked: false,
+    apps: [
+      { id: "demo/picture@1.0.0", description: "Draws a picture.", input_schema: PICTURE_SCHEMA, setup_schema: null },
+      { id: "demo/sleep@1.0.0", description: "Sleeps.", input_schema: { type: "object", properties: { seconds: { type: "number", default: 2 } } }, setup_schema: null },
+    ],
+    app: "demo/picture@1.0.0",
+    input_values: {},
+    setup_text: "",
+    session: "none",
+    last_session_id: null,
+    runs: [],
+    current: null,
+  };
+}
+
+const TASK_NAMES = ["Received", "Queued", "Scheduled", "Preparing", "Serving", "Setting Up", "Running", "Uploading", "Completed", "Failed", "Cancelled"];
+export const TASK_STEPS: Step[] = TASK_NAMES.map((name, i) => ({ name, code: i + 1, terminal: i >= 8 }));
+export const RUN_STEPS: Step[] = ["pending", "running", "paused", "done", "failed"].map((name, i) => ({ name, code: name, terminal: i >= 3 }));
+
+const T0 = Date.parse("2026-11-02T10:00:00.000Z");
+/** A timeline: each name with its offset from T0 in ms. */
+export function timeline(...entries: [string, number][]) {
+  return entries.map(([name, ms]) => ({ name, at: new Date(T0 + ms).toISOString() }));
+}
+export const at = (ms: number) => T0 + ms;
+
+export function taskRun(overrides: Partial<RunView> = {}): RunView {
+  return {
+    id: "task-1", kind: "task", label: "demo/picture@1.0.0", phase: "running", status: "Running", code: 7,
+    steps: TASK_STEPS, timeline: timeline(["Received", 0], ["Queued", 300], ["Running", 2400]),
+    jobs: [], input_requests: [], summary: null, error: null, preview: null, images: [], text: null,
+    ...overrides,
+  };
+}
+
+export function askRun(overrides: Partial<RunView> = {}): RunView {
+  return taskRun({
+    id: "run-1", kind: "run", label: "How many items are in stock?", status: "running", code: "running",
+    steps: RUN_STEPS, timeline: timeline(["pending", 0], ["running", 500]),
+    ...overrides,
+  });
+}
