@@ -1,0 +1,82 @@
+"""The widget in a real JupyterLab + Chromium: ask, watch, see the table; start a slow app and cancel
+it; see a failed run's reason; result text containing markup shows as text."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import run_all_cells, screenshot
+
+pytestmark = pytest.mark.browser
+
+XSS = "<img src=x onerror=window.__xss=1>"
+
+
+@pytest.fixture
+def widget_notebook(tmp_path):
+    path = tmp_path / "widget.ipynb"
+    cells = ["import inference_nb\n\nclient = inference_nb.Client()\nwidget = client.widget()\nwidget"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.timeout(420)
+def test_the_widget_end_to_end(lab, widget_notebook):
+    with lab(widget_notebook, height=1400) as page:
+        run_all_cells(page)
+        widget = page.locator(".inb-widget")
+        expect(widget).to_be_visible(timeout=60_000)
+        panel = widget.locator("[role=tabpanel]:visible")
+        status = widget.locator(".inb-run-status")
+        submit = widget.get_by_role("button", name="Submit")
+
+        # Refused while invalid: nothing is sent.
+        submit.click()
+        expect(panel.locator("[data-field=message]")).to_contain_text("question", timeout=10_000)
+        expect(widget.locator(".inb-history-item")).to_have_count(0)
+
+        # Ask: a message, an example schema, Ctrl+Enter; the bar advances, the table appears.
+        panel.get_by_label("Message", exact=True).fill("What does our inventory look like?")
+        panel.get_by_label("Insert an example schema").select_option(label="List of objects with name and qty")
+        panel.get_by_label("Message", exact=True).press("Control+Enter")
+        expect(status).to_have_text("done", timeout=30_000)
+        expect(widget.locator(".inb-table thead")).to_contain_text("name")
+        expect(widget.locator(".inb-table thead")).to_contain_text("qty")
+        expect(widget.locator(".inb-table-foot")).to_contain_text("of 40 rows")
+        timed_steps = [t for t in widget.locator(".inb-step-time").all_inner_texts() if t.strip()]
+        assert len(timed_steps) >= 2, timed_steps
+        screenshot(page, "widget-ask-done", widget)
+
+        # App: a slow run, then Cancel.
+        widget.get_by_role("tab", name="App").click()
+        panel.get_by_label("App", exact=True).select_option("demo/sleep@1.0.0")
+        panel.get_by_label("Seconds").fill("60")
+        submit.click()
+        expect(status).to_have_text("Running", timeout=30_000)
+        screenshot(page, "widget-app-running", widget)
+        widget.get_by_role("button", name="Cancel").click()
+        expect(status).to_have_text("Cancelled", timeout=10_000)
+        expect(widget.locator(".inb-cancelled")).to_be_visible()
+
+        # A failed run shows its reason, as text even when it holds markup.
+        panel.get_by_label("App", exact=True).select_option("demo/fail@1.0.0")
+        panel.get_by_label("Message").fill(f"{XSS} the disk is on fire")
+        submit.click()
+        expect(status).to_have_text("Failed", timeout=30_000)
+        expect(widget.locator(".inb-failed")).to_contain_text(f"{XSS} the disk is on fire")
+        screenshot(page, "widget-failed", widget)
+
+        # A table cell holding markup is text too.
+        panel.get_by_label("App", exact=True).select_option("demo/sql@1.0.0")
+        panel.get_by_label("Query").fill(f"SELECT '{XSS}' AS name, 1 AS qty")
+        submit.click()
+        expect(status).to_have_text("Completed", timeout=30_000)
+        expect(widget.locator(".inb-table tbody")).to_contain_text(XSS)
+        expect(widget.locator(".inb-results img")).to_have_count(0)
+        assert page.evaluate("window.__xss") is None
+        expect(widget.locator(".inb-history-item")).to_have_count(4)
+        screenshot(page, "widget-markup-as-text", widget)
