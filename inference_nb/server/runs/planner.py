@@ -156,7 +156,9 @@ def extract_arguments(message: str, function: Function) -> dict[str, Any]:
     for match in _PAIR.finditer(rest):
         name = wanted.get(_fold(match["key"]))
         if name is not None and name not in found:
-            found[name] = next(v for v in (match["dq"], match["sq"], match["bare"]) if v is not None)
+            quoted = match["dq"] if match["dq"] is not None else match["sq"]
+            # A bare value ends where the sentence does: "days=3?" means 3.
+            found[name] = quoted if quoted is not None else match["bare"].rstrip("?.!:)")
     rest = _PAIR.sub(" ", rest)
     quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(rest)]
     for name in _string_parameters(function):

@@ -119,3 +119,8 @@ def test_a_failed_call_gives_no_result_and_says_why():
 
 def test_the_name_is_the_start_of_the_message():
     assert DeterministicPlanner().name("what does our inventory look like?") == "What does our inventory look like"
+
+
+def test_a_bare_value_stops_at_the_end_of_the_sentence():
+    search = FUNCTIONS[0]
+    assert extract_arguments("search inventory name=Towel limit=3?", search) == {"name": "Towel", "limit": "3"}
