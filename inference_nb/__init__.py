@@ -47,4 +47,11 @@ def __getattr__(name: str) -> Any:
     return module if name == "errors" else getattr(module, name)
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext inference_nb`: the magics %%infer, %%ask and %infer_config."""
+    from .magics import InferenceMagics
+
+    ipython.register_magics(InferenceMagics)
+
+
 __all__ = ["AppSession", "Client", "InferenceError", "InferenceWidget", "Profile", "Run", "Widget", "__version__"]
