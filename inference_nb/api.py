@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import TypeAdapter
 
@@ -22,6 +22,9 @@ from .client.runs import AsyncRunsClient
 from .client.tasks import AsyncTasksClient
 from .controller import Controller
 from .runs import Run
+
+if TYPE_CHECKING:
+    import pandas
 
 log = logging.getLogger("inference_nb")
 
@@ -243,6 +246,32 @@ class Client:
         )
         snapshot = await self.controller.request(lambda: backend.get(created))
         return Run(backend, snapshot, label=_short(message))
+
+    def map(
+        self,
+        app_or_question: str,
+        inputs: Any,
+        *,
+        schema: Any = None,
+        cluster: str | None = None,
+        setup: dict[str, Any] | None = None,
+        concurrency: int = 8,
+        retry_failed: bool = False,
+        timeout: float | None = None,
+        progress: bool = True,
+        kind: Literal["task", "run"] | None = None,
+    ) -> pandas.DataFrame:
+        """One task per row (`app_or_question` an app id; the row is the input) or one run per row (a
+        question with `{column}` placeholders, and `schema`), `concurrency` at a time, with one live
+        progress display. `inputs`: a list of dicts or a DataFrame. Returns the rows (index and
+        columns kept) with `status`, `error`, `run_id` and the results joined on. Rows that already
+        ran are found again, not resubmitted; `retry_failed=True` gives each failed row one new attempt.
+        `timeout` bounds the whole map (what still runs is then cancelled). See `inference_nb.mapping`."""
+        from .mapping import map_rows
+
+        return map_rows(self, app_or_question, inputs, schema=schema, cluster=cluster, setup=setup,
+                        concurrency=concurrency, retry_failed=retry_failed, timeout=timeout, progress=progress,
+                        kind=kind)  # fmt: skip
 
     def widget(self, **prefill: Any) -> Any:
         """The widget, sending its runs through this client; any form field can be pre-filled
