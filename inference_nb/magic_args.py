@@ -139,6 +139,12 @@ CONFIG.add_argument("--key-env", metavar="ENV_VAR_NAME", help="the environment v
 CONFIG.add_argument("--cluster", metavar="NAME", help="the cluster %%ask sends runs to")
 CONFIG.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="how long a wait lasts by default")
 CONFIG.add_argument("--embedded", action="store_true", help="go back to the embedded server")
+CONFIG.add_argument(
+    "--hosted",
+    action="store_true",
+    help="the hosted services as their current SDKs speak (task statuses renumbered in 2026, POST /apps/run; "
+    "runs polled, and only with --cluster); needs --key-env, --url optional",
+)
 
 
 def parse(parser: _Parser, line: str) -> argparse.Namespace:

@@ -29,7 +29,7 @@ from IPython.display import display
 from pydantic_core import to_jsonable_python
 
 from . import magic_args
-from .api import DEFAULT_WAIT, Client, embedded_server
+from .api import DEFAULT_WAIT, Client, embedded_server, hosted_runs, hosted_tasks
 from .client.errors import InferenceError
 from .client.profile import embedded
 from .runs import Run
@@ -50,11 +50,17 @@ class Config:
     """The environment variable holding the key for `url` (a key typed in a cell would be saved in the notebook)."""
     embedded: bool = False
     """The embedded server even when the environment names a hosted service."""
+    hosted: bool = False
+    """The hosted services' formats (their status numbering and paths) instead of the documents'."""
     cluster: str | None = None
     timeout: float = DEFAULT_WAIT
 
     def client(self) -> Client:
         options: dict[str, Any] = {"cluster": self.cluster, "wait_timeout": self.timeout}
+        if self.hosted and self.key_env:
+            key = _key(self.key_env)
+            runs = hosted_runs(key, cluster=self.cluster) if self.cluster else None
+            return Client(tasks=hosted_tasks(key, self.url), runs=runs, **options)
         if self.url and self.key_env:
             return Client(base_url=self.url, key=_key(self.key_env), **options)
         if self.embedded:
@@ -162,19 +168,28 @@ class InferenceMagics(Magics):
         """Show where the magics send work, or change it. `%infer_config --help` for the options."""
         args = magic_args.parse(magic_args.CONFIG, line)
         changes: dict[str, Any] = {k: v for k, v in (("cluster", args.cluster), ("timeout", args.timeout)) if v}
-        if args.embedded and (args.url or args.key_env):
-            raise UsageError("%infer_config: --embedded takes no --url or --key-env")
+        if args.embedded and (args.url or args.key_env or args.hosted):
+            raise UsageError("%infer_config: --embedded takes no --url, --key-env or --hosted")
         if args.embedded:
-            changes.update(url=None, key_env=None, embedded=True)
+            changes.update(url=None, key_env=None, embedded=True, hosted=False)
+        elif args.hosted:
+            key_env = args.key_env or self._config.key_env
+            if not key_env:
+                raise UsageError("%infer_config: --hosted needs --key-env, the environment variable holding the key")
+            changes.update(url=args.url, key_env=key_env, embedded=False, hosted=True)
         elif args.url or args.key_env:
             url, key_env = args.url or self._config.url, args.key_env or self._config.key_env
             if not (url and key_env):
                 raise UsageError("%infer_config: give --url with --key-env, the environment variable holding the key")
-            changes.update(url=url, key_env=key_env, embedded=False)
+            changes.update(url=url, key_env=key_env, embedded=False, hosted=False)
         config = replace(self._config, **changes)
         if config != self._config:
             client = config.client()  # first, so that a bad URL or a missing key leaves the old config in place
-            if (config.url, config.embedded) != (self._config.url, self._config.embedded):
+            if (config.url, config.embedded, config.hosted) != (
+                self._config.url,
+                self._config.embedded,
+                self._config.hosted,
+            ):
                 self._sessions.clear()  # they live on the old server
             self._config, self._client = config, client
         print(self._describe())
@@ -242,7 +257,7 @@ class InferenceMagics(Magics):
     def _describe(self) -> str:
         tasks, runs = self.client.profile("tasks"), self.client.profile("runs")
         lines = [
-            f"tasks server: {tasks.label}",
+            f"tasks server: {tasks.label} (statuses: {tasks.numbering.label})",
             f"runs server:  {runs.label} (cluster {self._config.cluster or runs.cluster})",
             f"wait timeout: {self._config.timeout:g} s",
         ]

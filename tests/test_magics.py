@@ -286,3 +286,19 @@ def test_embedded_goes_back_to_the_embedded_server(nb):
     assert "tasks server: embedded server" in shown and "key" not in shown
     cell = nb.cell("%%infer demo/counter --output json\n{}").ok()
     assert cell.provenance["server"] == "embedded server"
+
+
+def test_hosted_switches_to_the_hosted_formats_without_the_key(nb, embedded, monkeypatch):
+    monkeypatch.setenv("HOSTED_KEY", "inf-hosted-test-key-0123")
+    shown = nb.cell("%infer_config --hosted --key-env HOSTED_KEY").ok().stdout
+    assert "renumbered 2026" in shown and "$HOSTED_KEY" in shown
+    profile = nb.shell.magics_manager.registry["InferenceMagics"].client.profile("tasks")
+    assert (profile.run_path, profile.numbering.label, profile.embedded) == (
+        "/apps/run",
+        "renumbered 2026 (0..12)",
+        False,
+    )
+    assert nb.cell("%infer_config --hosted").ok()  # keeps the key variable it has
+    assert isinstance(nb.cell("%infer_config --embedded --hosted").error, UsageError)
+    assert "spec (1..11)" in nb.cell(f"%infer_config --url {embedded.url} --key-env TEST_KEY").ok().stdout
+    assert not [text for text in nb.seen if "inf-hosted-test-key-0123" in text]
