@@ -118,7 +118,7 @@ class _RunBackend:
         return result if self.schema_type is None else TypeAdapter(self.schema_type).validate_python(result)
 
 
-def _schema(schema: Any) -> tuple[dict[str, Any] | None, Any]:
+def resolve_schema(schema: Any) -> tuple[dict[str, Any] | None, Any]:
     """A JSON Schema dict, or a Python type (a pydantic model, `list[Model]`…) and its schema."""
     if schema is None or isinstance(schema, dict):
         return schema, None
@@ -226,7 +226,7 @@ class Client:
     ) -> Run:
         """Ask a question; `schema` is a JSON Schema dict or a pydantic model (the result then
         comes back as instances of it). Returns the Run at once."""
-        json_schema, _ = _schema(schema)
+        json_schema, _ = resolve_schema(schema)
         backend = self._runs(cluster)
         backend.client.core.create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
         return self.controller.call(self.start_question(message, schema, cluster=cluster, run_id=run_id, name=name),
@@ -237,7 +237,7 @@ class Client:
         name: str | None = None,
     ) -> Run:  # fmt: skip
         """`ask`, for code on the controller loop (the widget's handlers)."""
-        json_schema, schema_type = _schema(schema)
+        json_schema, schema_type = resolve_schema(schema)
         backend = self._runs(cluster, schema_type)
         run_id, _ = backend.client.core.create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
         create = backend.client.create
@@ -245,7 +245,7 @@ class Client:
             lambda: create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
         )
         snapshot = await self.controller.request(lambda: backend.get(created))
-        return Run(backend, snapshot, label=_short(message))
+        return Run(backend, snapshot, label=short_label(message))
 
     def map(
         self,
@@ -298,7 +298,7 @@ class Client:
                     raise
         run_backend = self._runs(cluster)
         snapshot = self.controller.call(run_backend.get(run_id))
-        return Run(run_backend, snapshot, label=_short(snapshot.raw.get("run", {}).get("message") or run_id))
+        return Run(run_backend, snapshot, label=short_label(snapshot.raw.get("run", {}).get("message") or run_id))
 
     def runs(self, *, limit: int = 20, kind: Literal["task", "run"] = "task", cluster: str | None = None) -> list[Run]:
         """Recent tasks (or runs of a cluster) on the server, newest first, as Runs."""
@@ -342,7 +342,7 @@ class AppSession:
         return f"<AppSession {self.app} {self.id or '(not started)'}>"
 
 
-def _short(message: str, limit: int = 60) -> str:
+def short_label(message: str, limit: int = 60) -> str:
     message = " ".join(message.split())
     return message if len(message) <= limit else message[: limit - 1] + "…"
 

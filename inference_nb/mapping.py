@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .api import _schema, _short
+from .api import resolve_schema, short_label
 from .client.errors import DeadlineExceeded, InvalidRequest, NotFoundError, ServerError
 from .runs import CANCEL_TIMEOUT, Run
-from .wire.runs import _CROCKFORD
+from .wire.runs import ulid_shaped
 from .wire.statuses import Phase
 from .wire.tasks import APP_ID_PATTERN
 
@@ -66,7 +66,7 @@ def _attempt(digest: str, attempt: int) -> str:
 def _ulid(text: str) -> str:
     """26 Crockford base32 characters (the shape of a ULID, which the hosted service wants) derived from `text`."""
     value = int.from_bytes(hashlib.sha256(text.encode()).digest()[:16])
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+    return ulid_shaped(value)
 
 
 class _Tasks:
@@ -111,7 +111,7 @@ class _Runs:
     """One run per row, asking the template filled in with the row."""
 
     def __init__(self, client: Client, template: str, schema: Any, cluster: str | None, *, look_first: bool) -> None:
-        self.json_schema, schema_type = _schema(schema)
+        self.json_schema, schema_type = resolve_schema(schema)
         self.typed = schema_type is not None
         self.client, self.template, self.schema, self.look_first = client, template, schema, look_first
         self.backend = client._runs(cluster, schema_type)
@@ -148,7 +148,7 @@ class _Runs:
                 pass
             else:
                 if snapshot.status.terminal:
-                    return Run(self.backend, snapshot, label=_short(row.body)), True
+                    return Run(self.backend, snapshot, label=short_label(row.body)), True
         run = await self.client.start_question(row.body, self.schema, cluster=self.backend.cluster, run_id=run_id)
         return run, False
 

@@ -18,7 +18,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .api import Client, _schema
+from .api import Client, resolve_schema
 from .client.errors import InferenceError, InvalidRequest
 from .runs import Run
 from .views import RUN_STEPS, image_views, run_view, task_steps
@@ -111,7 +111,7 @@ class InferenceWidget(anywidget.AnyWidget):
         cluster: str | None = None,
     ) -> None:
         self._client = client or Client()
-        json_schema, self._schema_type = _schema(schema)
+        json_schema, self._schema_type = resolve_schema(schema)
         apps = [
             {k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")}
             for a in self._client.apps()

@@ -29,7 +29,11 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 def new_run_id() -> str:
     """26 characters sortable by creation time (a ULID), as the hosted service accepts for a run id."""
-    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    return ulid_shaped((int(time.time() * 1000) << 80) | secrets.randbits(80))
+
+
+def ulid_shaped(value: int) -> str:
+    """A 128-bit number as 26 Crockford base32 characters: the shape of a ULID."""
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
