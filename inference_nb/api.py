@@ -51,7 +51,8 @@ def embedded_server() -> Any:
                 import os
 
                 data_dir = default_data_dir() / "kernels" / str(os.getpid())
-                log.warning("another inference_nb server uses %s; this kernel keeps its runs in %s",
+                # Info, not a warning: a line on stderr in every cell's output would be noise.
+                log.info("another inference_nb server uses %s; this kernel keeps its runs in %s",
                             default_data_dir(), data_dir)  # fmt: skip
                 _embedded_server = start_server(data_dir=data_dir)
         return _embedded_server
