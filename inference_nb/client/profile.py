@@ -12,7 +12,7 @@ on first use.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -55,9 +55,6 @@ class Profile:
         if not self.key.strip():
             raise ConfigurationError(f"the {self.protocol} profile for {self.base_url} has an empty key")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
-
-    def with_cluster(self, cluster: str) -> Profile:
-        return replace(self, cluster=cluster)
 
     @property
     def label(self) -> str:

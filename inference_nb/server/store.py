@@ -264,12 +264,6 @@ class Store:
             (state, attempts, due, error, delivery_id),
         )
 
-    def deliveries_for(self, task_id: str) -> list[dict[str, Any]]:
-        rows = self._exec(
-            "SELECT * FROM webhook_deliveries WHERE task_id = ? ORDER BY created_at", (task_id,)
-        ).fetchall()
-        return [dict(r) for r in rows]
-
 
 def _task_from_row(row: sqlite3.Row) -> TaskRow:
     values = {k: row[k] for k in row.keys() if k != "seq"}
