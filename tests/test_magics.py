@@ -270,8 +270,10 @@ def test_config_shows_and_changes_settings_without_the_key(nb, embedded, monkeyp
 
     cell = nb.cell(f"%infer_config --url {embedded.url} --key-env MISSING_KEY_VAR")
     assert isinstance(cell.error, UsageError) and "$MISSING_KEY_VAR is not set" in str(cell.error)
-    cell = nb.cell(f"%infer_config --url {embedded.url} --key-env {embedded.token}")  # a key typed by mistake
+    typed_key = "typed-by-mistake-0123456789abcdef"  # a key where the variable's name belongs
+    cell = nb.cell(f"%infer_config --url {embedded.url} --key-env {typed_key}")
     assert isinstance(cell.error, UsageError) and "not shown" in str(cell.error)
+    assert typed_key not in str(cell.error) + cell.stdout + cell.stderr
     assert "$TEST_KEY" in nb.cell("%infer_config").ok().stdout  # unchanged by the refused changes
 
     monkeypatch.setenv("WRONG_KEY", "sk-wrong-key-0123456789")
