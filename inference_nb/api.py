@@ -96,6 +96,7 @@ class _RunBackend:
         self.client, self.profile = client, client.core.profile
         self.controller, self.wait_timeout = controller, wait_timeout
         self.cluster, self.schema_type = cluster, schema_type
+        self._adapter = TypeAdapter(schema_type) if schema_type is not None else None  # built once: it is costly
 
     def provenance(self, run: Run) -> dict[str, Any]:
         return {"server": self.profile.label, "protocol": "runs", "cluster": self.cluster, "run_id": run.id}
@@ -116,7 +117,7 @@ class _RunBackend:
         await self.controller.request(lambda: self.client.approve(job_id, approved, cluster=self.cluster))
 
     def typed(self, result: Any) -> Any:
-        return result if self.schema_type is None else TypeAdapter(self.schema_type).validate_python(result)
+        return result if self._adapter is None else self._adapter.validate_python(result)
 
 
 def resolve_schema(schema: Any) -> tuple[dict[str, Any] | None, Any]:

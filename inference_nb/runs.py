@@ -63,6 +63,7 @@ class Run:
         self._finished: concurrent.futures.Future[Snapshot] = concurrent.futures.Future()
         self._listeners: list[Callable[[Run], None]] = []
         self._images: list[InlineImage] | None = None
+        self._typed: tuple[Snapshot, Any] | None = None
         if snapshot.status.terminal:
             self._finished.set_result(snapshot)
         elif follow:
@@ -111,9 +112,12 @@ class Run:
     @property
     def result(self) -> Any:
         """The result: instances of the pydantic model when the schema was one; None until done."""
-        if self._snapshot.status.phase is not Phase.SUCCEEDED or self.output is None:
+        snapshot = self._snapshot
+        if snapshot.status.phase is not Phase.SUCCEEDED or snapshot.output is None:
             return None
-        return self._backend.typed(self.output)
+        if self._typed is None or self._typed[0] is not snapshot:  # validated once per snapshot
+            self._typed = (snapshot, self._backend.typed(snapshot.output))
+        return self._typed[1]
 
     @property
     def error(self) -> str | None:
