@@ -7,19 +7,15 @@ run = client.run("demo/picture", {"prompt": "A sunset"}).wait()
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("inference_nb")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from .api import AppSession, Client
     from .client.errors import InferenceError
     from .client.profile import Profile
-    from .runs import Run
+    from .handle import Run
     from .widget import InferenceWidget, Widget
 
 # Imported on first use, so that `import inference_nb` stays fast and light.
@@ -29,7 +25,7 @@ _LAZY = {
     "embedded_server": "api",
     "hosted_tasks": "api",
     "hosted_runs": "api",
-    "Run": "runs",
+    "Run": "handle",
     "Widget": "widget",
     "InferenceWidget": "widget",
     "Profile": "client.profile",

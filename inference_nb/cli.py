@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve",
-        help="run the embedded server (task API) in the foreground",
+        help="run the embedded server (tasks API) in the foreground",
         description=(
             f"Run the embedded server. The bearer token is ${TOKEN_ENV} if set, otherwise the "
             "file 'token' in the data dir (created, readable by you only, on first start)."

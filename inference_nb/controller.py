@@ -1,6 +1,6 @@
 """The kernel-side runtime: one asyncio loop on a daemon thread per process.
 
-Why a thread of its own (DESIGN.md §4): work on the kernel's own loop freezes
+Why a thread of its own (docs/ARCHITECTURE.md, "The controller"): work on the kernel's own loop freezes
 whenever a cell blocks, while a loop on its own thread keeps streaming status
 changes (and setting widget traits) whatever the cells do. Everything that
 touches the network runs here; listeners are called from this one thread.
@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from .client.core import Backoff, Snapshot
-from .client.errors import NotFoundError, RateLimited, ServerError, TransportError
+from .client.errors import BadResponse, NotFoundError, RateLimited, StatusError, TransportError
 
 log = logging.getLogger("inference_nb")
 T = TypeVar("T")
@@ -127,7 +127,7 @@ class Controller:
                     return True
         except NotFoundError:
             return False  # the server has no stream endpoint
-        except (TransportError, ServerError) as error:
+        except (TransportError, StatusError, BadResponse) as error:
             log.debug("stream broke (%s); polling instead", error)
         return False
 
@@ -139,8 +139,8 @@ class Controller:
                 snapshot = await self.request(fetch)
             except RateLimited as limited:
                 retry_after = limited.retry_after
-            except (TransportError, ServerError) as error:
-                if isinstance(error, ServerError) and error.status_code in (401, 403, 404):
+            except (TransportError, StatusError, BadResponse) as error:
+                if isinstance(error, StatusError) and error.status_code in (401, 403, 404):
                     raise
                 log.debug("poll failed (%s); trying again", error)
             else:

@@ -29,10 +29,11 @@ from IPython.display import display
 from pydantic_core import to_jsonable_python
 
 from . import magic_args
-from .api import DEFAULT_WAIT, Client, embedded_server, hosted_runs, hosted_tasks
+from .base import DEFAULT_WAIT, BaseClient
 from .client.errors import InferenceError
-from .client.profile import embedded
-from .runs import Run
+from .client.profile import embedded, hosted_runs, hosted_tasks
+from .handle import Run
+from .local_server import embedded_server
 
 
 def _key(env_name: str) -> str:
@@ -55,19 +56,25 @@ class Config:
     cluster: str | None = None
     timeout: float = DEFAULT_WAIT
 
-    def client(self) -> Client:
+    def client(self) -> BaseClient:
         options: dict[str, Any] = {"cluster": self.cluster, "wait_timeout": self.timeout}
         if self.hosted and self.key_env:
             key = _key(self.key_env)
             runs = hosted_runs(key, cluster=self.cluster) if self.cluster else None
-            return Client(tasks=hosted_tasks(key, self.url), runs=runs, **options)
+            return BaseClient(tasks=hosted_tasks(key, self.url), runs=runs, **options)
         if self.url and self.key_env:
-            return Client(base_url=self.url, key=_key(self.key_env), **options)
+            return BaseClient(base_url=self.url, key=_key(self.key_env), **options)
         if self.embedded:
             server = embedded_server()
             tasks, runs = (embedded(protocol, server.url, server.token) for protocol in ("tasks", "runs"))
-            return Client(tasks=tasks, runs=runs, **options)
-        return Client(**options)
+            return BaseClient(tasks=tasks, runs=runs, **options)
+        return BaseClient(**options)
+
+
+def _widget(client: BaseClient, **prefill: Any) -> Any:
+    from .widget import InferenceWidget  # anywidget only when a widget is asked for
+
+    return InferenceWidget(client, **prefill)
 
 
 def _one_line(error: Exception) -> list[str]:
@@ -106,12 +113,12 @@ class InferenceMagics(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self._config = Config()
-        self._client: Client | None = None
+        self._client: BaseClient | None = None
         self._sessions: dict[str, str] = {}
         """The last session %%infer started, by app as written on the magic line."""
 
     @property
-    def client(self) -> Client:
+    def client(self) -> BaseClient:
         if self._client is None:
             self._client = self._config.client()
         return self._client
@@ -134,9 +141,8 @@ class InferenceMagics(Magics):
         if args.output == "widget":
             # The widget offers new / last / none; "last" there is the session chosen here.
             choice = session if session in (None, "new") else "last"
-            widget = self.client.widget(
-                mode="app", app=args.app, input=app_input, setup=args.setup, session=choice or "none"
-            )
+            widget = _widget(self.client, mode="app", app=args.app, input=app_input, setup=args.setup,
+                             session=choice or "none")  # fmt: skip
             if choice == "last":
                 widget.last_session_id = session
             self._keep(args.name, widget)
@@ -156,7 +162,7 @@ class InferenceMagics(Magics):
         message = self._body(args, cell).strip()
         schema = self._schema(args.schema)
         if args.output == "widget":
-            widget = self.client.widget(message=message, schema=schema, cluster=args.cluster)
+            widget = _widget(self.client, message=message, schema=schema, cluster=args.cluster)
             self._keep(args.name, widget)
             display(widget)
             return
@@ -242,7 +248,7 @@ class InferenceMagics(Magics):
             display(run)  # its own bundle carries the provenance
             return
         # The Run's own provenance record, so that every form of output is traced alike.
-        metadata = {"inference_nb": run._backend.provenance(run)}
+        metadata = {"inference_nb": run.provenance}
         if output == "table":
             display(run.df, metadata=metadata)
         elif output == "image":

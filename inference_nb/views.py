@@ -10,8 +10,8 @@ import json
 import math
 from typing import Any
 
+from .handle import Run
 from .render import image_refs, inline_image, table_rows, to_dataframe
-from .runs import Run
 from .wire.statuses import Numbering, Phase
 
 PREVIEW_ROWS = 20

@@ -2,7 +2,7 @@
 bar, and results; the front end is `js/widget.ts`, bundled into `static/widget.js`.
 
 Traits only, and message handlers that hand work to the controller loop: every
-trait is written from the controller thread (DESIGN.md §4), and the browser talks
+trait is written from the controller thread (docs/ARCHITECTURE.md, "The controller"), and the browser talks
 through id-tagged custom messages, answered `accepted` or `refused` with that id.
 Nothing secret is ever a trait: widget state is saved into the notebook file.
 """
@@ -18,9 +18,10 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .api import Client, resolve_schema
+from .backends import resolve_schema
+from .base import BaseClient
 from .client.errors import InferenceError, InvalidRequest
-from .runs import Run
+from .handle import Run
 from .views import RUN_STEPS, image_views, run_view, task_steps
 from .wire.statuses import Phase
 
@@ -99,7 +100,7 @@ class InferenceWidget(anywidget.AnyWidget):
 
     def __init__(
         self,
-        client: Client | None = None,
+        client: BaseClient | None = None,
         *,
         mode: str = "ask",
         message: str = "",
@@ -110,7 +111,7 @@ class InferenceWidget(anywidget.AnyWidget):
         session: str = "none",
         cluster: str | None = None,
     ) -> None:
-        self._client = client or Client()
+        self._client = client or BaseClient()
         json_schema, self._schema_type = resolve_schema(schema)
         apps = [
             {k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")}

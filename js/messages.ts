@@ -1,5 +1,5 @@
 // Talking to the kernel: trait listeners, and id-tagged custom messages with
-// their replies (DESIGN.md §4: clicks travel as messages, never as trait sets).
+// their replies (docs/ARCHITECTURE.md, "The widget": clicks travel as messages, never as trait sets).
 import type { AnyModel } from "@anywidget/types";
 import type { BrowserMessage, KernelMessage, WidgetTraits } from "./types";
 

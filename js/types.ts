@@ -1,7 +1,7 @@
 // The contract between the kernel (inference_nb/widget.py) and this front end.
 // Keep it in step with the Python side: a renamed trait fails silently otherwise.
 // Every trait is set by the kernel only; the browser speaks through custom
-// messages (DESIGN.md §4: synced input traits race with the kernel's writes).
+// messages (docs/ARCHITECTURE.md, "The widget": synced input traits race with the kernel's writes).
 
 export type JSONSchema = Record<string, unknown>;
 

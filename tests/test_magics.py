@@ -15,7 +15,7 @@ from IPython.utils.capture import capture_output
 from pydantic import BaseModel
 
 from inference_nb.client.errors import AuthenticationError, DeadlineExceeded, RunFailed
-from inference_nb.runs import Run
+from inference_nb.handle import Run
 from inference_nb.widget import InferenceWidget
 from inference_nb.wire.statuses import Phase
 

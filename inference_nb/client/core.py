@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import httpx
 
-from inference_nb import __version__
+from inference_nb.version import __version__
 from inference_nb.wire.statuses import Phase
 
 from .errors import (
@@ -24,6 +24,7 @@ from .errors import (
     NotFoundError,
     RateLimited,
     ServerError,
+    StatusError,
 )
 from .profile import Profile
 
@@ -94,7 +95,9 @@ def raise_for_response(response: httpx.Response, *, run_id: str | None = None) -
         raise ConflictError(text, status_code=status, code=code, run_id=run_id)
     if status == 429:
         raise RateLimited(text, status_code=status, code=code, run_id=run_id, retry_after=retry_after(response))
-    raise ServerError(text, status_code=status, code=code, run_id=run_id)
+    if status >= 500:
+        raise ServerError(text, status_code=status, code=code, run_id=run_id)
+    raise StatusError(text, status_code=status, code=code, run_id=run_id)
 
 
 def _error_message(response: httpx.Response) -> tuple[str, str | None]:
@@ -118,8 +121,7 @@ def json_body(response: httpx.Response, *, what: str) -> Any:
         return response.json()
     except ValueError:
         raise BadResponse(
-            f"{what}: the server answered with something that is not JSON ({response.text[:120]!r})",
-            status_code=response.status_code,
+            f"{what}: the server answered with something that is not JSON ({response.text[:120]!r})"
         ) from None
 
 

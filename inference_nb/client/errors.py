@@ -7,16 +7,22 @@ user can act on, with the run or task id when there is one, never the key.
     ├── TransportError            the request did not get an answer
     │   ├── ConnectError          the server could not be reached
     │   └── RequestTimeout        the server did not answer in time
-    ├── ServerError               the server answered with an error status
+    ├── StatusError               the server answered with an HTTP error status (status_code, code)
     │   ├── AuthenticationError   401 / 403: the key
     │   ├── NotFoundError         404
     │   ├── ConflictError         409 / 410
     │   ├── RateLimited           429 (retry_after seconds, when said)
-    │   └── BadResponse           an answer that is not what the protocol says
+    │   └── ServerError           5xx: the server failed
+    ├── BadResponse               a successful answer that is not what the protocol says
     └── RunError                  a run that ended without a result
         ├── RunFailed             failed (the server's reason)
         ├── RunCancelled          cancelled
         └── DeadlineExceeded      a wait ran out of time (the remote run was cancelled)
+
+Other 4xx answers (400, 422…) are plain `StatusError`s. Until 0.1, `ServerError` stood where
+`StatusError` stands now, with `BadResponse` under it: code that caught every error answer with
+`except ServerError` should catch `StatusError` (and `BadResponse`) instead. Every name of 0.1
+is still here.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ class InferenceError(Exception):
 
 
 class ConfigurationError(InferenceError):
-    pass
+    """No server to talk to, or a profile that cannot work (a malformed URL, a missing key)."""
 
 
 class InvalidRequest(InferenceError, ValueError):
@@ -47,59 +53,67 @@ class InvalidRequest(InferenceError, ValueError):
 
 
 class TransportError(InferenceError):
-    pass
+    """The request got no answer (after the retries that were safe)."""
 
 
 class ConnectError(TransportError):
-    pass
+    """The server could not be reached."""
 
 
 class RequestTimeout(TransportError):
-    pass
+    """The server did not answer in time."""
 
 
-class ServerError(InferenceError):
-    """The server answered with an error; `status_code` and its `code` and message."""
+class StatusError(InferenceError):
+    """The server answered with an HTTP error status; the message is the server's own."""
 
     def __init__(self, message: str, *, status_code: int, code: str | None = None, run_id: str | None = None) -> None:
         super().__init__(message, run_id=run_id)
         self.status_code = status_code
+        """The HTTP status of the answer (4xx or 5xx)."""
         self.code = code
+        """The server's error code, when its body names one."""
 
 
-class AuthenticationError(ServerError):
-    pass
+class AuthenticationError(StatusError):
+    """401 / 403: the server refused the key (or its absence)."""
 
 
-class NotFoundError(ServerError):
-    pass
+class NotFoundError(StatusError):
+    """404: no such task, run, app or path on this server."""
 
 
-class ConflictError(ServerError):
-    pass
+class ConflictError(StatusError):
+    """409 / 410: the request conflicts with the state of the task or run (or it is gone)."""
 
 
-class RateLimited(ServerError):
+class RateLimited(StatusError):
+    """429: too many requests; `retry_after` is how long the server asked to wait, when it said."""
+
     def __init__(self, message: str, *, status_code: int, retry_after: float | None = None, **kw) -> None:
         super().__init__(message, status_code=status_code, **kw)
         self.retry_after = retry_after
 
 
-class BadResponse(ServerError):
-    pass
+class ServerError(StatusError):
+    """5xx: the server failed to answer the request."""
+
+
+class BadResponse(InferenceError):
+    """A successful answer that is not what the protocol says (not JSON, fields missing)."""
 
 
 class RunError(InferenceError):
-    pass
+    """A run or task that ended without a result."""
 
 
 class RunFailed(RunError):
-    pass
+    """The run failed; the message carries the server's reason."""
 
 
 class RunCancelled(RunError):
-    pass
+    """The run was cancelled."""
 
 
 class DeadlineExceeded(RunError, TimeoutError):
-    pass
+    """A wait ran out of time; the run was cancelled on the server (the message says if that failed)."""

@@ -1,4 +1,4 @@
-"""The runs API (seed 000): an I/O-free core, and thin sync and async clients."""
+"""The runs API: an I/O-free core, and thin sync and async clients."""
 
 from __future__ import annotations
 
@@ -96,14 +96,14 @@ class RunsCore:
 
     def created_id(self, body: Any) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-            raise BadResponse("the create answer has no run id", status_code=200)
+            raise BadResponse("the create answer has no run id")
         return body["id"]
 
     def snapshot(self, body: Any) -> Snapshot:
         try:
             detail = RunDetail.model_validate(body)
         except ValidationError as error:
-            raise BadResponse(f"the server's run does not fit the runs API: {error}", status_code=200) from None
+            raise BadResponse(f"the server's run does not fit the runs API: {error}") from None
         run = body["run"]
         timeline = tuple((e.get("status", "?"), e.get("at", "")) for e in run.get("timeline") or [])
         return Snapshot(
@@ -122,7 +122,7 @@ class RunsCore:
     def page(self, response: httpx.Response) -> tuple[list[dict[str, Any]], str | None]:
         body = json_body(response, what="list runs")
         if not isinstance(body, list):
-            raise BadResponse("the run list is not a list", status_code=response.status_code)
+            raise BadResponse("the run list is not a list")
         return body, response.headers.get("x-next-cursor")
 
 

@@ -1,4 +1,4 @@
-"""The task API (seed 001): an I/O-free core, and thin sync and async clients."""
+"""The tasks API: an I/O-free core, and thin sync and async clients."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ class TasksCore:
         try:
             task = Task.model_validate(body)
         except ValidationError as error:
-            raise BadResponse(f"the server's task object does not fit the task API: {error}", status_code=200) from None
+            raise BadResponse(f"the server's task object does not fit the tasks API: {error}") from None
         status = to_status(task.status, self.profile.numbering)
         timeline = tuple((to_status(e.status, self.profile.numbering).name, e.at) for e in task.timeline)
         return Snapshot(
@@ -112,12 +112,12 @@ class TasksCore:
 
     def page(self, body: Any) -> tuple[list[Snapshot], str | None]:
         if not isinstance(body, dict) or not isinstance(body.get("tasks"), list):
-            raise BadResponse("the task list is not {tasks: [...], next_cursor}", status_code=200)
+            raise BadResponse("the task list is not {tasks: [...], next_cursor}")
         return [self.snapshot(t) for t in body["tasks"]], body.get("next_cursor")
 
     def cancelled(self, body: Any) -> Status:
         if not isinstance(body, dict) or "status" not in body:
-            raise BadResponse("the cancel answer has no status", status_code=200)
+            raise BadResponse("the cancel answer has no status")
         return to_status(body["status"], self.profile.numbering)
 
 

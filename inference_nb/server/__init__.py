@@ -1,4 +1,4 @@
-"""The embedded server: speaks the task API and the runs API, offline.
+"""The embedded server: speaks the tasks API and the runs API, offline.
 
 from inference_nb.server import start_server, App
 server = start_server()          # a daemon thread; server.url, server.token

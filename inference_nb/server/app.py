@@ -17,15 +17,15 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.registry import AppRegistry
-from .engine import TaskEngine
 from .errors import EXCEPTION_HANDLERS, Unauthorized, error_response
-from .routes_tasks import ROUTES as TASK_ROUTES
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
 from .runs.planner import DeterministicPlanner
 from .runs.routes import ROUTES as RUN_ROUTES
 from .store import Store
+from .tasks.engine import TaskEngine
+from .tasks.routes import ROUTES as TASK_ROUTES
 from .webhooks import WebhookSender
 
 

@@ -1,7 +1,8 @@
 """The embedded server in-process: uvicorn on a daemon thread with its own loop.
 
 Safe inside a running Jupyter kernel: the kernel's event loop is never touched
-(DESIGN.md §4). The token is random per start and stays out of reprs and logs.
+(docs/ARCHITECTURE.md, "The controller"). The token is random per start and stays out of
+reprs and logs.
 """
 
 from __future__ import annotations

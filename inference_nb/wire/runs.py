@@ -1,4 +1,4 @@
-"""Wire models of the runs API (seed 000), shared by the server and the client.
+"""Wire models of the runs API, shared by the server and the client.
 
 Field names are the seed's (camelCase). The newer names `initialPrompt` and
 `resultSchema`, and `runId` for a client-chosen id, are accepted as aliases.

@@ -1,7 +1,7 @@
 """Task status numberings: the one place that says what a status code means.
 
 A status code means nothing without knowing which numbering the server speaks.
-The spec (seed 001) numbers 1..11; the hosted service renumbered in 2026
+The tasks API document numbers 1..11; the hosted service renumbered in 2026
 (0..12, adding Unknown, Dispatched and Cancelling). Our embedded server speaks
 the spec numbering. Everything else in the package goes through these tables
 and works with names, never bare numbers.
@@ -108,7 +108,7 @@ SPEC = _table(
         (SpecStatus.CANCELLED, "Cancelled", Phase.CANCELLED),
     ],
 )
-"""The numbering of the task API document; the embedded server speaks it."""
+"""The numbering of the tasks API document; the embedded server speaks it."""
 
 RENUMBERED_2026 = _table(
     "renumbered 2026 (0..12)",
@@ -128,4 +128,4 @@ RENUMBERED_2026 = _table(
         (12, "Cancelled", Phase.CANCELLED),
     ],
 )
-"""The numbering the hosted service's current SDKs speak (DESIGN.md §2b)."""
+"""The numbering the hosted service's current SDKs speak (docs/ARCHITECTURE.md, "The two APIs")."""

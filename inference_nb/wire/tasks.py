@@ -1,4 +1,4 @@
-"""Wire models of the task API (seed 001), shared by the server and the client.
+"""Wire models of the tasks API, shared by the server and the client.
 
 Field names are exactly the spec's. Models that describe what a server sends
 allow extra fields, so that a newer server does not break an older client.

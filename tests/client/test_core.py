@@ -8,13 +8,15 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from inference_nb.client.core import Backoff, raise_for_response, retry_after, retry_delay, stream_payloads
+from inference_nb.client.core import Backoff, json_body, raise_for_response, retry_after, retry_delay, stream_payloads
 from inference_nb.client.errors import (
     AuthenticationError,
+    BadResponse,
     ConflictError,
     NotFoundError,
     RateLimited,
     ServerError,
+    StatusError,
 )
 from inference_nb.client.profile import Profile, hosted_tasks
 from inference_nb.client.tasks import TasksCore
@@ -140,6 +142,19 @@ def test_error_statuses_map_to_their_exception(status, kind):
     with pytest.raises(kind) as raised:
         raise_for_response(answer(status, {"error": {"message": "the server's words"}}))
     assert raised.value.status_code == status and "the server's words" in str(raised.value)
+
+
+@pytest.mark.parametrize("status", [400, 404, 412, 422, 429])
+def test_a_4xx_is_a_status_error_and_not_a_server_error(status):
+    with pytest.raises(StatusError) as raised:
+        raise_for_response(answer(status, {"error": {"message": "refused"}}))
+    assert not isinstance(raised.value, ServerError) and raised.value.status_code == status
+
+
+def test_a_malformed_success_is_a_bad_response_not_an_error_status():
+    with pytest.raises(BadResponse) as raised:
+        json_body(answer(200, text="<html>proxy login</html>"), what="GET /tasks/t")
+    assert not isinstance(raised.value, StatusError) and not hasattr(raised.value, "status_code")
 
 
 def test_a_500_is_a_plain_server_error():

@@ -113,7 +113,7 @@ def test_a_200_that_is_not_json_is_a_bad_response(call):
     ids=["a-list", "no-status", "null-status", "output-not-an-object"],
 )
 def test_json_of_the_wrong_shape_is_a_bad_response(call, body):
-    with pytest.raises(BadResponse, match="does not fit the task API"):
+    with pytest.raises(BadResponse, match="does not fit the tasks API"):
         call(Script(lambda n: httpx.Response(200, json=body)), "get", "task_1")
 
 

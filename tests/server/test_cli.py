@@ -23,7 +23,7 @@ from .receiver import ServeProcess, WebhookReceiver, free_port
 CONSOLE_SCRIPT = Path(sys.executable).parent / "inference-nb"
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="the curl binary is not installed")
 
-# The cURL examples of the task API document (seeds/001), verbatim.
+# The cURL examples of the tasks API document, verbatim.
 
 RUN_AND_WAIT = r"""curl -X POST https://api.inference.sh/run \
   -H "Authorization: Bearer inf_your_key" \

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from inference_nb.server import start_server
-from inference_nb.server.routes_tasks import ROUTES
+from inference_nb.server.tasks.routes import ROUTES
 
 SAMPLE_PATH_PARAMS = {"task_id": "task_missing", "session_id": "sess_missing", "filename": "picture.png"}
 

@@ -1,4 +1,4 @@
-"""The runs API (seed 000) over real HTTP: results, failure semantics, arguments, listing, streams, cancel, restart."""
+"""The runs API over real HTTP: results, failure semantics, arguments, listing, streams, cancel, restart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The runs API (seed 000): create, get, list, stream, cancel; approvals; services."""
+"""The runs API: create, get, list, stream, cancel; approvals; services."""
 
 from __future__ import annotations
 

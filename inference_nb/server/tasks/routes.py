@@ -1,4 +1,4 @@
-"""The task API (seed 001): run, get, status, cancel, stream, list; apps, sessions, files."""
+"""The tasks API: run, get, status, cancel, stream, list; apps, sessions, files."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from starlette.routing import Route
 
 from inference_nb.wire.tasks import RunTaskRequest
 
-from . import streaming
-from .apps.registry import UnknownApp, app_id
+from .. import streaming
+from ..apps.registry import UnknownApp, app_id
+from ..errors import BadRequest, Conflict, Gone, Invalid, NotFound
+from ..requests import query_bool, query_cursor, query_int, read_model
+from ..streaming import json_stream
 from .engine import TaskEngine, public_task
-from .errors import BadRequest, Conflict, Gone, Invalid, NotFound
 from .files import task_files_dir
 from .instances import SessionEnded
-from .requests import query_bool, query_cursor, query_int, read_model
-from .streaming import json_stream
 
 MAX_IDEMPOTENCY_KEY = 255
 

@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from .apps.base import File
-from .store import Store, TaskRow
+from ..apps.base import File
+from ..store import Store, TaskRow
 
 
 def files_in(value: Any) -> list[File]:

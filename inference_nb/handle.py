@@ -286,6 +286,11 @@ class Run:
             job_id = open_requests[0]["jobId"]
         await self._backend.approve(job_id, approved)
 
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Where the run lives: server, protocol, app or cluster, and id (never a key)."""
+        return self._backend.provenance(self)
+
     def _call(self, coro: Any, timeout: float | None = None) -> Any:
         return self._backend.controller.call(coro, timeout)
 
@@ -316,8 +321,14 @@ class Run:
             summary=self.summary,
             error=self.error,
             images=shown_images,
-            provenance=self._backend.provenance(self),
+            provenance=self.provenance,
         )
+
+
+def short_label(message: str, limit: int = 60) -> str:
+    """A Run's label for a question: its words on one line, cut to `limit` characters."""
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def _parse_time(value: str) -> datetime:

@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .apps.base import App, RunContext, call_app_method
-from .apps.registry import app_id
-from .store import Store, now_iso
+from ..apps.base import App, RunContext, call_app_method
+from ..apps.registry import app_id
+from ..store import Store, now_iso
 
 log = logging.getLogger("inference_nb.server")
 

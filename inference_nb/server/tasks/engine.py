@@ -29,13 +29,13 @@ from pydantic import BaseModel
 from inference_nb.wire.statuses import SPEC, SpecStatus
 from inference_nb.wire.tasks import RunTaskRequest
 
-from .apps.base import App, RunContext, call_app_method
-from .apps.registry import app_id
-from .errors import Conflict, Gone, NotFound
+from ..apps.base import App, RunContext, call_app_method
+from ..apps.registry import app_id
+from ..errors import Conflict, Gone, NotFound
+from ..store import Store, TaskRow, now_iso
+from ..webhooks import WebhookSender
 from .files import files_in, rebase_file_uris, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
-from .store import Store, TaskRow, now_iso
-from .webhooks import WebhookSender
 
 log = logging.getLogger("inference_nb.server")
 

@@ -1,0 +1,109 @@
+"""What a Run needs of its protocol, one class per API: the tasks API and the runs API.
+
+A backend pairs an async HTTP client (`inference_nb.client`) with the controller, and
+turns protocol calls into what `Run` asks for: get, stream, cancel, fetch, approve.
+Every request goes through `Controller.request`, so the cap on requests in flight holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+
+from .client.core import Snapshot
+from .client.errors import InvalidRequest
+from .client.profile import Profile
+from .client.runs import AsyncRunsClient
+from .client.tasks import AsyncTasksClient
+
+if TYPE_CHECKING:
+    from .controller import Controller
+    from .handle import Run
+
+
+class TaskBackend:
+    """Tasks of apps (the tasks API)."""
+
+    kind = "task"
+
+    def __init__(self, profile: Profile, controller: Controller, wait_timeout: float) -> None:
+        self.profile, self.controller, self.wait_timeout = profile, controller, wait_timeout
+        self.client = AsyncTasksClient(profile)
+
+    def provenance(self, run: Run) -> dict[str, Any]:
+        return {"server": self.profile.label, "protocol": "tasks", "app": run.label, "run_id": run.id}
+
+    async def get(self, run_id: str) -> Snapshot:
+        return await self.client.get(run_id)
+
+    def stream(self, run_id: str) -> AsyncIterator[Snapshot] | None:
+        return self.client.stream(run_id) if self.profile.streams else None
+
+    async def cancel(self, run_id: str) -> None:
+        await self.controller.request(lambda: self.client.cancel(run_id))
+
+    async def fetch(self, uri: str) -> bytes:
+        return await self.controller.request(lambda: self.client.fetch(uri))
+
+    async def approve(self, job_id: str, approved: bool) -> None:
+        raise InvalidRequest("tasks have no approvals; only runs (client.ask) do")
+
+    def typed(self, result: Any) -> Any:
+        return result
+
+
+class RunBackend:
+    """Runs of one cluster (the runs API), their results typed by `schema_type` when one was given."""
+
+    kind = "run"
+
+    def __init__(
+        self, client: AsyncRunsClient, controller: Controller, wait_timeout: float, cluster: str, schema_type: Any
+    ) -> None:
+        self.client, self.profile = client, client.core.profile
+        self.controller, self.wait_timeout = controller, wait_timeout
+        self.cluster, self.schema_type = cluster, schema_type
+        self._adapter = TypeAdapter(schema_type) if schema_type is not None else None  # built once: it is costly
+
+    def provenance(self, run: Run) -> dict[str, Any]:
+        return {"server": self.profile.label, "protocol": "runs", "cluster": self.cluster, "run_id": run.id}
+
+    async def get(self, run_id: str) -> Snapshot:
+        return await self.client.get(run_id, cluster=self.cluster)
+
+    def stream(self, run_id: str) -> AsyncIterator[Snapshot] | None:
+        return self.client.stream(run_id, cluster=self.cluster) if self.profile.streams else None
+
+    async def cancel(self, run_id: str) -> None:
+        await self.controller.request(lambda: self.client.cancel(run_id, cluster=self.cluster))
+
+    async def fetch(self, uri: str) -> bytes:
+        raise InvalidRequest("runs return data, not files")
+
+    async def approve(self, job_id: str, approved: bool) -> None:
+        await self.controller.request(lambda: self.client.approve(job_id, approved, cluster=self.cluster))
+
+    def typed(self, result: Any) -> Any:
+        return result if self._adapter is None else self._adapter.validate_python(result)
+
+
+def resolve_schema(schema: Any) -> tuple[dict[str, Any] | None, Any]:
+    """A result schema as (JSON Schema dict, Python type or None).
+
+    Args:
+        schema: None, a JSON Schema dict, or a Python type pydantic understands
+            (a model, `list[Model]`, a `TypedDict`…).
+
+    Raises:
+        InvalidRequest: `schema` is neither (field "schema").
+    """
+    if schema is None or isinstance(schema, dict):
+        return schema, None
+    try:
+        return TypeAdapter(schema).json_schema(), schema
+    except Exception as error:
+        raise InvalidRequest(
+            f"schema: expected a JSON Schema dict or a pydantic model / type, not {schema!r} ({error})", field="schema"
+        ) from None

@@ -1,0 +1,302 @@
+"""`BaseClient`: starts tasks and runs, finds them again, and hands back Runs.
+
+It is everything `inference_nb.Client` is except its two surfaces, `map` and `widget`,
+which sit a layer above and use only the public methods here (docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .backends import RunBackend, TaskBackend, resolve_schema
+from .client.errors import ConfigurationError, NotFoundError
+from .client.profile import Profile, embedded, from_environment
+from .client.runs import AsyncRunsClient
+from .controller import Controller
+from .handle import Run, short_label
+from .local_server import embedded_server
+
+DEFAULT_WAIT = 600.0
+"""Seconds a wait lasts unless told otherwise: long enough for real work, never forever."""
+START_TIMEOUT = 120.0
+"""Seconds `run` / `ask` may take to have the server accept the work (retries included)."""
+
+
+class BaseClient:
+    """Starts tasks (the tasks API) and runs (the runs API) and hands back Runs.
+
+    Args:
+        tasks: where tasks go (a Profile).
+        runs: where runs go (a Profile).
+        base_url: one server speaking both APIs in the documents' formats; give `key` with it.
+        key: the key for `base_url`.
+        cluster: where `ask` sends runs (default: the profile's, "demo" on the embedded server).
+        wait_timeout: the deadline of a wait that names none, in seconds (default 600).
+
+    Without profiles, `base_url` or `key`: the environment's hosted services
+    (INFERENCE_API_KEY, INFERABLE_API_SECRET), otherwise the embedded server, started on first use.
+
+    Raises:
+        ConfigurationError: `base_url` without `key`, or `key` without `base_url`.
+    """
+
+    def __init__(
+        self,
+        *,
+        tasks: Profile | None = None,
+        runs: Profile | None = None,
+        base_url: str | None = None,
+        key: str | None = None,
+        cluster: str | None = None,
+        wait_timeout: float = DEFAULT_WAIT,
+    ) -> None:
+        if (base_url is None) != (key is None):
+            raise ConfigurationError("give base_url and key together (or neither)")
+        if base_url is not None and key is not None:
+            tasks = tasks or Profile("tasks", base_url, key)
+            runs = runs or Profile("runs", base_url, key)
+        self._tasks_profile, self._runs_profile = tasks, runs
+        self._cluster = cluster
+        self.wait_timeout = wait_timeout
+        """Seconds a wait lasts when it names no timeout."""
+        self.controller = Controller.get()
+        """The process's controller: the loop thread that follows every Run."""
+        self._task_backend: TaskBackend | None = None
+        self._runs_client: AsyncRunsClient | None = None
+
+    # where work goes
+
+    def profile(self, protocol: Literal["tasks", "runs"]) -> Profile:
+        """Where this client sends tasks or runs.
+
+        Chosen on first use: the given profile, else the environment's, else the embedded
+        server (which this call then starts).
+        """
+        given = self._tasks_profile if protocol == "tasks" else self._runs_profile
+        profile = given or from_environment(protocol)
+        if profile is None:
+            server = embedded_server()
+            profile = embedded(protocol, server.url, server.token)
+        if protocol == "tasks":
+            self._tasks_profile = profile
+        else:
+            self._runs_profile = profile
+        return profile
+
+    def _tasks(self) -> TaskBackend:
+        if self._task_backend is None:
+            self._task_backend = TaskBackend(self.profile("tasks"), self.controller, self.wait_timeout)
+        return self._task_backend
+
+    def _runs(self, cluster: str | None = None, schema_type: Any = None) -> RunBackend:
+        """A backend per schema type (it types the result), all on one connection pool."""
+        if self._runs_client is None:
+            self._runs_client = AsyncRunsClient(self.profile("runs"))
+        cluster = cluster or self._cluster or self._runs_client.core.profile.cluster
+        return RunBackend(self._runs_client, self.controller, self.wait_timeout, cluster, schema_type)
+
+    # tasks
+
+    def run(
+        self,
+        app: str,
+        input: dict[str, Any] | None = None,
+        *,
+        setup: dict[str, Any] | None = None,
+        session: str | None = None,
+        session_timeout: float | None = None,
+        webhook: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Run:
+        """Start a task of an app and return its Run at once; the controller follows it.
+
+        Args:
+            app: the app id, `namespace/name` or `namespace/name@version`.
+            input: the app's input (JSON data).
+            setup: the app's setup parameters.
+            session: "new" to start a session, or the id of one to continue.
+            session_timeout: seconds a new session may stay idle (1..3600, only with `session="new"`).
+            webhook: a URL the server posts the task to when it ends.
+            idempotency_key: sending the same key again returns the first task, not a new one.
+
+        Raises:
+            InvalidRequest: bad input, found before anything is sent (the field is named).
+            StatusError: the server refused the task (`AuthenticationError` for the key).
+            TransportError: the server could not be reached.
+        """
+        options = {"setup": setup, "session": session, "session_timeout": session_timeout,
+                   "webhook": webhook, "idempotency_key": idempotency_key}  # fmt: skip
+        self.check_task(app, input, **options)  # in the caller's thread, before anything is sent
+        return self.controller.call(self.start_task(app, input, **options), START_TIMEOUT)
+
+    def check_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> None:
+        """Check what `run(app, input, **options)` would send, and send nothing.
+
+        Raises:
+            InvalidRequest: what is wrong, with the field named.
+        """
+        self._tasks().client.core.submit(app, input or {}, **options)
+
+    async def start_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> Run:
+        """`run`, for code on the controller loop (the widget's handlers, `map`). Takes `run`'s options."""
+        backend = self._tasks()
+        submit = backend.client.submit
+        snapshot = await self.controller.request(lambda: submit(app, input or {}, **options))
+        return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
+
+    def session(self, app: str, *, setup: dict[str, Any] | None = None, timeout: float | None = None) -> AppSession:
+        """A session of `app`: one app instance, set up once, keeping its state across calls.
+
+        Args:
+            app: the app id.
+            setup: the setup parameters of the session's instance.
+            timeout: seconds the session may stay idle before the server ends it.
+        """
+        return AppSession(self, app, setup=setup, timeout=timeout)
+
+    def apps(self) -> list[dict[str, Any]]:
+        """The apps of the task server, with their input and output schemas.
+
+        Raises:
+            StatusError, TransportError: the server refused or could not be reached.
+        """
+        return self.controller.call(self._tasks().client.apps())
+
+    # runs
+
+    def ask(
+        self,
+        message: str,
+        schema: Any = None,
+        *,
+        cluster: str | None = None,
+        run_id: str | None = None,
+        name: str | None = None,
+    ) -> Run:
+        """Ask a question (a run of the runs API) and return its Run at once.
+
+        Args:
+            message: the question.
+            schema: the result's JSON Schema, or a pydantic model / type; with a type, `run.result`
+                comes back as instances of it.
+            cluster: the cluster whose functions answer (default: the client's).
+            run_id: the run's own id (a ULID); asking again with it returns the first run.
+            name: a name for the run.
+
+        Raises:
+            InvalidRequest: a bad message, schema or run id, found before anything is sent.
+            StatusError: the server refused the run.
+            TransportError: the server could not be reached.
+        """
+        self.check_question(message, schema, cluster=cluster, run_id=run_id, name=name)
+        return self.controller.call(self.start_question(message, schema, cluster=cluster, run_id=run_id, name=name),
+                                    START_TIMEOUT)  # fmt: skip
+
+    def check_question(self, message: str, schema: Any = None, *, cluster: str | None = None, **options: Any) -> None:
+        """Check what `ask(message, schema, **options)` would send, and send nothing.
+
+        Raises:
+            InvalidRequest: what is wrong, with the field named.
+        """
+        json_schema, _ = resolve_schema(schema)
+        backend = self._runs(cluster)
+        backend.client.core.create(message, json_schema, cluster=backend.cluster, **options)
+
+    async def start_question(
+        self, message: str, schema: Any = None, *, cluster: str | None = None, run_id: str | None = None,
+        name: str | None = None,
+    ) -> Run:  # fmt: skip
+        """`ask`, for code on the controller loop (the widget's handlers, `map`). Takes `ask`'s options."""
+        json_schema, schema_type = resolve_schema(schema)
+        backend = self._runs(cluster, schema_type)
+        run_id, _ = backend.client.core.create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
+        create = backend.client.create
+        created = await self.controller.request(
+            lambda: create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
+        )
+        snapshot = await self.controller.request(lambda: backend.get(created))
+        return Run(backend, snapshot, label=short_label(message))
+
+    # finding again
+
+    def get(self, run_id: str, *, kind: Literal["task", "run"] | None = None, cluster: str | None = None) -> Run:
+        """Reattach to a task or run by id (after a kernel restart, say).
+
+        Args:
+            run_id: the task's or run's id.
+            kind: "task" or "run"; None looks for a task first, then a run.
+            cluster: the run's cluster (default: the client's).
+
+        Raises:
+            NotFoundError: the server has no such task or run.
+        """
+        return self.controller.call(self.attach(run_id, kind=kind, cluster=cluster))
+
+    async def attach(
+        self,
+        run_id: str,
+        *,
+        kind: Literal["task", "run"] | None = None,
+        cluster: str | None = None,
+        schema: Any = None,
+        follow: bool = True,
+    ) -> Run:
+        """`get`, for code on the controller loop. `schema` types a run's result as `ask` would;
+        `follow=False` gives a snapshot that is not kept current."""
+        if kind in (None, "task"):
+            backend = self._tasks()
+            try:
+                snapshot = await self.controller.request(lambda: backend.get(run_id))
+                return Run(backend, snapshot, label=snapshot.raw.get("app") or "task", follow=follow)
+            except NotFoundError:
+                if kind == "task":
+                    raise
+        run_backend = self._runs(cluster, resolve_schema(schema)[1])
+        snapshot = await self.controller.request(lambda: run_backend.get(run_id))
+        label = short_label(snapshot.raw.get("run", {}).get("message") or run_id)
+        return Run(run_backend, snapshot, label=label, follow=follow)
+
+    def runs(self, *, limit: int = 20, kind: Literal["task", "run"] = "task", cluster: str | None = None) -> list[Run]:
+        """Recent tasks (or runs of a cluster) on the server, newest first, as Runs.
+
+        Args:
+            limit: how many at most.
+            kind: "task" or "run".
+            cluster: the runs' cluster (default: the client's).
+        """
+        if kind == "task":
+            backend = self._tasks()
+            snapshots, _ = self.controller.call(backend.client.list(limit=limit))
+            return [Run(backend, s, label=s.raw.get("app") or "task") for s in snapshots]
+        run_backend = self._runs(cluster)
+        runs, _ = self.controller.call(run_backend.client.list(cluster=run_backend.cluster, limit=limit))
+        return [self.get(r["id"], kind="run", cluster=run_backend.cluster) for r in runs]
+
+    def __repr__(self) -> str:
+        tasks = self._tasks_profile.label if self._tasks_profile else "not yet chosen"
+        runs = self._runs_profile.label if self._runs_profile else "not yet chosen"
+        return f"<inference_nb.Client tasks: {tasks}; runs: {runs}>"
+
+
+class AppSession:
+    """Calls on one session of an app (`client.session(app)`); the first call starts it."""
+
+    def __init__(self, client: BaseClient, app: str, *, setup: dict[str, Any] | None, timeout: float | None) -> None:
+        self._client, self.app, self._setup, self._timeout = client, app, setup, timeout
+        self.id: str | None = None
+        """The session's id, once the first call started it."""
+
+    def run(self, input: dict[str, Any] | None = None) -> Run:
+        """Start one call in the session and return its Run at once (raises as `Client.run`)."""
+        if self.id is None:
+            run = self._client.run(self.app, input, setup=self._setup, session="new", session_timeout=self._timeout)
+            self.id = run.session_id
+            return run
+        return self._client.run(self.app, input, session=self.id)
+
+    def __call__(self, input: dict[str, Any] | None = None, *, timeout: float | None = None) -> Run:
+        """Run one call and wait for it (raises as `Run.wait`)."""
+        return self.run(input).wait(timeout)
+
+    def __repr__(self) -> str:
+        return f"<AppSession {self.app} {self.id or '(not started)'}>"

@@ -1,0 +1,68 @@
+"""`client.map`: one task or run per input row, a bounded number at once, joined back into a DataFrame.
+
+Three steps, a module each: `rows` checks every row before anything is sent and gives it the key
+that finds it again; `scheduler` runs the rows on the controller loop while `progress` redraws one
+live line; `join` puts the results back beside the rows. Running the same cell again finds the
+tasks and runs of the first time and submits nothing new for them. With `retry_failed`, each row
+whose attempt had already failed gets exactly one new attempt per call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..client.errors import InvalidRequest
+from .join import joined
+from .progress import Progress
+from .rows import QuestionRows, TaskRows, table
+from .scheduler import Mapper
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..base import BaseClient
+
+
+def map_rows(
+    client: BaseClient,
+    app_or_question: str,
+    inputs: Any,
+    *,
+    schema: Any = None,
+    cluster: str | None = None,
+    setup: dict[str, Any] | None = None,
+    concurrency: int = 8,
+    retry_failed: bool = False,
+    timeout: float | None = None,
+    progress: bool = True,
+    kind: str | None = None,
+) -> pd.DataFrame:
+    """`Client.map`: check every row, run them all, and join the results back to the rows."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise InvalidRequest(f"concurrency: expected a whole number of runs >= 1, not {concurrency!r}",
+                             field="concurrency")  # fmt: skip
+    if timeout is not None and not timeout > 0:
+        raise InvalidRequest(f"timeout: expected seconds > 0 or None, not {timeout!r}", field="timeout")
+    if not isinstance(app_or_question, str) or not app_or_question.strip():
+        raise InvalidRequest("app_or_question: expected an app id or a question", field="app_or_question")
+    if kind is None:
+        # A question has spaces; one word with a slash is meant as an app id, even a mistyped one.
+        kind = "task" if "/" in app_or_question and not any(c.isspace() for c in app_or_question) else "run"
+    if kind == "task":
+        if schema is not None or cluster is not None:
+            raise InvalidRequest("schema and cluster are for questions (runs); an app's output has its own schema",
+                                 field="schema" if schema is not None else "cluster")  # fmt: skip
+        work: TaskRows | QuestionRows = TaskRows(client, app_or_question, setup)
+    elif kind == "run":
+        if setup is not None:
+            raise InvalidRequest("setup is for the tasks of an app, not for questions", field="setup")
+        work = QuestionRows(client, app_or_question, schema, cluster, look_first=retry_failed)
+    else:
+        raise InvalidRequest(f"kind: expected 'task', 'run' or None, not {kind!r}", field="kind")
+
+    frame, labels, records = table(inputs)
+    rows = [work.prepare(label, record) for label, record in zip(labels, records, strict=True)]
+    mapper = Mapper(work, rows, retry_failed)
+    if rows:
+        mapper.follow(client.controller, concurrency, timeout, Progress(len(rows), progress))
+    return joined(frame, mapper, typed=work.typed)
