@@ -65,6 +65,22 @@ class InferenceWidget(anywidget.AnyWidget):
 
     `InferenceWidget(message=..., schema=...)`, `InferenceWidget(mode="app", app=..., input=...)`
     or `client.widget(...)`; the shown run is `widget.run`, its result `widget.result` / `widget.df`.
+
+    Args:
+        client: where runs go (default: a new client, on the embedded server unless the
+            environment names a hosted service).
+        mode: the form shown first, "ask" or "app".
+        message: Ask: the question.
+        schema: Ask: the result's JSON Schema, or a pydantic model / type (then shown read-only).
+        app: App: the app selected at first.
+        input: App: input values to pre-fill.
+        setup: App: setup parameters to pre-fill.
+        session: App: "none", "new" or "last".
+        cluster: where questions go (default: the client's).
+
+    Raises:
+        InvalidRequest: `schema` is neither a JSON Schema dict nor a type.
+        StatusError, TransportError: the server's app list could not be read.
     """
 
     _esm = _built(_BUNDLE)
@@ -147,10 +163,16 @@ class InferenceWidget(anywidget.AnyWidget):
 
     @property
     def result(self) -> Any:
+        """The shown run's result (typed when the schema was a pydantic model), or None."""
         return self.run.result if self.run else None
 
     @property
     def df(self) -> Any:
+        """The shown run's result as a DataFrame.
+
+        Raises:
+            InferenceError: no run was started here yet, or the shown run has not ended.
+        """
         if self.run is None:
             raise InferenceError("no run has been started from this widget yet")
         return self.run.df
