@@ -1,4 +1,4 @@
-"""What both protocols share, without I/O: headers, error mapping, retry timing,
+"""What both protocols share, without I/O: headers, path segments, error mapping, retry timing,
 stream parsing, and the one normalized view of a run or task (`Snapshot`)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -21,6 +22,7 @@ from .errors import (
     AuthenticationError,
     BadResponse,
     ConflictError,
+    InvalidRequest,
     NotFoundError,
     RateLimited,
     ServerError,
@@ -38,6 +40,22 @@ def headers(profile: Profile) -> dict[str, str]:
     if profile.protocol == "runs":
         return {"authorization": profile.key, "user-agent": USER_AGENT}  # the runs API takes the bare key
     return {"authorization": f"Bearer {profile.key}", "user-agent": USER_AGENT}
+
+
+def segment(value: str, *, field: str) -> str:
+    """`value` (an id, a cluster) as exactly one path segment, every reserved character escaped.
+
+    An id holding "/", "?", "%" or "#" would otherwise reach another path or become a query or a
+    fragment; a bare "." or ".." is escaped too, since httpx resolves those segments away.
+
+    Raises:
+        InvalidRequest: `value` is empty or not text (`field` names it).
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"{field}: expected a non-empty string, got {value!r}", field=field)
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,8 @@ def raise_for_response(response: httpx.Response, *, run_id: str | None = None) -
     if response.is_success:
         return
     message, code = _error_message(response)
-    what = f"{response.request.method} {response.request.url.path}"
+    path = response.request.url.raw_path.decode("ascii").partition("?")[0]  # as sent, ids escaped
+    what = f"{response.request.method} {path}"
     text = f"{what} answered {response.status_code}: {message}"
     status = response.status_code
     if status in (401, 403):

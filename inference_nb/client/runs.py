@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from inference_nb.wire.runs import RunDetail, check_schema, new_run_id
 from inference_nb.wire.statuses import Phase
 
-from .core import Snapshot, Status, astream_payloads, headers, json_body, stream_payloads
+from .core import Snapshot, Status, astream_payloads, headers, json_body, segment, stream_payloads
 from .errors import BadResponse, InvalidRequest
 from .profile import Profile
 from .transport import AsyncTransport, SyncTransport
@@ -46,8 +46,12 @@ class RunsCore:
             method, self.profile.base_url + path, headers={**headers(self.profile), **extra}, content=content, **kw
         )
 
-    def _cluster(self, cluster: str | None) -> str:
-        return cluster or self.profile.cluster
+    def _cluster_path(self, cluster: str | None) -> str:
+        """`/clusters/{cluster}`: the named cluster, else the profile's, quoted."""
+        return f"/clusters/{segment(cluster or self.profile.cluster, field='cluster')}"
+
+    def _run_path(self, run_id: str, cluster: str | None, tail: str = "") -> str:
+        return f"{self._cluster_path(cluster)}/runs/{segment(run_id, field='run_id')}{tail}"
 
     def create(
         self,
@@ -74,25 +78,24 @@ class RunsCore:
             body["id"] = run_id
         if name:
             body["name"] = name
-        path = f"/clusters/{self._cluster(cluster)}/runs"
-        return run_id or "", self._request("POST", path, body=body)
+        return run_id or "", self._request("POST", f"{self._cluster_path(cluster)}/runs", body=body)
 
     def get(self, run_id: str, *, cluster: str | None = None) -> httpx.Request:
-        return self._request("GET", f"/clusters/{self._cluster(cluster)}/runs/{run_id}")
+        return self._request("GET", self._run_path(run_id, cluster))
 
     def stream(self, run_id: str, *, cluster: str | None = None) -> httpx.Request:
-        return self._request("GET", f"/clusters/{self._cluster(cluster)}/runs/{run_id}/stream")
+        return self._request("GET", self._run_path(run_id, cluster, "/stream"))
 
     def cancel(self, run_id: str, *, cluster: str | None = None) -> httpx.Request:
-        return self._request("POST", f"/clusters/{self._cluster(cluster)}/runs/{run_id}/cancel")
+        return self._request("POST", self._run_path(run_id, cluster, "/cancel"))
 
     def approve(self, job_id: str, approved: bool, *, cluster: str | None = None) -> httpx.Request:
-        path = f"/clusters/{self._cluster(cluster)}/jobs/{job_id}/approval"
+        path = f"{self._cluster_path(cluster)}/jobs/{segment(job_id, field='job_id')}/approval"
         return self._request("POST", path, body={"approved": approved})
 
     def list(self, *, cluster: str | None = None, limit: int = 50, cursor: str | None = None) -> httpx.Request:
         params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        return self._request("GET", f"/clusters/{self._cluster(cluster)}/runs", params=params)
+        return self._request("GET", f"{self._cluster_path(cluster)}/runs", params=params)
 
     def created_id(self, body: Any) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from inference_nb.wire.statuses import Numbering, Phase
 from inference_nb.wire.tasks import RunTaskRequest, Task
 
-from .core import Snapshot, Status, astream_payloads, headers, json_body, stream_payloads
+from .core import Snapshot, Status, astream_payloads, headers, json_body, segment, stream_payloads
 from .errors import BadResponse, InvalidRequest
 from .profile import Profile
 from .transport import AsyncTransport, SyncTransport
@@ -77,14 +77,19 @@ class TasksCore:
             "POST", self.profile.run_path, params={"wait": "false"}, content=content, extra_headers=extra
         )
 
+    def _task_path(self, task_id: str, tail: str = "") -> str:
+        return f"/tasks/{segment(task_id, field='task_id')}{tail}"
+
     def get(self, task_id: str) -> httpx.Request:
-        return self._request("GET", f"/tasks/{task_id}")
+        return self._request("GET", self._task_path(task_id))
 
     def cancel(self, task_id: str) -> httpx.Request:
-        return self._request("POST", f"/tasks/{task_id}/cancel")
+        return self._request("POST", self._task_path(task_id, "/cancel"))
 
     def stream(self, task_id: str) -> httpx.Request:
-        return self._request("GET", f"/tasks/{task_id}/stream", extra_headers={"accept": "application/x-ndjson"})
+        return self._request(
+            "GET", self._task_path(task_id, "/stream"), extra_headers={"accept": "application/x-ndjson"}
+        )
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> httpx.Request:
         params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
