@@ -17,26 +17,44 @@ import hmac
 import time
 
 SIGNATURE_HEADER = "X-Inference-Signature"
+"""The header carrying the signature (see `sign`)."""
 DELIVERY_HEADER = "X-Inference-Delivery"
+"""The header carrying the delivery's id, the same on every retry of it."""
 DEFAULT_TOLERANCE = 300.0
+"""Seconds a signature's time may be from now by default."""
 
 
 def sign(secret: str, body: bytes, *, timestamp: int | None = None) -> str:
-    """The value of the signature header for `body`."""
+    """The value of the signature header for `body`: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+
+    Args:
+        secret: the webhook secret (the HMAC key).
+        body: the raw bytes of the request body.
+        timestamp: the signing time in unix seconds (default: now).
+    """
     t = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={t},v1={digest}"
 
 
 def verify(secret: str, body: bytes, header: str, *, tolerance: float = DEFAULT_TOLERANCE) -> bool:
-    """True when `header` signs `body` with `secret` within `tolerance` seconds of now."""
+    """True when `header` signs `body` with `secret` within `tolerance` seconds of now.
+
+    A malformed header is False, never an exception; the comparison takes constant time.
+
+    Args:
+        secret: the webhook secret.
+        body: the raw bytes received (before any JSON parsing).
+        header: the value of the X-Inference-Signature header.
+        tolerance: how far, in seconds, the signed time may be from now (replays are refused).
+    """
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
         t = int(parts["t"])
         received = parts["v1"]
-    except (KeyError, ValueError):
-        return False
-    if abs(time.time() - t) > tolerance:
+        if abs(time.time() - t) > tolerance:
+            return False
+    except (KeyError, ValueError, OverflowError):  # OverflowError: a time too large for a float
         return False
     expected = sign(secret, body, timestamp=t).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, received)
+    return hmac.compare_digest(expected.encode(), received.encode())  # bytes: a non-ASCII header is just wrong
