@@ -55,6 +55,18 @@ class Backend(Protocol):
 
 
 class Run:
+    """A task or run on a server, kept current by the controller thread; read it from any thread.
+
+    Made by `Client.run`, `Client.ask`, `Client.get` and `Client.runs`, not by hand. The properties
+    read the last snapshot and never touch the network (except `images`, which fetches once).
+
+    Args:
+        backend: the protocol side (a task or run backend of the client).
+        snapshot: the first view of it.
+        label: what it runs, for people (an app id, the start of a question).
+        follow: keep it current until it ends (False: a snapshot that stays as it is).
+    """
+
     def __init__(self, backend: Backend, snapshot: Snapshot, *, label: str, follow: bool = True) -> None:
         self._backend = backend
         self._snapshot = snapshot
@@ -75,6 +87,7 @@ class Run:
 
     @property
     def id(self) -> str:
+        """The task's or run's id on its server (what `Client.get` takes)."""
         return self._snapshot.id
 
     @property
@@ -89,6 +102,7 @@ class Run:
 
     @property
     def done(self) -> bool:
+        """Whether it has ended (succeeded, failed or cancelled)."""
         return self._snapshot.status.terminal
 
     @property
@@ -98,6 +112,7 @@ class Run:
 
     @property
     def elapsed(self) -> float | None:
+        """Seconds from the first status in the timeline to the last (to now while it runs), or None."""
         times = [at for _, at in self.timeline]
         if not times:
             return None
@@ -111,7 +126,11 @@ class Run:
 
     @property
     def result(self) -> Any:
-        """The result: instances of the pydantic model when the schema was one; None until done."""
+        """The result: instances of the pydantic model when the schema was one; None until it succeeded.
+
+        Raises:
+            pydantic.ValidationError: the result does not fit the schema's type.
+        """
         snapshot = self._snapshot
         if snapshot.status.phase is not Phase.SUCCEEDED or snapshot.output is None:
             return None
@@ -141,6 +160,7 @@ class Run:
 
     @property
     def session_id(self) -> str | None:
+        """Tasks only: the session the task ran in (`session="new"` starts one), or None."""
         return self._snapshot.session_id
 
     @property
@@ -150,7 +170,13 @@ class Run:
 
     @property
     def df(self) -> pandas.DataFrame:
-        """The result as a DataFrame: arrays of objects become rows, nested objects dotted columns."""
+        """The result (or a task's output) as a DataFrame: arrays of objects become rows, nested
+        objects dotted columns (see `render.to_dataframe`).
+
+        Raises:
+            InferenceError: it has not ended yet.
+            pydantic.ValidationError: the result does not fit the schema's type.
+        """
         from .render import to_dataframe
 
         self._require_done("df")
@@ -158,7 +184,14 @@ class Run:
 
     @property
     def images(self) -> list[InlineImage]:
-        """The output's images, fetched (with the key, from the server's own origin only) and embedded."""
+        """The output's images, fetched once (with the key to the server's own origin only) and held as bytes.
+
+        Raises:
+            InferenceError: it has not ended yet.
+            ValueError: a file declared as an image is not one.
+            InvalidRequest: a run's result names image URLs (runs return data, not files).
+            StatusError, TransportError: an image could not be fetched.
+        """
         from .render import images
 
         self._require_done("images")
@@ -167,7 +200,15 @@ class Run:
         return self._images
 
     async def fetch_async(self, uri: str) -> bytes:
-        """A file of the output (with the key only for the server's own origin), on the controller loop."""
+        """A file of the output (with the key only for the server's own origin), on the controller loop.
+
+        Args:
+            uri: the file's absolute URL, as the output gives it.
+
+        Raises:
+            InvalidRequest: this is a run (runs return data, not files).
+            StatusError, TransportError: the file could not be fetched.
+        """
         return await self._backend.fetch(uri)
 
     def _require_done(self, what: str) -> None:
@@ -178,7 +219,11 @@ class Run:
     # following
 
     def on_change(self, listener: Callable[[Run], None]) -> None:
-        """Call `listener(run)` after every change, from the controller thread."""
+        """Call `listener(run)` after every change, from the controller thread.
+
+        Args:
+            listener: called with this Run; what it raises is logged, not passed on.
+        """
         self._listeners.append(listener)
 
     def _apply(self, snapshot: Snapshot) -> None:
@@ -198,7 +243,13 @@ class Run:
             self._finished.set_exception(error)
 
     def refresh(self) -> Run:
-        """Ask the server now, instead of waiting for the next update."""
+        """Ask the server now, instead of waiting for the next update; returns this Run.
+
+        Raises:
+            NotFoundError: the server no longer has it.
+            StatusError, TransportError, BadResponse: the request failed.
+            RuntimeError: called on the controller loop.
+        """
 
         async def fetch_and_apply() -> None:  # applied on the controller thread, like every update
             self._apply(await self._backend.get(self.id))
@@ -209,8 +260,23 @@ class Run:
     # waiting and controlling
 
     def wait(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> Run:
-        """Block until the run ends; returns it. Cancels it on the server when the deadline
-        (`timeout` seconds, by default the client's) passes or the kernel is interrupted."""
+        """Block until the run ends; returns this Run.
+
+        When the deadline passes or the kernel is interrupted, the run is cancelled on the server
+        before the error is raised.
+
+        Args:
+            timeout: seconds to wait (default: the client's `wait_timeout`).
+            raise_on_failure: raise for a failed or cancelled run (False: return it as it is).
+
+        Raises:
+            DeadlineExceeded: `timeout` passed (the message says whether cancelling worked).
+            RunFailed: it failed, with the server's reason (only with `raise_on_failure`).
+            RunCancelled: it was cancelled (only with `raise_on_failure`).
+            AuthenticationError, NotFoundError: following it stopped (the key was refused, the
+                server no longer has it).
+            KeyboardInterrupt: the kernel was interrupted (after cancelling the run).
+        """
         limit = self._backend.wait_timeout if timeout is None else timeout
         try:
             concurrent.futures.wait([self._finished], limit)
@@ -222,10 +288,21 @@ class Run:
         return self._checked(raise_on_failure)
 
     def __await__(self):
+        """`await run` is `await run.wait_async()`."""
         return self.wait_async().__await__()
 
     async def wait_async(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> Run:
-        """`await run`: like wait(), without blocking the kernel's event loop."""
+        """`await run`: like `wait`, without blocking the kernel's event loop; returns this Run.
+
+        Args:
+            timeout: seconds to wait (default: the client's `wait_timeout`).
+            raise_on_failure: raise for a failed or cancelled run.
+
+        Raises:
+            DeadlineExceeded, RunFailed, RunCancelled, AuthenticationError, NotFoundError: as `wait`.
+            asyncio.CancelledError, KeyboardInterrupt: the await was cancelled or the kernel
+                interrupted (after cancelling the run).
+        """
         limit = self._backend.wait_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         try:
@@ -262,23 +339,48 @@ class Run:
             return False
 
     def cancel(self, *, timeout: float = CANCEL_TIMEOUT) -> Run:
-        """Cancel the run on the server (nothing happens to a run that already ended)."""
+        """Cancel the run on the server and take its new state; returns this Run.
+
+        Nothing is sent for a run already seen to end.
+
+        Args:
+            timeout: seconds to wait for the server (default 10).
+
+        Raises:
+            ConflictError: it ended on the server before this run saw it.
+            NotFoundError: the server no longer has it.
+            StatusError, TransportError, BadResponse: the request failed.
+            TimeoutError: the server took longer than `timeout` (the request may still land).
+            RuntimeError: called on the controller loop (use `cancel_async` there).
+        """
         self._call(self.cancel_async(), timeout)
         return self
 
     async def cancel_async(self) -> None:
-        """`cancel`, for code on the controller loop."""
+        """`cancel`, for code on the controller loop (raises as `cancel`, without the timeout)."""
         if not self.done:
             await self._backend.cancel(self.id)
             self._apply(await self._backend.get(self.id))
 
     def approve(self, approved: bool = True, *, job_id: str | None = None) -> Run:
-        """Runs only: answer the approval a paused run waits for (the first open one by default)."""
+        """Runs only: answer the approval a paused run waits for; returns this Run.
+
+        Args:
+            approved: whether the function call may go ahead.
+            job_id: the job to answer (default: the first open input request's).
+
+        Raises:
+            InferenceError: no approval is open (and no `job_id` was given).
+            InvalidRequest: this is a task (tasks have no approvals).
+            NotFoundError: no such job waits for approval.
+            StatusError, TransportError: the request failed.
+            RuntimeError: called on the controller loop (use `approve_async` there).
+        """
         self._call(self.approve_async(approved, job_id=job_id))
         return self
 
     async def approve_async(self, approved: bool = True, *, job_id: str | None = None) -> None:
-        """`approve`, for code on the controller loop."""
+        """`approve`, for code on the controller loop (raises as `approve`)."""
         if job_id is None:
             open_requests = [r for r in self.input_requests if r.get("outcome") is None and r.get("jobId")]
             if not open_requests:

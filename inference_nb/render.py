@@ -65,7 +65,13 @@ def _rows(value: Any) -> list[dict] | None:
 
 
 def to_dataframe(value: Any) -> pd.DataFrame:
-    """A DataFrame of a result: arrays of objects are rows, nested objects become dotted columns."""
+    """A DataFrame of a result: arrays of objects are rows, nested objects become dotted columns.
+
+    Args:
+        value: JSON-shaped data or pydantic models. A list of objects (or an object holding
+            exactly one such list) gives a row per object; another object gives one row; a list
+            of scalars a `value` column; None an empty frame.
+    """
     value = _plain(value)
     if value is None:
         return pd.DataFrame()
@@ -85,10 +91,15 @@ class FileRef:
     """A file found in an output; `field` is the dotted path to it (`image`, `more.0`; "" for the output itself)."""
 
     uri: str
+    """Where to fetch it."""
     content_type: str | None
+    """Its declared media type, else one guessed from its name, else None."""
     filename: str | None
+    """Its declared name, else the last segment of its URL, else None."""
     size: int | None
+    """Its declared size in bytes, or None."""
     field: str
+    """The dotted path to it in the output."""
 
 
 def _file_ref(obj: Any, field: str) -> FileRef | None:
@@ -110,7 +121,14 @@ def _file_ref(obj: Any, field: str) -> FileRef | None:
 
 
 def find_files(output: Any) -> list[FileRef]:
-    """Every file in a task output, in document order."""
+    """Every file in a task output, in document order.
+
+    A file is an object with a string `uri`, or an http(s) URL string whose path ends in a known
+    file extension (.png, .csv, .pdf…).
+
+    Args:
+        output: the output (JSON-shaped data or pydantic models).
+    """
     found: list[FileRef] = []
 
     def walk(node: Any, field: str) -> None:
@@ -137,8 +155,11 @@ class InlineImage:
     """An image held as bytes, so a notebook embeds it (a link would break once the server is gone)."""
 
     data: bytes
+    """The image's bytes."""
     content_type: str
+    """Its media type, read from the bytes (an SVG's as declared)."""
     filename: str | None = None
+    """Its file name, when known."""
 
     def __repr__(self) -> str:
         return f"<image {self.filename or self.content_type}, {_size_text(len(self.data))}>"
@@ -162,6 +183,12 @@ class InlineImage:
         return self.data if self.content_type == "image/jpeg" else None
 
     def to_pil(self) -> Image.Image:
+        """The image as a loaded Pillow image.
+
+        Raises:
+            ValueError: it is an SVG (Pillow cannot open one; `data` holds its XML).
+            PIL.UnidentifiedImageError: Pillow cannot read the bytes.
+        """
         if self.content_type == SVG:
             raise ValueError("an SVG image cannot be opened with Pillow; use .data for its XML")
         image = Image.open(BytesIO(self.data))
@@ -169,9 +196,15 @@ class InlineImage:
         return image
 
     def data_url(self) -> str:
+        """The image as a `data:` URL (base64)."""
         return f"data:{self.content_type};base64,{base64.b64encode(self.data).decode('ascii')}"
 
     def save(self, path: str | Path) -> Path:
+        """Write the bytes to `path` (replacing a file there) and return it as a Path.
+
+        Raises:
+            OSError: the file could not be written.
+        """
         path = Path(path)
         path.write_bytes(self.data)
         return path
@@ -183,7 +216,15 @@ def image_refs(output: Any) -> list[FileRef]:
 
 
 def inline_image(ref: FileRef, data: bytes) -> InlineImage:
-    """The fetched bytes of an image file, checked to really be an image."""
+    """The fetched bytes of an image file, checked to really be an image.
+
+    Args:
+        ref: the file, as `image_refs` found it.
+        data: its bytes.
+
+    Raises:
+        ValueError: the bytes are not a readable image (or, declared SVG, not an SVG document).
+    """
     # Query strings of signed URLs are credentials; name the file without them.
     where = f"field {ref.field!r} ({urlsplit(ref.uri)._replace(query='', fragment='').geturl()})"
     if ref.content_type == SVG:
@@ -201,7 +242,16 @@ def inline_image(ref: FileRef, data: bytes) -> InlineImage:
 
 
 def images(output: Any, fetch: Callable[[str], bytes]) -> list[InlineImage]:
-    """The image files of an output, fetched through `fetch(uri)` and checked to really be images."""
+    """The image files of an output, fetched through `fetch(uri)` and checked to really be images.
+
+    Args:
+        output: the output (JSON-shaped data or pydantic models).
+        fetch: returns the bytes at a URI (and carries the auth it needs).
+
+    Raises:
+        ValueError: a file declared as an image is not one.
+        Exception: whatever `fetch` raises.
+    """
     return [inline_image(ref, bytes(fetch(ref.uri))) for ref in image_refs(output)]
 
 
@@ -211,7 +261,11 @@ def table_rows(value: Any) -> list[dict] | None:
 
 
 def safe_provenance(provenance: dict) -> dict:
-    """Provenance without anything that looks like a credential (by key name, or a Bearer/Basic value)."""
+    """Provenance without anything that looks like a credential (by key name, or a Bearer/Basic value).
+
+    Args:
+        provenance: a dict, nested dicts cleaned too; the dict given is not changed.
+    """
     clean = {}
     for key, value in provenance.items():
         if _SECRET_NAME.search(str(key)):
@@ -287,7 +341,21 @@ def bundle(
     images: list[InlineImage],
     provenance: dict,
 ) -> tuple[dict, dict]:
-    """The (data, metadata) pair for a run's `_repr_mimebundle_`: text/plain, text/html and provenance metadata."""
+    """The (data, metadata) pair for a run's `_repr_mimebundle_`: text/plain, text/html and provenance metadata.
+
+    Every piece of server text is HTML-escaped; the metadata is `{"inference_nb": safe_provenance(provenance)}`.
+
+    Args:
+        title: the heading (kind, id, label).
+        status_name: the server's status name.
+        phase: the Phase's value ("succeeded", "failed"…).
+        elapsed: seconds it took, or None.
+        result: the result (or output) to show: a table shows as one, anything else as JSON.
+        summary: a run's summary, or None.
+        error: the failure reason, or None.
+        images: images to show first.
+        provenance: where the run lives (credentials are dropped).
+    """
     esc, phase, plain = html.escape, str(phase), _plain(result)
     notice = _notice(phase, plain, summary, error)
     # The summary appears once: inside the notice when it is the reason, else on its own line.

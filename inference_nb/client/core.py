@@ -37,6 +37,7 @@ MAX_RETRY_AFTER = 30.0
 
 
 def headers(profile: Profile) -> dict[str, str]:
+    """The authorization and user-agent headers of every request to `profile`'s server."""
     if profile.protocol == "runs":
         return {"authorization": profile.key, "user-agent": USER_AGENT}  # the runs API takes the bare key
     return {"authorization": f"Bearer {profile.key}", "user-agent": USER_AGENT}
@@ -63,11 +64,15 @@ class Status:
     """A status in words: the normalized phase, and the server's own code and name."""
 
     phase: Phase
+    """What the status means, whatever the server calls it (pending … cancelled)."""
     name: str
+    """The server's name for it ("Completed", "done"), or "unknown status …"."""
     code: int | str | None = None
+    """The server's own code (a task's number in its numbering, a run's status word)."""
 
     @property
     def terminal(self) -> bool:
+        """Whether the task or run has ended (succeeded, failed or cancelled)."""
         return self.phase.terminal
 
     def __str__(self) -> str:
@@ -79,8 +84,11 @@ class Snapshot:
     """One view of a task or run, whichever protocol it came from."""
 
     kind: Literal["task", "run"]
+    """ "task" (the tasks API) or "run" (the runs API)."""
     id: str
+    """The task's or run's id."""
     status: Status
+    """The status of this view."""
     timeline: tuple[tuple[str, str], ...] = ()
     """(status name, ISO time) for each status reached."""
     output: Any = None
@@ -88,17 +96,35 @@ class Snapshot:
     error: str | None = None
     """The task's error, or the run's failureReason."""
     summary: str | None = None
+    """Runs only: what the run did."""
     jobs: tuple[dict[str, Any], ...] = ()
+    """Runs only: each function call."""
     input_requests: tuple[dict[str, Any], ...] = ()
+    """Runs only: what a paused run waits for (approvals)."""
     session_id: str | None = None
+    """Tasks only: the session the task ran in."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The object the server sent, untouched."""
 
 
 # errors
 
 
 def raise_for_response(response: httpx.Response, *, run_id: str | None = None) -> None:
-    """Map an error answer to the exception tree, with the server's own message."""
+    """Raise the exception of the tree that an error answer stands for, with the server's own message.
+
+    Args:
+        response: the answer (a success returns None).
+        run_id: the task or run the request was about, carried by the error.
+
+    Raises:
+        AuthenticationError: 401 / 403.
+        NotFoundError: 404.
+        ConflictError: 409 / 410.
+        RateLimited: 429 (with the Retry-After seconds, when readable).
+        ServerError: 5xx.
+        StatusError: any other error status.
+    """
     if response.is_success:
         return
     message, code = _error_message(response)
@@ -136,6 +162,15 @@ def _error_message(response: httpx.Response) -> tuple[str, str | None]:
 
 
 def json_body(response: httpx.Response, *, what: str) -> Any:
+    """The JSON of a successful answer.
+
+    Args:
+        response: the answer.
+        what: the call, for the message ("get task").
+
+    Raises:
+        BadResponse: the body is not JSON.
+    """
     try:
         return response.json()
     except ValueError:

@@ -30,9 +30,28 @@ HOSTED_RUNS_URL = "https://api.inferable.ai"
 
 @dataclass(frozen=True)
 class Profile:
+    """Where a client talks to, and how that server speaks; immutable.
+
+    `Profile("tasks", "http://127.0.0.1:8000", key)` is a server speaking the documents' formats;
+    `hosted_tasks`, `hosted_runs` and `embedded` make the other usual ones.
+
+    Args:
+        protocol: "tasks" (the tasks API) or "runs" (the runs API).
+        base_url: an http(s) URL, without credentials or query (a trailing "/" is dropped).
+        key: the key or token sent with every request (never shown in a repr).
+        numbering, run_path, cluster, idempotent_create, streams, embedded: see the fields.
+
+    Raises:
+        ConfigurationError: `base_url` is not an http(s) URL, carries credentials or a query,
+            or `key` is empty.
+    """
+
     protocol: Protocol
+    """Which API the server speaks: "tasks" or "runs"."""
     base_url: str
+    """The server's URL, without a trailing "/"; every path is appended to it."""
     key: str = field(repr=False)
+    """The key: `Authorization: Bearer <key>` for tasks, the bare key for runs."""
     numbering: Numbering = SPEC
     """Tasks only: which status numbering the server speaks (never guessed from a code)."""
     run_path: str = "/run"
@@ -45,6 +64,7 @@ class Profile:
     streams: bool = True
     """Whether the server streams status changes (else the client polls)."""
     embedded: bool = False
+    """Whether this is the embedded server (then it is named so in messages, not by its URL)."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -58,11 +78,20 @@ class Profile:
 
     @property
     def label(self) -> str:
+        """The server for people: "embedded server" or the base URL (never the key)."""
         return "embedded server" if self.embedded else self.base_url
 
 
 def hosted_tasks(key: str, base_url: str | None = None) -> Profile:
-    """The hosted task service as its current SDKs speak it (renumbered statuses, `/apps/run`)."""
+    """The hosted task service as its current SDKs speak it (renumbered statuses, `/apps/run`).
+
+    Args:
+        key: the service's API key (as in INFERENCE_API_KEY).
+        base_url: the service's URL (default: INFERENCE_BASE_URL, else https://api.inference.sh).
+
+    Raises:
+        ConfigurationError: `key` is empty or the URL is not an http(s) URL.
+    """
     return Profile(
         "tasks",
         base_url or os.environ.get(TASKS_URL_ENV) or HOSTED_TASKS_URL,
@@ -74,6 +103,17 @@ def hosted_tasks(key: str, base_url: str | None = None) -> Profile:
 
 
 def hosted_runs(key: str, base_url: str | None = None, cluster: str | None = None) -> Profile:
+    """The hosted runs service (Inferable): polled, since it has no stream.
+
+    Args:
+        key: the API secret (as in INFERABLE_API_SECRET).
+        base_url: the service's URL (default: INFERABLE_API_ENDPOINT, else https://api.inferable.ai).
+        cluster: the cluster runs go to (default: INFERABLE_CLUSTER_ID).
+
+    Raises:
+        ConfigurationError: no cluster is given or set, `key` is empty, or the URL is not an
+            http(s) URL.
+    """
     cluster = cluster or os.environ.get(RUNS_CLUSTER_ENV)
     if not cluster:
         raise ConfigurationError(f"runs on a hosted service need a cluster id: pass cluster= or set {RUNS_CLUSTER_ENV}")
@@ -82,11 +122,33 @@ def hosted_runs(key: str, base_url: str | None = None, cluster: str | None = Non
 
 
 def embedded(protocol: Protocol, base_url: str, token: str) -> Profile:
+    """The embedded server's profile for one protocol (it speaks both, in the documents' formats).
+
+    Args:
+        protocol: "tasks" or "runs".
+        base_url: the server's URL (`EmbeddedServer.url`).
+        token: the server's token (`EmbeddedServer.token`).
+
+    Raises:
+        ConfigurationError: `base_url` is not an http(s) URL or `token` is empty.
+    """
     return Profile(protocol, base_url, token, embedded=True)
 
 
 def from_environment(protocol: Protocol) -> Profile | None:
-    """The hosted profile the environment names, or None (then: the embedded server)."""
+    """The hosted profile the environment names, or None (then: the embedded server).
+
+    Args:
+        protocol: "tasks" (reads INFERENCE_API_KEY, INFERENCE_BASE_URL) or "runs" (reads
+            INFERABLE_API_SECRET, INFERABLE_API_ENDPOINT, INFERABLE_CLUSTER_ID).
+
+    Returns:
+        The profile `hosted_tasks` / `hosted_runs` makes when the key is set (and not blank), else None.
+
+    Raises:
+        ConfigurationError: the runs key is set but no cluster id, or a URL variable is not an
+            http(s) URL.
+    """
     if protocol == "tasks":
         key = os.environ.get(TASKS_KEY_ENV, "").strip()
         return hosted_tasks(key) if key else None

@@ -30,12 +30,32 @@ def _mapped(error: httpx.TransportError, profile: Profile, run_id: str | None) -
 
 
 class SyncTransport:
+    """Sends built requests with an httpx.Client, retrying what is safe to retry (`retry_delay`).
+
+    Args:
+        profile: the server (named in messages, never its key).
+        backoff: the waits between attempts (default `Backoff()`).
+        http: the httpx client (default: a new one with `DEFAULT_TIMEOUT` and `LIMITS`).
+    """
+
     def __init__(self, profile: Profile, *, backoff: Backoff | None = None, http: httpx.Client | None = None) -> None:
         self.profile = profile
         self._backoff = backoff or Backoff()
         self._http = http or httpx.Client(timeout=DEFAULT_TIMEOUT, limits=LIMITS)
 
     def send(self, request: httpx.Request, *, idempotent: bool = True, run_id: str | None = None) -> httpx.Response:
+        """Send `request`, up to `MAX_ATTEMPTS` times; returns the successful answer.
+
+        Args:
+            request: the request (from a core).
+            idempotent: whether sending it twice is harmless (a create without an idempotency key
+                or client id is not).
+            run_id: the task or run the request is about, carried by an error.
+
+        Raises:
+            TransportError: no answer (`ConnectError`, `RequestTimeout`) after the retries.
+            StatusError: an error answer (see `raise_for_response`) after the retries.
+        """
         for attempt in range(MAX_ATTEMPTS):
             try:
                 response = self._http.send(request)
@@ -53,6 +73,12 @@ class SyncTransport:
 
     @contextmanager
     def stream(self, request: httpx.Request, *, run_id: str | None = None) -> Iterator[httpx.Response]:
+        """The streamed answer to `request`, open while the `with` block reads it; never retried.
+
+        Raises:
+            TransportError: no answer, or the body broke off while it was read.
+            StatusError: an error answer.
+        """
         try:
             response = self._http.send(request, stream=True)
         except httpx.TransportError as error:
@@ -68,10 +94,13 @@ class SyncTransport:
             response.close()
 
     def close(self) -> None:
+        """Close the httpx client."""
         self._http.close()
 
 
 class AsyncTransport:
+    """`SyncTransport` with an httpx.AsyncClient: the same arguments, retries and errors, awaited."""
+
     def __init__(
         self, profile: Profile, *, backoff: Backoff | None = None, http: httpx.AsyncClient | None = None
     ) -> None:
@@ -114,4 +143,5 @@ class AsyncTransport:
             await response.aclose()
 
     async def aclose(self) -> None:
+        """Close the httpx client."""
         await self._http.aclose()

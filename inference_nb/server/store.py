@@ -87,7 +87,11 @@ def now_iso() -> str:
 
 
 class DataDirInUse(RuntimeError):
-    """Another inference_nb server holds this data dir."""
+    """Another inference_nb server holds this data dir (its `server.lock`), in this process or another.
+
+    Raised by `create_app`, and so by `start_server` and `EmbeddedServer`; stop that server or
+    choose another data dir.
+    """
 
 
 @dataclass
@@ -111,6 +115,16 @@ _TASK_JSON = ("input", "setup", "output", "timeline")
 
 
 class Store:
+    """The data dir's SQLite database, locked to this server until `close`.
+
+    Args:
+        data_dir: the folder (created if missing).
+
+    Raises:
+        DataDirInUse: another server holds `data_dir`.
+        OSError, sqlite3.Error: the folder or the database could not be opened.
+    """
+
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)

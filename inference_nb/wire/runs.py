@@ -20,6 +20,7 @@ JobStatus = Literal["pending", "running", "success", "failure", "stalled"]
 ResultType = Literal["resolution", "rejection", "interrupt"]
 
 RUN_TERMINAL = ("done", "failed")
+"""The run statuses that end a run."""
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,128}$")
 """A client-chosen run id: 6..128 letters, digits, '-' or '_'."""
 
@@ -38,29 +39,48 @@ def ulid_shaped(value: int) -> str:
 
 
 class ResultSpec(BaseModel):
+    """`result` of a create: `{schema}`, the JSON Schema the run's result must fit."""
+
     model_config = ConfigDict(extra="allow")
 
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    """The result's JSON Schema (`schema` on the wire)."""
 
 
 class FunctionRef(BaseModel):
+    """A function a run may call: `{service, function}`."""
+
     service: str
+    """The service offering it."""
     function: str
+    """The function's name."""
 
 
 class CreateRunRequest(BaseModel):
-    """Body of `POST /clusters/{clusterId}/runs`. Other fields of newer versions are ignored."""
+    """Body of `POST /clusters/{clusterId}/runs`. Other fields of newer versions are ignored.
+
+    Raises:
+        pydantic.ValidationError: (on validation) no message, an `id` that is not 6..128 letters,
+            digits, '-' or '_', a field and its alias that disagree, or a field of the wrong type.
+    """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     id: str | None = Field(default=None, description="A client-chosen run id; creating it again returns it.")
     runId: str | None = None
+    """The newer name of `id`."""
     message: str | None = None
+    """The question or instruction."""
     initialPrompt: str | None = None
+    """The newer name of `message`."""
     result: ResultSpec | None = None
+    """`{schema}`: the JSON Schema the result must fit."""
     resultSchema: dict[str, Any] | None = None
+    """The newer name of `result.schema`."""
     name: str | None = Field(default=None, max_length=200)
+    """A name for the run (at most 200 characters)."""
     attachedFunctions: list[FunctionRef] | None = None
+    """The functions the run may call (default: all of the cluster's)."""
 
     @model_validator(mode="after")
     def _one_of_each(self) -> CreateRunRequest:
@@ -79,14 +99,17 @@ class CreateRunRequest(BaseModel):
 
     @property
     def prompt(self) -> str | None:
+        """The question, whichever name carried it."""
         return self.message if self.message is not None else self.initialPrompt
 
     @property
     def result_schema(self) -> dict[str, Any] | None:
+        """The result's JSON Schema, whichever name carried it (None: no schema)."""
         return self.result.schema_ if self.result and self.result.schema_ is not None else self.resultSchema
 
     @property
     def run_id(self) -> str | None:
+        """The client-chosen run id, whichever name carried it (None: the server chooses)."""
         return self.id if self.id is not None else self.runId
 
 
@@ -96,13 +119,21 @@ class Job(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
+    """The job's id (what an approval names)."""
     status: JobStatus
+    """pending, running, success, failure or stalled."""
     targetFn: str
+    """The function called."""
     service: str
+    """The service offering it."""
     resultType: ResultType | None = None
+    """How the call ended: resolution (it returned), rejection (it failed) or interrupt; None while it runs."""
     createdAt: str
+    """When it was made, as an ISO 8601 time."""
     approvalRequested: bool = False
+    """Whether the function needs approval before it runs."""
     approved: bool | None = None
+    """The approval's answer, once given."""
 
 
 class InputRequest(BaseModel):
@@ -111,24 +142,40 @@ class InputRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
+    """The input request's id."""
     type: str
+    """What is asked ("approval")."""
     jobId: str | None = None
+    """The job waiting for the answer."""
     description: str = ""
+    """What is asked, for people."""
     createdAt: str
+    """When it was asked, as an ISO 8601 time."""
     resolvedAt: str | None = None
+    """When it was answered."""
     outcome: Literal["approved", "rejected"] | None = None
+    """The answer (None while it is open)."""
 
 
 class Run(BaseModel):
+    """The run object of the runs API (not `inference_nb.Run`, the handle a client returns)."""
+
     model_config = ConfigDict(extra="allow")
 
     id: str
+    """The run's id."""
     name: str | None = None
+    """Its name, when it was given one."""
     status: RunStatus
+    """pending, running, paused, done or failed."""
     summary: str | None = None
+    """What the run did, also when it ended without a result."""
     result: Any = None
+    """The result, fitting the schema; null when the run is not done or could not produce one."""
     failureReason: str | None = None
+    """Why the run could not run at all (status failed)."""
     createdAt: str
+    """When it was created, as an ISO 8601 time."""
 
 
 class RunDetail(BaseModel):
@@ -137,8 +184,11 @@ class RunDetail(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     run: Run
+    """The run."""
     jobs: list[Job] = Field(default_factory=list)
+    """Its function calls, in order."""
     inputRequests: list[InputRequest] = Field(default_factory=list)
+    """What it asked for while paused (approvals), answered or open."""
 
 
 class ApprovalRequest(BaseModel):
@@ -147,11 +197,16 @@ class ApprovalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     approved: bool
+    """Whether the function call may go ahead."""
 
 
 def check_schema(schema: dict[str, Any]) -> str | None:
     """What is wrong with `schema` as a JSON Schema (its own rules, and that its
-    local references resolve), or None."""
+    local references resolve), or None.
+
+    Args:
+        schema: the JSON Schema; its `$schema` picks the draft (default 2020-12).
+    """
     declared = schema.get("$schema")
     if declared is not None and not isinstance(declared, str):
         return "$schema must be a URI string (at $schema)"

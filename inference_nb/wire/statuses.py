@@ -24,17 +24,24 @@ class Phase(StrEnum):
 
     @property
     def terminal(self) -> bool:
+        """Whether the task or run has ended: succeeded, failed or cancelled."""
         return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED)
 
 
 @dataclass(frozen=True)
 class StatusInfo:
+    """One row of a numbering: a status code, its name and its phase."""
+
     code: int
+    """The code in its numbering."""
     name: str
+    """The status's name ("Setting Up", "Completed")."""
     phase: Phase
+    """What it means: pending, running, succeeded, failed or cancelled."""
 
     @property
     def terminal(self) -> bool:
+        """Whether a task with this status has ended."""
         return self.phase.terminal
 
 
@@ -43,15 +50,27 @@ class Numbering:
     """One server's table of status codes, in the order a task passes them."""
 
     label: str
+    """The numbering's name, for messages ("spec (1..11)")."""
     statuses: tuple[StatusInfo, ...]
+    """Its rows, in order."""
 
     def by_code(self, code: int) -> StatusInfo:
+        """The status with this code.
+
+        Raises:
+            KeyError: the numbering has no such code.
+        """
         for info in self.statuses:
             if info.code == code:
                 return info
         raise KeyError(f"status code {code} is not part of the {self.label} numbering")
 
     def by_name(self, name: str) -> StatusInfo:
+        """The status with this name, ignoring case, spaces, "_" and "-" ("setting_up" is "Setting Up").
+
+        Raises:
+            KeyError: the numbering has no such name.
+        """
         wanted = _fold(name)
         for info in self.statuses:
             if _fold(info.name) == wanted:
@@ -59,6 +78,11 @@ class Numbering:
         raise KeyError(f"status {name!r} is not part of the {self.label} numbering")
 
     def code(self, name: str) -> int:
+        """The code of a status name (matched as `by_name` does).
+
+        Raises:
+            KeyError: the numbering has no such name.
+        """
         return self.by_name(name).code
 
 
@@ -87,6 +111,7 @@ class SpecStatus(IntEnum):
 
     @property
     def info(self) -> StatusInfo:
+        """This code's row of `SPEC`."""
         return SPEC.by_code(self.value)
 
 

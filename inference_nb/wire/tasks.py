@@ -17,10 +17,17 @@ APP_ID_PATTERN = re.compile(
 """`namespace/name` or `namespace/name@version`, lower case."""
 
 SESSION_TIMEOUT_RANGE = (1, 3600)
+"""Seconds a new session may stay idle: at least, at most."""
 
 
 class RunTaskRequest(BaseModel):
-    """Body of `POST /run` (and `POST /apps/run`)."""
+    """Body of `POST /run` (and `POST /apps/run`); unknown fields are refused.
+
+    Raises:
+        pydantic.ValidationError: (on validation) an app id that is not `namespace/name[@version]`,
+            a webhook that is not an http(s) URL, a `session_timeout` without `session="new"` or
+            outside 1..3600, or a field that is missing, unknown or of the wrong type.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -28,7 +35,9 @@ class RunTaskRequest(BaseModel):
     input: dict[str, Any] = Field(description="Input data matching the app's input schema.")
     setup: dict[str, Any] | None = Field(default=None, description="Setup parameters for the app.")
     infra: Literal["cloud", "private"] | None = None
+    """A field of the tasks API document; the embedded server accepts it and does nothing with it."""
     workers: list[str] | None = None
+    """A field of the tasks API document; the embedded server accepts it and does nothing with it."""
     webhook: str | None = Field(default=None, description="URL that receives a POST when the task ends.")
     session: str | None = Field(default=None, description='"new" to start a session, or an existing session id.')
     session_timeout: float | None = Field(
@@ -70,9 +79,13 @@ class FileRef(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     uri: str
+    """Where to fetch it."""
     content_type: str | None = None
+    """Its media type."""
     size: int | None = None
+    """Its size in bytes."""
     filename: str | None = None
+    """Its file name."""
 
 
 class TimelineEntry(BaseModel):
@@ -81,8 +94,11 @@ class TimelineEntry(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     status: int | str
+    """The status's code in the server's numbering (or its name)."""
     name: str
+    """The status's name."""
     at: str
+    """When, as an ISO 8601 time."""
 
 
 class Task(BaseModel):
@@ -91,26 +107,38 @@ class Task(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
+    """The task's id."""
     status: int | str
     """A code of the server's numbering, or a status name ("completed")."""
     app: str | None = None
+    """The app id it runs."""
     input: dict[str, Any] | None = None
+    """The input it was given."""
     output: dict[str, Any] | None = None
+    """The app's output, once it completed (files in it as `FileRef` objects)."""
     error: str | None = None
+    """Why it failed."""
     session_id: str | None = None
+    """The session it ran in."""
     created_at: str
+    """When it was received, as an ISO 8601 time."""
     updated_at: str | None = None
+    """When it last changed."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    """Each status it reached, in order."""
 
 
 class TaskStatusLight(BaseModel):
-    """`GET /tasks/{id}/status`."""
+    """`GET /tasks/{id}/status`: the status alone, for cheap polling."""
 
     model_config = ConfigDict(extra="allow")
 
     id: str
+    """The task's id."""
     status: int
+    """The status's code in the server's numbering."""
     updated_at: str
+    """When it last changed."""
 
 
 class CancelResponse(BaseModel):
@@ -119,19 +147,29 @@ class CancelResponse(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
+    """The task's id."""
     status: int
+    """Its status code after the cancel."""
     cancelled: bool
+    """True: the cancel was taken (a task that already ended is a 409 instead)."""
 
 
 class WebhookPayload(BaseModel):
-    """What a webhook receives when a task ends."""
+    """What a webhook receives when a task ends (signed: see `wire.webhooks.verify`)."""
 
     model_config = ConfigDict(extra="allow")
 
     id: str
+    """The task's id."""
     status: int
+    """Its final status code (Completed, Failed or Cancelled)."""
     output: dict[str, Any] | None = None
+    """The app's output, when it completed."""
     error: str = ""
+    """Why it failed ("" otherwise)."""
     session_id: str | None = None
+    """The session it ran in."""
     created_at: str
+    """When it was received."""
     updated_at: str
+    """When it ended."""

@@ -17,18 +17,46 @@ class UnknownApp(LookupError):
 
 
 class AppRegistry:
+    """The apps one server offers, by name and version.
+
+    Args:
+        apps: app classes to register at once (see `register`).
+
+    Raises:
+        TypeError: one of `apps` is not a valid app class.
+    """
+
     def __init__(self, apps: list[type[App]] | None = None) -> None:
         self._apps: dict[str, dict[str, type[App]]] = {}
         for app in apps or []:
             self.register(app)
 
     def register(self, app: type[App]) -> type[App]:
-        """Offer `app`; registering the same name and version again replaces it."""
+        """Offer `app`; registering the same name and version again replaces it. Returns `app`
+        (so it works as a class decorator).
+
+        Args:
+            app: a subclass of `App`.
+
+        Raises:
+            TypeError: `app` is not an `App` subclass, its `name` is not `namespace/name` (lower
+                case), its `version` is not a version string, `Input` / `Output` / `Setup` are not
+                pydantic models, or it defines no `run`.
+        """
         _check_app_class(app)
         self._apps.setdefault(app.name, {})[app.version] = app
         return app
 
     def resolve(self, app_id: str) -> type[App]:
+        """The app class of an id; without `@version`, the newest version (by PEP 440 order).
+
+        Args:
+            app_id: `namespace/name` or `namespace/name@version`.
+
+        Raises:
+            UnknownApp: `app_id` is not an app id, or no app or version matches (the message
+                lists what exists).
+        """
         match = APP_ID_PATTERN.match(app_id)
         if not match:
             raise UnknownApp(f"{app_id!r} is not an app id (namespace/name@version)")
@@ -46,6 +74,7 @@ class AppRegistry:
         return versions[version]
 
     def __iter__(self):
+        """Every registered app class, by name, newest version first."""
         for name in sorted(self._apps):
             for version in sorted(self._apps[name], key=_version_key, reverse=True):
                 yield self._apps[name][version]
