@@ -75,6 +75,10 @@ class Client(BaseClient):
         Args:
             **prefill: any form field: `message=`, `schema=`, `mode="app"`, `app=`, `input=`,
                 `setup=`, `session=`, `cluster=`.
+
+        Raises:
+            InvalidRequest: `schema` is neither a JSON Schema dict nor a type.
+            StatusError, TransportError: the server's app list could not be read.
         """
         from .widget import InferenceWidget  # anywidget only when used
 

@@ -71,6 +71,11 @@ class BaseClient:
 
         Chosen on first use: the given profile, else the environment's, else the embedded
         server (which this call then starts).
+
+        Raises:
+            ConfigurationError: the environment names a hosted service it cannot use
+                (INFERABLE_API_SECRET without INFERABLE_CLUSTER_ID).
+            RuntimeError, OSError: the embedded server could not start.
         """
         given = self._tasks_profile if protocol == "tasks" else self._runs_profile
         profile = given or from_environment(protocol)
@@ -123,6 +128,8 @@ class BaseClient:
             InvalidRequest: bad input, found before anything is sent (the field is named).
             StatusError: the server refused the task (`AuthenticationError` for the key).
             TransportError: the server could not be reached.
+            BadResponse: the server's answer does not fit the tasks API.
+            TimeoutError: the server had not accepted the task after 120 s.
         """
         options = {"setup": setup, "session": session, "session_timeout": session_timeout,
                    "webhook": webhook, "idempotency_key": idempotency_key}  # fmt: skip
@@ -158,7 +165,8 @@ class BaseClient:
         """The apps of the task server, with their input and output schemas.
 
         Raises:
-            StatusError, TransportError: the server refused or could not be reached.
+            StatusError, TransportError, BadResponse: the server refused, could not be reached,
+                or gave an answer that does not fit the tasks API.
         """
         return self.controller.call(self._tasks().client.apps())
 
@@ -187,6 +195,8 @@ class BaseClient:
             InvalidRequest: a bad message, schema or run id, found before anything is sent.
             StatusError: the server refused the run.
             TransportError: the server could not be reached.
+            BadResponse: the server's answer does not fit the runs API.
+            TimeoutError: the server had not accepted the run after 120 s.
         """
         self.check_question(message, schema, cluster=cluster, run_id=run_id, name=name)
         return self.controller.call(self.start_question(message, schema, cluster=cluster, run_id=run_id, name=name),
@@ -228,7 +238,9 @@ class BaseClient:
             cluster: the run's cluster (default: the client's).
 
         Raises:
-            NotFoundError: the server has no such task or run.
+            InvalidRequest: `run_id` is empty.
+            NotFoundError: the server has no such task or run (with `kind=None`: the runs API's answer).
+            StatusError, TransportError, BadResponse: as `run`.
         """
         return self.controller.call(self.attach(run_id, kind=kind, cluster=cluster))
 
@@ -263,6 +275,9 @@ class BaseClient:
             limit: how many at most.
             kind: "task" or "run".
             cluster: the runs' cluster (default: the client's).
+
+        Raises:
+            StatusError, TransportError, BadResponse: as `run`.
         """
         if kind == "task":
             backend = self._tasks()
@@ -279,10 +294,19 @@ class BaseClient:
 
 
 class AppSession:
-    """Calls on one session of an app (`client.session(app)`); the first call starts it."""
+    """Calls on one session of an app (`client.session(app)`); the first call starts it.
+
+    Args:
+        client: the client that sends the calls.
+        app: the app id.
+        setup: the setup parameters of the session's instance.
+        timeout: seconds the session may stay idle before the server ends it.
+    """
 
     def __init__(self, client: BaseClient, app: str, *, setup: dict[str, Any] | None, timeout: float | None) -> None:
-        self._client, self.app, self._setup, self._timeout = client, app, setup, timeout
+        self._client, self._setup, self._timeout = client, setup, timeout
+        self.app = app
+        """The app id."""
         self.id: str | None = None
         """The session's id, once the first call started it."""
 

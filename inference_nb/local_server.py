@@ -21,6 +21,9 @@ def embedded_server() -> EmbeddedServer:
 
     When another kernel already holds the shared data dir, this kernel's server keeps its
     runs in `<data dir>/kernels/<pid>` instead, so two kernels never share one database.
+
+    Raises:
+        RuntimeError, OSError: the server could not start (its port, its data dir).
     """
     global _server
     with _lock:

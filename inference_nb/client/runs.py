@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from inference_nb.wire.runs import RunDetail, check_schema, new_run_id
+from inference_nb.wire.runs import RUN_ID_PATTERN, RunDetail, check_schema, new_run_id
 from inference_nb.wire.statuses import Phase
 
 from .core import Snapshot, Status, astream_payloads, headers, json_body, segment, stream_payloads
@@ -90,7 +90,8 @@ class RunsCore:
 
         Raises:
             InvalidRequest: `message` is empty or not text, `schema` is not a valid JSON Schema,
-                or the cluster is not text (`field` names it).
+                `run_id` is not 6 to 128 letters, digits, '-' or '_', or the cluster is not text
+                (`field` names it).
         """
         if not isinstance(message, str) or not message.strip():
             raise InvalidRequest("message: write a question or an instruction (it is empty)", field="message")
@@ -102,6 +103,9 @@ class RunsCore:
             if problem:
                 raise InvalidRequest(f"schema is not a valid JSON Schema: {problem}", field="schema")
             body["result"] = {"schema": schema}
+        if run_id is not None and not (isinstance(run_id, str) and RUN_ID_PATTERN.fullmatch(run_id)):
+            raise InvalidRequest(f"run_id: expected 6 to 128 letters, digits, '-' or '_', not {run_id!r}",
+                                 field="run_id")  # fmt: skip
         run_id = run_id or (new_run_id() if self.profile.idempotent_create else None)
         if run_id:
             body["id"] = run_id

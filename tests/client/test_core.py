@@ -13,12 +13,14 @@ from inference_nb.client.errors import (
     AuthenticationError,
     BadResponse,
     ConflictError,
+    InvalidRequest,
     NotFoundError,
     RateLimited,
     ServerError,
     StatusError,
 )
 from inference_nb.client.profile import Profile, hosted_tasks
+from inference_nb.client.runs import RunsCore
 from inference_nb.client.tasks import TasksCore
 from inference_nb.wire.statuses import Phase
 
@@ -296,3 +298,15 @@ def test_sse_data_over_several_lines_is_one_payload():
 def test_a_long_retry_after_is_left_to_the_caller():
     response = httpx.Response(429, headers={"retry-after": "3600"}, request=httpx.Request("GET", "http://x/"))
     assert retry_delay(0, Backoff(), idempotent=True, response=response) is None
+
+
+@pytest.mark.parametrize("run_id", ["short", "has space-in-it", "a/b?c%d", "x" * 129, 12345678])
+def test_a_run_id_the_server_would_refuse_is_refused_before_sending(run_id):
+    with pytest.raises(InvalidRequest) as raised:
+        RunsCore(Profile("runs", "http://127.0.0.1:8765", "k")).create("How many?", None, run_id=run_id)
+    assert raised.value.field == "run_id"
+
+
+def test_a_run_id_of_the_right_shape_is_sent_as_the_body_id():
+    run_id, request = RunsCore(Profile("runs", "http://127.0.0.1:8765", "k")).create("How many?", None, run_id="a-b_c1")
+    assert run_id == "a-b_c1" and b'"id":"a-b_c1"' in request.content.replace(b" ", b"")
