@@ -151,6 +151,17 @@ class TasksCore:
         """`GET /apps`."""
         return self._request("GET", "/apps")
 
+    def app_list(self, body: Any) -> list[dict[str, Any]]:
+        """The apps of an apps answer (`{"apps": [...]}`).
+
+        Raises:
+            BadResponse: `body` is not an object with a list of app objects.
+        """
+        apps = body.get("apps", []) if isinstance(body, dict) else None
+        if not isinstance(apps, list) or not all(isinstance(app, dict) for app in apps):
+            raise BadResponse('the apps answer is not {"apps": [...]}')
+        return apps
+
     def fetch(self, uri: str) -> httpx.Request:
         """`GET uri`, a file of an output; the key goes only to the server's own origin.
 
@@ -293,9 +304,9 @@ class TasksClient:
         """The server's apps, each with its id, description and input, output and setup schemas.
 
         Raises:
-            BadResponse: the answer is not JSON.
+            BadResponse: the answer is not JSON, or not a list of apps.
         """
-        return json_body(self._transport.send(self.core.apps()), what="apps").get("apps", [])
+        return self.core.app_list(json_body(self._transport.send(self.core.apps()), what="apps"))
 
     def fetch(self, uri: str) -> bytes:
         """The bytes of a file of an output (sent with the key only to the server's own origin).
@@ -354,7 +365,7 @@ class AsyncTasksClient:
 
     async def apps(self) -> list[dict[str, Any]]:
         """`TasksClient.apps`, awaited."""
-        return json_body(await self._transport.send(self.core.apps()), what="apps").get("apps", [])
+        return self.core.app_list(json_body(await self._transport.send(self.core.apps()), what="apps"))
 
     async def fetch(self, uri: str) -> bytes:
         """`TasksClient.fetch`, awaited."""

@@ -310,3 +310,9 @@ def test_a_run_id_the_server_would_refuse_is_refused_before_sending(run_id):
 def test_a_run_id_of_the_right_shape_is_sent_as_the_body_id():
     run_id, request = RunsCore(Profile("runs", "http://127.0.0.1:8765", "k")).create("How many?", None, run_id="a-b_c1")
     assert run_id == "a-b_c1" and b'"id":"a-b_c1"' in request.content.replace(b" ", b"")
+
+
+@pytest.mark.parametrize("body", [["demo/picture"], {"apps": "demo/picture"}, {"apps": [1, 2]}, "apps"])
+def test_an_apps_answer_that_is_not_a_list_of_apps_is_a_bad_response(body):
+    with pytest.raises(BadResponse, match="apps answer"):
+        SPEC.app_list(body)
