@@ -8,7 +8,7 @@ import hmac
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.registry import AppRegistry
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import EXCEPTION_HANDLERS, Unauthorized, error_response
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
@@ -39,6 +40,8 @@ class ServerConfig:
     webhook_max_attempts: int = 6
     webhook_backoff: float = 1.0
     """Seconds before the first retry; doubles each time (capped at a minute)."""
+    clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
+    """What session idle timeouts and webhook retries are timed on; a test passes one it can move."""
 
     def __post_init__(self) -> None:
         if not self.token.strip():
@@ -95,8 +98,10 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         read_or_create_secret(config.data_dir / "webhook_secret"),
         max_attempts=config.webhook_max_attempts,
         backoff=config.webhook_backoff,
+        clock=config.clock,
     )
     engine = TaskEngine(store=store, data_dir=config.data_dir, webhooks=webhooks, max_workers=config.max_workers)
+    engine.sessions.clock = config.clock  # the engine makes its SessionManager; the clock is the server's
     if clusters is None:
         clusters = Clusters()
         register_demo_functions(clusters)

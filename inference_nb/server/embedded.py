@@ -20,6 +20,7 @@ from .app import ServerConfig, create_app
 from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
 from .apps.registry import AppRegistry
+from .clock import SYSTEM_CLOCK, Clock
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, url_of
 
@@ -133,11 +134,13 @@ def start_server(
     max_workers: int = 8,
     webhook_backoff: float = 1.0,
     webhook_max_attempts: int = 6,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
     `port=0` picks a free port. Loopback only unless `host` says otherwise.
     `apps` are offered besides the built-in ones (`builtin_apps=False` drops those).
+    `clock` times session expiry and webhook retries (tests pass one they can move).
     """
     registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or [])])
     config = ServerConfig(
@@ -146,5 +149,6 @@ def start_server(
         max_workers=max_workers,
         webhook_backoff=webhook_backoff,
         webhook_max_attempts=webhook_max_attempts,
+        clock=clock,
     )
     return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

@@ -3,6 +3,7 @@
 A delivery is written to the store before the first attempt, so a restart
 resumes it. Attempts back off exponentially (`backoff * 2**n`, capped at a
 minute); after `max_attempts` it is marked failed with the last error.
+Due times are read from the server's `Clock` (wall time: they are stored).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 
 import httpx
 
 from inference_nb.wire.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 
+from .clock import SYSTEM_CLOCK, Clock
 from .store import Store
 
 log = logging.getLogger("inference_nb.server")
@@ -24,8 +25,11 @@ BACKOFF_CAP = 60.0
 
 
 class WebhookSender:
-    def __init__(self, store: Store, secret: str, *, max_attempts: int = 6, backoff: float = 1.0) -> None:
+    def __init__(
+        self, store: Store, secret: str, *, max_attempts: int = 6, backoff: float = 1.0, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._secret = secret
         self._max_attempts = max_attempts
         self._backoff = backoff
@@ -33,20 +37,23 @@ class WebhookSender:
         self._client: httpx.AsyncClient | None = None
 
     def enqueue(self, task_id: str, url: str, body: str) -> None:
-        self._store.add_delivery(f"whd_{secrets.token_hex(10)}", task_id, url, body, due=time.time())
+        self._store.add_delivery(f"whd_{secrets.token_hex(10)}", task_id, url, body, due=self._clock.now())
         self._wake.set()
 
     async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        # A clock that jumps forward may make a delivery due before the sleep below would end.
+        self._clock.on_jump(lambda: loop.call_soon_threadsafe(self._wake.set))
         async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
             self._client = client
             while True:
-                due = self._store.due_deliveries(time.time())
+                due = self._store.due_deliveries(self._clock.now())
                 await asyncio.gather(*(self._attempt(delivery) for delivery in due))
                 await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
         due = self._store.next_delivery_due()
-        timeout = None if due is None else max(0.0, due - time.time())
+        timeout = None if due is None else max(0.0, due - self._clock.now())
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
@@ -77,5 +84,5 @@ class WebhookSender:
             return
         delay = min(BACKOFF_CAP, self._backoff * 2 ** (attempts - 1))
         self._store.update_delivery(
-            delivery["id"], state="pending", attempts=attempts, due=time.time() + delay, error=error
+            delivery["id"], state="pending", attempts=attempts, due=self._clock.now() + delay, error=error
         )

@@ -11,6 +11,7 @@ import httpx
 from pydantic import BaseModel
 
 from inference_nb.server import App, File, RunContext
+from inference_nb.server.clock import Clock
 from inference_nb.wire.statuses import SPEC
 
 GATES: dict[str, threading.Event] = {}
@@ -121,6 +122,42 @@ class BadOutputApp(App):
 TEST_APPS: list[type[App]] = [GateApp, EchoV1, EchoV2, FilesApp, BadOutputApp]
 
 
+class FakeClock(Clock):
+    """A server clock that moves only when the test says: expiry and retries without waiting.
+
+    Starts at the real time (delivery due times are stored as wall time), then stands still.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._start_monotonic = time.monotonic()
+        self._start_now = time.time()
+        self._on_jump: list = []
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._start_monotonic + self._offset
+
+    def now(self) -> float:
+        with self._lock:
+            return self._start_now + self._offset
+
+    def on_jump(self, callback) -> None:
+        with self._lock:
+            self._on_jump.append(callback)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+            callbacks = list(self._on_jump)
+        for callback in callbacks:
+            try:
+                callback()
+            except RuntimeError:  # a stopped server's loop is closed: nobody there to wake
+                pass
+
+
 def status_names(codes: list[int]) -> list[str]:
     return [SPEC.by_code(code).name for code in codes]
 
@@ -137,6 +174,15 @@ def read_stream(client: httpx.Client, task_id: str, *, sse: bool = False) -> lis
             elif not sse and line:
                 snapshots.append(json.loads(line))
     return snapshots
+
+
+def wait_until(condition, message: str, timeout: float = 10) -> None:
+    """Return once `condition()` is true; fail with `message` after `timeout` s (a deadline, not a sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} within {timeout} s")
+        time.sleep(0.01)
 
 
 def wait_for_status(client: httpx.Client, task_id: str, name: str, timeout: float = 10) -> dict[str, Any]:

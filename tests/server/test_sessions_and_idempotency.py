@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-import time
+import httpx
+import pytest
 
-from .helpers import status_names, wait_for_status
+from inference_nb.server import start_server
+
+from .helpers import TEST_APPS, FakeClock, status_names, wait_for_status, wait_until
 
 
 def _counter(api, session: str, action: str, **extra):
@@ -24,10 +27,48 @@ def test_a_session_keeps_one_instance_and_its_state(api):
     assert other["session_id"] != session_id and other["output"]["calls"] == 1
 
 
-def test_a_session_expires_after_its_idle_timeout(api):
-    session_id = _counter(api, "new", "init", session_timeout=1).json()["session_id"]
-    assert _counter(api, session_id, "increment").status_code == 200
-    time.sleep(1.6)
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def api_on_clock(tmp_path, clock):
+    """A server whose idle timeouts are measured on `clock`, which moves only when the test moves it."""
+    with start_server(data_dir=tmp_path / "data", apps=TEST_APPS, clock=clock) as srv:
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api:
+            yield api
+
+
+def _call_and_settle(api, session_id: str, action: str, **extra) -> dict:
+    """A call on the session, returned once the server's record shows the session idle again.
+
+    The answer comes when the task is Completed; the session's idle time starts a moment later, when
+    the server records its last use (`last_used_at`). Moving the clock before then would be lost.
+    """
+    before = api.get(f"/sessions/{session_id}").json()["last_used_at"] if session_id != "new" else None
+    response = _counter(api, session_id, action, **extra)
+    assert response.status_code == 200, response.text
+    task = response.json()
+    assert task["status"] == 9, task
+    wait_until(
+        lambda: (
+            (s := api.get(f"/sessions/{task['session_id']}").json())["last_used_at"] >= task["updated_at"]
+            and s["last_used_at"] != before
+        ),
+        "the session never recorded its last use",
+    )
+    return task
+
+
+def test_a_session_expires_after_its_idle_timeout(api_on_clock, clock):
+    api = api_on_clock
+    session_id = _call_and_settle(api, "new", "init", session_timeout=1)["session_id"]
+    clock.advance(0.9)  # idle, but not for long enough
+    _call_and_settle(api, session_id, "increment")
+    clock.advance(0.9)  # the call above restarted the idle time
+    _call_and_settle(api, session_id, "increment")
+    clock.advance(1.1)
     response = _counter(api, session_id, "increment")
     assert response.status_code == 410
     assert "expired after 1 s" in response.json()["error"]["message"]

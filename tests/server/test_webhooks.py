@@ -18,12 +18,10 @@ from inference_nb.server import EmbeddedServer, start_server
 from inference_nb.wire.statuses import SpecStatus
 from inference_nb.wire.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 
-from .helpers import TEST_APPS, gate, wait_for_status
+from .helpers import TEST_APPS, FakeClock, gate, wait_for_status
 from .receiver import WebhookReceiver, free_port
 
 WEBHOOK_FIELDS = {"id", "status", "output", "error", "session_id", "created_at", "updated_at"}
-PAST_THE_BACKOFF = 0.6
-"""Longer than any retry delay of the `server` fixture (backoff 0.05 s, 3 attempts)."""
 
 
 @pytest.fixture
@@ -59,13 +57,22 @@ def wait_for_delivery(data_dir: Path, task_id: str, condition, timeout: float = 
     raise AssertionError(f"the webhook delivery of {task_id} never got there; last: {found}")
 
 
+def wait_until_finished(data_dir: Path, task_id: str) -> dict:
+    """The delivery once the server has given it up or got it through: no attempt comes after that.
+
+    The receiver records a request before answering it, and the server records the outcome after the
+    answer, so by then the receiver holds every request the server will ever send for this delivery.
+    """
+    return wait_for_delivery(data_dir, task_id, lambda d: d["state"] in ("delivered", "failed"))
+
+
 def test_completed_task_posts_the_spec_payload_once(server, api, receiver):
     task = run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": "hi"})
     assert task["status"] == SpecStatus.COMPLETED
 
-    [request] = receiver.wait_for(1)
-    time.sleep(PAST_THE_BACKOFF)
-    assert len(receiver.requests) == 1
+    delivery = wait_until_finished(server.data_dir, task["id"])
+    assert (delivery["state"], delivery["attempts"]) == ("delivered", 1)
+    [request] = receiver.requests
     assert request.method == "POST"
     assert request.headers["Content-Type"] == "application/json"
     payload = json.loads(request.body)
@@ -128,28 +135,55 @@ def test_cancelled_task_posts_status_11(api, receiver):
 def test_failing_receiver_is_retried_until_it_answers_2xx(server, api):
     with WebhookReceiver([500, 500, 200]) as receiver:
         task = run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": "retry"})
-        attempts = receiver.wait_for(3)
-        time.sleep(PAST_THE_BACKOFF)
+        delivery = wait_until_finished(server.data_dir, task["id"])
+        attempts = receiver.requests
 
-    assert len(receiver.requests) == 3
+    assert (delivery["state"], delivery["attempts"]) == ("delivered", 3)
+    assert len(attempts) == 3
     assert {a.body for a in attempts} == {attempts[0].body}
     assert len({a.headers[DELIVERY_HEADER] for a in attempts}) == 1
     assert json.loads(attempts[0].body)["id"] == task["id"]
     assert all(verify(webhook_secret(server), a.body, a.headers[SIGNATURE_HEADER]) for a in attempts)
 
 
-def test_receiver_that_always_fails_gets_exactly_max_attempts(api):
+def test_receiver_that_always_fails_gets_exactly_max_attempts(server, api):
     with WebhookReceiver(always=500) as receiver:
-        run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": "never"})
-        receiver.wait_for(3)
-        time.sleep(PAST_THE_BACKOFF)
+        task = run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": "never"})
+        delivery = wait_until_finished(server.data_dir, task["id"])
 
-    assert len(receiver.requests) == 3  # the fixture's webhook_max_attempts
+    assert (delivery["state"], delivery["attempts"]) == ("failed", 3)  # the fixture's webhook_max_attempts
+    assert delivery["last_error"] == "HTTP 500"
+    assert len(receiver.requests) == 3
+
+
+def test_retries_back_off_doubling_from_the_first_delay(tmp_path):
+    """The schedule itself, at the production defaults (1 s, doubling, 6 attempts), on a clock the test moves."""
+    clock = FakeClock()
+    with (
+        start_server(data_dir=tmp_path / "data", apps=TEST_APPS, clock=clock) as srv,
+        httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api,
+        WebhookReceiver(always=500) as receiver,
+    ):
+        task = run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": "backoff"})
+        for attempt, delay in enumerate([1, 2, 4, 8, 16], start=1):
+            failed = wait_for_delivery(srv.data_dir, task["id"], lambda d, n=attempt: d["attempts"] == n)
+            # The next attempt is due `delay` after this failure (the clock stood still since), and is
+            # made only once the clock gets there: the sender reads no other time.
+            assert failed["state"] == "pending"
+            assert failed["next_attempt_at"] == pytest.approx(clock.now() + delay, rel=0, abs=1e-3)
+            assert len(receiver.requests) == attempt
+            clock.advance(delay)
+        delivery = wait_until_finished(srv.data_dir, task["id"])
+        assert (delivery["state"], delivery["attempts"]) == ("failed", 6)
+        assert len(receiver.requests) == 6
 
 
 def test_closed_port_is_retried_and_the_task_still_completes(tmp_path):
     port = free_port()
-    with start_server(data_dir=tmp_path / "data", apps=TEST_APPS, webhook_backoff=0.5, webhook_max_attempts=4) as srv:
+    clock = FakeClock()  # the retry waits for the test to move it, not for 0.5 s to pass
+    with start_server(
+        data_dir=tmp_path / "data", apps=TEST_APPS, webhook_backoff=0.5, webhook_max_attempts=4, clock=clock
+    ) as srv:
         with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api:
             url = f"http://127.0.0.1:{port}/hook"
             task = run_with_webhook(api, url, "test/echo@1.0.0", {"text": "nobody listens"})
@@ -161,10 +195,11 @@ def test_closed_port_is_retried_and_the_task_still_completes(tmp_path):
             assert "Connect" in first_failure["last_error"]
 
             with WebhookReceiver(port=port) as receiver:  # the receiver comes up; the next retry reaches it
+                clock.advance(0.5)
                 payload = json.loads(receiver.wait_for(1)[0].body)
                 delivered = wait_for_delivery(srv.data_dir, task["id"], lambda d: d["state"] == "delivered")
             assert payload["id"] == task["id"]
-            assert delivered["attempts"] >= 2
+            assert delivered["attempts"] == 2
             assert api.get(f"/tasks/{task['id']}").json()["status"] == SpecStatus.COMPLETED
 
 

@@ -12,13 +12,13 @@ import asyncio
 import json
 import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..apps.base import App, RunContext, call_app_method
 from ..apps.registry import app_id
+from ..clock import SYSTEM_CLOCK, Clock
 from ..store import Store, now_iso
 
 log = logging.getLogger("inference_nb.server")
@@ -86,8 +86,9 @@ class Session:
     timeout: float
     instance: Instance
     created_at: str
+    last_used: float
+    """On the manager's clock (`Clock.monotonic`)."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_used: float = field(default_factory=time.monotonic)
     last_used_at: str = field(default_factory=now_iso)
     busy: int = 0
 
@@ -109,9 +110,11 @@ class SessionEnded(LookupError):
 
 
 class SessionManager:
-    def __init__(self, store: Store, pool: InstancePool) -> None:
+    def __init__(self, store: Store, pool: InstancePool, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
         self._pool = pool
+        self.clock = clock
+        """What idle timeouts are measured on; `create_app` sets the server's."""
         self._live: dict[str, Session] = {}
         self._unloading: set[asyncio.Task] = set()  # held so they are not garbage-collected
 
@@ -123,6 +126,7 @@ class SessionManager:
             timeout=timeout or DEFAULT_SESSION_TIMEOUT,
             instance=self._pool.checkout(app_cls, setup),
             created_at=now_iso(),
+            last_used=self.clock.monotonic(),
         )
         self._live[session.id] = session
         self._store.save_session(session.public())
@@ -150,7 +154,7 @@ class SessionManager:
     def touch(self, session: Session) -> None:
         if session.id not in self._live:  # ended meanwhile: keep its end on record
             return
-        session.last_used = time.monotonic()
+        session.last_used = self.clock.monotonic()
         session.last_used_at = now_iso()
         self._store.save_session(session.public())
 
@@ -167,7 +171,7 @@ class SessionManager:
         self._store.save_session(session.public(ended_at=now_iso(), end_reason=reason))
 
     def _expired(self, session: Session) -> bool:
-        return not session.busy and time.monotonic() - session.last_used > session.timeout
+        return not session.busy and self.clock.monotonic() - session.last_used > session.timeout
 
     def _expire(self, session: Session) -> None:
         self._mark_ended(session, f"expired after {session.timeout:g} s without a call")
