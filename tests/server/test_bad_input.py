@@ -9,6 +9,12 @@ from inference_nb.server import start_server
 GOOD = {"app": "test/echo", "input": {"text": "x"}}
 
 
+@pytest.fixture
+def api(in_process):
+    """Each request here is answered by validation alone: in-process (tests/server/conftest.py)."""
+    return in_process
+
+
 def _error(response, status: int) -> dict:
     assert response.status_code == status, response.text
     error = response.json()["error"]

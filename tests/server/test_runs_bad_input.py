@@ -30,6 +30,12 @@ from .runs_helpers import (
 RUNS = "/clusters/demo/runs"
 
 
+@pytest.fixture
+def api(in_process):
+    """Most requests here are refused by validation alone: in-process (tests/server/conftest.py)."""
+    return in_process
+
+
 def post_raw(api: httpx.Client, path: str, body: bytes) -> httpx.Response:
     return api.post(path, content=body, headers={"Content-Type": "application/json"})
 
@@ -141,19 +147,20 @@ def after_stop(server: EmbeddedServer, response: httpx.Response) -> httpx.Respon
 
     A 500 makes the server thread format a traceback while pytest formats the failure in this one; on
     CPython 3.11 the two can race (cpython#106905, "AST constructor recursion depth mismatch", an INTERNALERROR).
+    In-process (`api` here) there is no server thread: an unhandled error is raised in the test itself.
     """
     server.stop()
     return response
 
 
 @pytest.mark.parametrize("dialect", [[], 5], ids=["list", "number"])
-def test_a_schema_with_a_non_string_dialect_is_422(server, api, dialect):
-    response = after_stop(server, api.post(RUNS, json={"message": "x", "resultSchema": {"$schema": dialect}}))
+def test_a_schema_with_a_non_string_dialect_is_422(api, dialect):
+    response = api.post(RUNS, json={"message": "x", "resultSchema": {"$schema": dialect}})
     assert "$schema" in error_of(response, 422)
 
 
-def test_a_deeply_nested_schema_is_a_4xx(server, api):
-    response = after_stop(server, api.post(RUNS, json={"message": "x", "resultSchema": nested_schema(150)}))
+def test_a_deeply_nested_schema_is_a_4xx(api):
+    response = api.post(RUNS, json={"message": "x", "resultSchema": nested_schema(150)})
     assert 400 <= response.status_code < 500, response.text
 
 
@@ -167,20 +174,21 @@ def test_a_client_id_with_a_trailing_newline_is_422(api):
 
 
 @pytest.mark.parametrize("cursor", ["²", "9" * 5000, str(2**70)], ids=["superscript", "5000-digits", "beyond-int64"])
-def test_a_cursor_the_server_never_gave_out_is_400(server, api, cursor):
-    assert "cursor" in error_of(after_stop(server, api.get(RUNS, params={"cursor": cursor})), 400)
+def test_a_cursor_the_server_never_gave_out_is_400(api, cursor):
+    assert "cursor" in error_of(api.get(RUNS, params={"cursor": cursor}), 400)
 
 
 @pytest.mark.parametrize(
     "inline", ['{"limit": NaN}', '{"limit": Infinity}', r'{"name": "\ud800"}'], ids=["nan", "infinity", "surrogate"]
 )
-def test_arguments_json_cannot_carry_do_not_break_reading_the_run(server, api, inline):
-    run_id = create_run(api, "demo", {"message": f"inventory {inline}"})
-    deadline = time.monotonic() + 10
-    while not any(run["id"] == run_id and run["status"] == "done" for run in api.get(RUNS).json()):
-        assert time.monotonic() < deadline, f"run {run_id} never ended"
-        time.sleep(0.01)
-    response = after_stop(server, api.get(f"{RUNS}/{run_id}"))  # the list above shows runs without their jobs
+def test_arguments_json_cannot_carry_do_not_break_reading_the_run(server, inline):
+    with client_for(server) as api:  # a run that runs: real HTTP
+        run_id = create_run(api, "demo", {"message": f"inventory {inline}"})
+        deadline = time.monotonic() + 10
+        while not any(run["id"] == run_id and run["status"] == "done" for run in api.get(RUNS).json()):
+            assert time.monotonic() < deadline, f"run {run_id} never ended"
+            time.sleep(0.01)
+        response = after_stop(server, api.get(f"{RUNS}/{run_id}"))  # the list shows runs without their jobs
     assert response.status_code == 200, response.text
     assert strict_json(response.text)["jobs"][0]["arguments"]
 

@@ -7,7 +7,7 @@ import pytest
 
 from inference_nb.server import start_server
 
-from .helpers import STOPPED, TEST_APPS, gate, read_stream, status_names, wait_for_status
+from .helpers import STOPPED, TEST_APPS, gate, read_stream, status_names, wait_for_status, wait_until
 
 ALL_STEPS = ["Queued", "Scheduled", "Preparing", "Serving", "Setting Up", "Running", "Uploading", "Completed"]
 
@@ -47,27 +47,25 @@ def test_stream_of_a_finished_task_sends_it_once_and_ends(api):
     assert read_stream(api, task["id"]) == [task]
 
 
-def test_cancel_stops_a_sync_app_within_a_second_and_ends_cancelled(api):
+def test_cancel_stops_a_sync_app_and_ends_cancelled(api):
     task = api.post("/run?wait=false", json={"app": "test/gate", "input": {"gate": "cancel-sync"}}).json()
     wait_for_status(api, task["id"], "Running")
-    asked = time.monotonic()
     answer = api.post(f"/tasks/{task['id']}/cancel").json()
     assert answer == {"id": task["id"], "status": 11, "cancelled": True}
-    deadline = time.monotonic() + 1
-    while "cancel-sync" not in STOPPED and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert STOPPED["cancel-sync"] - asked < 1.0
+    # The gate is never opened: the app's run returns only because it saw the cancel. A deadline, not a
+    # speed limit: tests share the machine with other workers.
+    wait_until(lambda: "cancel-sync" in STOPPED, "the app never stopped after the cancel")
     final = api.get(f"/tasks/{task['id']}").json()
     assert final["status"] == 11 and final["output"] is None
 
 
-def test_cancel_stops_an_async_app_promptly(api):
+def test_cancel_stops_an_async_app_long_before_it_would_end(api):
     task = api.post("/run?wait=false", json={"app": "demo/sleep", "input": {"seconds": 30}}).json()
     wait_for_status(api, task["id"], "Running")
     asked = time.monotonic()
     api.post(f"/tasks/{task['id']}/cancel")
-    final = wait_for_status(api, task["id"], "Cancelled", timeout=1)
-    assert time.monotonic() - asked < 1.0
+    final = wait_for_status(api, task["id"], "Cancelled", timeout=10)
+    assert time.monotonic() - asked < 10  # the app asked for 30 s: it was stopped, it did not finish
     assert status_names([e["status"] for e in final["timeline"]])[-2:] == ["Running", "Cancelled"]
 
 
