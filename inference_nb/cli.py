@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
     serve.add_argument("--data-dir", type=Path, default=None, help="where tasks and files are kept")
     serve.add_argument("--workers", type=int, default=8, help="tasks that run at once (default: 8)")
+    serve.add_argument(
+        "--max-queued",
+        type=int,
+        default=1000,
+        help="tasks that may wait for a worker; more are Rejected (default: 1000)",
+    )
     return parser
 
 
@@ -48,7 +54,7 @@ def serve(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     token_file = data_dir / "token"
     token = os.environ.get(TOKEN_ENV, "").strip() or read_or_create_secret(token_file)
-    config = ServerConfig(data_dir=data_dir, token=token, max_workers=args.workers)
+    config = ServerConfig(data_dir=data_dir, token=token, max_workers=args.workers, max_queued=args.max_queued)
     try:
         app = create_app(config, AppRegistry(BUILTIN_APPS))
         sock = listen(args.host, args.port)

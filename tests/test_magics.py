@@ -297,7 +297,7 @@ def test_hosted_switches_to_the_hosted_formats_without_the_key(nb, embedded, mon
     profile = nb.shell.magics_manager.registry["InferenceMagics"].client.profile("tasks")
     assert (profile.run_path, profile.numbering.label, profile.embedded) == (
         "/apps/run",
-        "renumbered 2026 (0..12)",
+        "renumbered 2026 (0..13)",
         False,
     )
     assert nb.cell("%infer_config --hosted").ok()  # keeps the key variable it has

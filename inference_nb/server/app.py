@@ -14,19 +14,21 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import EXCEPTION_HANDLERS, Unauthorized, error_response
+from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
 from .runs.planner import DeterministicPlanner
 from .runs.routes import ROUTES as RUN_ROUTES
 from .store import Store
-from .tasks.engine import TaskEngine
+from .tasks.engine import DEFAULT_MAX_QUEUED, TaskEngine
 from .tasks.routes import ROUTES as TASK_ROUTES
+from .tasks.uploads import is_signed_upload, upload_key
 from .webhooks import WebhookSender
 
 
@@ -36,6 +38,8 @@ class ServerConfig:
     token: str
     max_workers: int = 8
     """Tasks running at once; more wait as Queued."""
+    max_queued: int = DEFAULT_MAX_QUEUED
+    """Tasks that may wait as Queued; a task beyond that is Rejected (it never runs)."""
     max_body_bytes: int = 10 * 2**20
     webhook_max_attempts: int = 6
     webhook_backoff: float = 1.0
@@ -48,26 +52,40 @@ class ServerConfig:
             raise ValueError("the server token must not be empty: it would let anyone in")
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
-        return f"ServerConfig(data_dir={str(self.data_dir)!r}, max_workers={self.max_workers})"
+        return (
+            f"ServerConfig(data_dir={str(self.data_dir)!r}, max_workers={self.max_workers}, "
+            f"max_queued={self.max_queued})"
+        )
 
 
 class BearerAuth:
-    """Every request needs the token: `Authorization: Bearer <token>` (or the bare token)."""
+    """Every request needs the token: `Authorization: Bearer <token>` (or the bare token).
+
+    Except the PUT of an upload URL: the SDK sends it without auth, so the URL carries its own
+    signature, which its endpoint checks (tasks/uploads.py).
+    """
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
         self._token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not is_signed_upload(scope["method"], scope["path"]):
             header = Headers(scope=scope).get("authorization", "").strip()
             presented = header[7:].strip() if header[:7].lower() == "bearer " else header
             if not hmac.compare_digest(presented.encode(), self._token):
-                missing = "no Authorization header" if not header else "the token does not match"
-                error = Unauthorized(f"{missing}: send Authorization: Bearer <token>")
-                await error_response(error)(scope, receive, send)
+                await render_error(Request(scope), Unauthorized(_auth_hint(scope["path"], header)))(
+                    scope, receive, send
+                )
                 return
         await self.app(scope, receive, send)
+
+
+def _auth_hint(path: str, header: str) -> str:
+    problem = "no Authorization header" if not header else "the token does not match"
+    if path.startswith("/clusters/"):  # the runs API's document sends the bare key
+        return f"{problem}: send the header authorization: <token>"
+    return f"{problem}: send Authorization: Bearer <token>"
 
 
 def read_or_create_secret(path: Path) -> str:
@@ -93,14 +111,21 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     `demo` cluster has any.
     """
     store = Store(config.data_dir)
+    secret = read_or_create_secret(config.data_dir / "webhook_secret")
     webhooks = WebhookSender(
         store,
-        read_or_create_secret(config.data_dir / "webhook_secret"),
+        secret,
         max_attempts=config.webhook_max_attempts,
         backoff=config.webhook_backoff,
         clock=config.clock,
     )
-    engine = TaskEngine(store=store, data_dir=config.data_dir, webhooks=webhooks, max_workers=config.max_workers)
+    engine = TaskEngine(
+        store=store,
+        data_dir=config.data_dir,
+        webhooks=webhooks,
+        max_workers=config.max_workers,
+        max_queued=config.max_queued,
+    )
     engine.sessions.clock = config.clock  # the engine makes its SessionManager; the clock is the server's
     if clusters is None:
         clusters = Clusters()
@@ -134,6 +159,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     app.state.registry = registry
     app.state.store = store
     app.state.engine = engine
+    app.state.upload_key = upload_key(secret)
     app.state.runs = runs
     app.state.clusters = clusters
     return app

@@ -23,6 +23,7 @@ from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, url_of
+from .tasks.engine import DEFAULT_MAX_QUEUED
 
 START_TIMEOUT = 15.0
 
@@ -132,6 +133,7 @@ def start_server(
     apps: list[type[App]] | None = None,
     builtin_apps: bool = True,
     max_workers: int = 8,
+    max_queued: int = DEFAULT_MAX_QUEUED,
     webhook_backoff: float = 1.0,
     webhook_max_attempts: int = 6,
     clock: Clock = SYSTEM_CLOCK,
@@ -141,12 +143,14 @@ def start_server(
     `port=0` picks a free port. Loopback only unless `host` says otherwise.
     `apps` are offered besides the built-in ones (`builtin_apps=False` drops those).
     `clock` times session expiry and webhook retries (tests pass one they can move).
+    `max_queued` tasks may wait for one of the `max_workers`; beyond that a task is Rejected.
     """
     registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or [])])
     config = ServerConfig(
         data_dir=Path(data_dir).expanduser() if data_dir is not None else default_data_dir(),
         token=secrets.token_urlsafe(32),
         max_workers=max_workers,
+        max_queued=max_queued,
         webhook_backoff=webhook_backoff,
         webhook_max_attempts=webhook_max_attempts,
         clock=clock,

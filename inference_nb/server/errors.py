@@ -1,8 +1,14 @@
 """Every error the server answers with, and the one handler that shapes them.
 
-    ApiError                      {"error": {"code", "message", "details"?}}
-    ├── BadRequest        400     malformed JSON, a bad query parameter
+In the spec dialect an error is `{"error": {"code", "message", "details"?}}`; in the
+hosted one an RFC 9457 problem (application/problem+json): `{type, title, status,
+detail, errors?: [{field, message}]}`, `type` ending in `/errors/<code>`.
+Which one: `dialects.error_dialect` (docs/ARCHITECTURE.md, "The two APIs").
+
+    ApiError
+    ├── BadRequest        400     malformed JSON, a bad query parameter or header
     ├── Unauthorized      401     missing or wrong token
+    ├── Forbidden         403     an upload URL whose signature is wrong or expired
     ├── NotFound          404     unknown task, app, session, file or route
     ├── Conflict          409     cancel of a finished task, idempotency key reuse
     ├── Gone              410     an ended or expired session
@@ -16,12 +22,17 @@ traceback in the server log, never in the body.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
+
+from inference_nb.wire.statuses import DIALECT_HEADER, Dialect
+
+from .dialects import BadDialectHeader, error_dialect, unknown_caller
 
 log = logging.getLogger("inference_nb.server")
 
@@ -42,6 +53,20 @@ class ApiError(Exception):
             error["details"] = self.details
         return {"error": error}
 
+    def problem(self) -> dict[str, Any]:
+        """The RFC 9457 problem the hosted dialect answers with."""
+        problem: dict[str, Any] = {
+            "type": f"/errors/{self.code}",
+            "title": HTTPStatus(self.status_code).phrase,
+            "status": self.status_code,
+            "detail": self.message,
+        }
+        # Extras keep their meaning under names the problem's own members do not use.
+        problem.update({("task_status" if k == "status" else k): v for k, v in self.extra.items()})
+        if self.details:
+            problem["errors"] = self.details
+        return problem
+
 
 class BadRequest(ApiError):
     status_code, code = 400, "bad_request"
@@ -53,6 +78,10 @@ class Unauthorized(ApiError):
 
 class NotFound(ApiError):
     status_code, code = 404, "not_found"
+
+
+class Forbidden(ApiError):
+    status_code, code = 403, "forbidden"
 
 
 class Conflict(ApiError):
@@ -85,38 +114,61 @@ class Invalid(ApiError):
 _HTTP_CODES = {404: NotFound, 405: BadRequest, 401: Unauthorized, 413: PayloadTooLarge}
 
 
-def error_response(error: ApiError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
-    return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
+def error_response(error: ApiError, dialect: Dialect = Dialect.SPEC, *, with_detail: bool = False) -> JSONResponse:
+    headers = {DIALECT_HEADER: dialect.value}
+    if error.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if dialect is Dialect.HOSTED:
+        return JSONResponse(
+            error.problem(), status_code=error.status_code, headers=headers, media_type="application/problem+json"
+        )
+    body = {**error.body(), "detail": error.message} if with_detail else error.body()
+    return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+
+def render_error(conn: HTTPConnection, error: ApiError) -> JSONResponse:
+    """The one place an error becomes an answer, in the dialect the request speaks.
+
+    When nothing says which dialect the caller speaks (no header, no task found, a route both
+    share), the spec's body gets `detail` too: where the hosted service's clients read a message.
+    """
+    dialect = error_dialect(conn)
+    return error_response(error, dialect, with_detail=dialect is Dialect.SPEC and unknown_caller(conn))
 
 
 async def handle_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc)
+    return render_error(request, exc)
+
+
+async def handle_bad_dialect(request: Request, exc: Exception) -> JSONResponse:
+    return render_error(request, BadRequest(str(exc)))
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error_response(NotFound(f"no such endpoint: {request.method} {request.url.path}"))
+        return render_error(request, NotFound(f"no such endpoint: {request.method} {request.url.path}"))
     if exc.status_code == 405:
         error = BadRequest(f"{request.method} is not allowed on {request.url.path}")
         error.status_code, error.code = 405, "method_not_allowed"
-        return error_response(error)
+        return render_error(request, error)
     kind = _HTTP_CODES.get(exc.status_code, ApiError)
     error = kind(str(exc.detail))
     error.status_code = exc.status_code
-    return error_response(error)
+    return render_error(request, error)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("internal error on %s %s", request.method, request.url.path)
-    body = {"error": {"code": "internal_error", "message": "The server hit an internal error; see its log."}}
-    return JSONResponse(body, status_code=500)
+    error = ApiError("The server hit an internal error; see its log.")
+    error.status_code, error.code = 500, "internal_error"
+    return render_error(request, error)
 
 
 EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
+    BadDialectHeader: handle_bad_dialect,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

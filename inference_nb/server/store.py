@@ -82,6 +82,37 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 """
 
 
+# Each step brings a database from user_version i to i + 1, in one transaction. A step only
+# ever adds: a database written by an older server opens, and keeps its tasks.
+MIGRATIONS: list[str] = [
+    # 1: the dialect a task was created in and the function it runs; statuses kept in the 2026
+    # numbering (which has Rejected); uploaded files, and which files a task took as input.
+    """
+    ALTER TABLE tasks ADD COLUMN dialect TEXT NOT NULL DEFAULT 'spec';
+    ALTER TABLE tasks ADD COLUMN function TEXT NOT NULL DEFAULT 'run';
+    UPDATE tasks SET status = CASE status WHEN 8 THEN 9 WHEN 9 THEN 10 WHEN 10 THEN 11 WHEN 11 THEN 12
+        ELSE status END;
+    CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        declared_size INTEGER,
+        uploaded INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE task_inputs (
+        task_id TEXT NOT NULL,
+        owner TEXT NOT NULL,  -- the upload or task whose file it is (the files table's task_id)
+        filename TEXT NOT NULL,
+        PRIMARY KEY (task_id, owner, filename)
+    );
+    """,
+]
+SPEC_TO_2026 = {8: 9, 9: 10, 10: 11, 11: 12}
+"""Migration 1's renumbering of stored statuses (the spec's codes to the 2026 ones)."""
+NAMES_2026 = {"Scheduled": "Dispatched"}
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -109,6 +140,10 @@ class TaskRow:
     error: str | None = None
     session_id: str | None = None
     webhook: str | None = None
+    dialect: str = "spec"
+    """The dialect of the route that created it (`wire.statuses.Dialect`): how it is shown."""
+    function: str = "run"
+    """The app function it runs."""
 
 
 _TASK_JSON = ("input", "setup", "output", "timeline")
@@ -134,8 +169,36 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
         # The loop thread writes; start/stop may come from another thread.
         self._mutex = threading.Lock()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, len(MIGRATIONS)):
+            # executescript commits on its own; BEGIN inside it keeps the whole step one transaction.
+            try:
+                self._db.executescript(f"BEGIN; {MIGRATIONS[number]}")
+                if number == 0:
+                    self._renumber_timelines()
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def _renumber_timelines(self) -> None:
+        for row in self._db.execute("SELECT id, timeline FROM tasks").fetchall():
+            timeline = [
+                {
+                    **e,
+                    "status": SPEC_TO_2026.get(e["status"], e["status"]),
+                    "name": NAMES_2026.get(e["name"], e["name"]),
+                }
+                for e in json.loads(row["timeline"])
+            ]
+            self._db.execute("UPDATE tasks SET timeline = ? WHERE id = ?", (json.dumps(timeline), row["id"]))
 
     def close(self) -> None:
         with self._mutex:
@@ -207,6 +270,14 @@ class Store:
             return None
         return {**dict(row), "setup": json.loads(row["setup"]) if row["setup"] else None}
 
+    def list_sessions(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first."""
+        rows = self._exec("SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+        return [{**dict(r), "setup": json.loads(r["setup"]) if r["setup"] else None} for r in rows]
+
+    def count_session_calls(self, session_id: str) -> int:
+        return self._exec("SELECT COUNT(*) FROM tasks WHERE session_id = ?", (session_id,)).fetchone()[0]
+
     def end_open_sessions(self, reason: str) -> None:
         self._exec("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL", (now_iso(), reason))
 
@@ -216,8 +287,65 @@ class Store:
         self._exec("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (task_id, filename, content_type, size))
 
     def get_file(self, task_id: str, filename: str) -> dict[str, Any] | None:
+        """A stored file: a task's output (`task_id` is the task's) or an upload (the upload's id)."""
         row = self._exec("SELECT * FROM files WHERE task_id = ? AND filename = ?", (task_id, filename)).fetchone()
         return dict(row) if row else None
+
+    def files_of(self, owner: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._exec("SELECT * FROM files WHERE task_id = ? ORDER BY filename", (owner,))]
+
+    def delete_files(self, owner: str) -> None:
+        self._exec("DELETE FROM files WHERE task_id = ?", (owner,))
+
+    def save_task_inputs(self, task_id: str, files: list[tuple[str, str]]) -> None:
+        """The stored files (owner, filename) a task takes as input."""
+        for owner, filename in files:
+            self._exec("INSERT OR IGNORE INTO task_inputs VALUES (?, ?, ?)", (task_id, owner, filename))
+
+    def task_inputs(self, task_id: str) -> list[tuple[str, str]]:
+        rows = self._exec("SELECT owner, filename FROM task_inputs WHERE task_id = ?", (task_id,)).fetchall()
+        return [(r["owner"], r["filename"]) for r in rows]
+
+    def delete_task(self, task_id: str) -> None:
+        """The task and what refers to it (its output files' rows, its inputs' links, its idempotency keys)."""
+        with self._mutex:
+            with self._db:
+                self._db.execute("BEGIN")
+                for table, column in (
+                    ("tasks", "id"),
+                    ("files", "task_id"),
+                    ("task_inputs", "task_id"),
+                    ("idempotency", "task_id"),
+                ):
+                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
+
+    # uploads (POST /files, then a PUT to a signed URL)
+
+    def save_upload(self, upload_id: str, filename: str, content_type: str, declared_size: int | None) -> None:
+        self._exec(
+            "INSERT INTO uploads (id, filename, content_type, declared_size, created_at) VALUES (?, ?, ?, ?, ?)",
+            (upload_id, filename, content_type, declared_size, now_iso()),
+        )
+
+    def get_upload(self, upload_id: str) -> dict[str, Any] | None:
+        row = self._exec("SELECT * FROM uploads WHERE id = ?", (upload_id,)).fetchone()
+        return dict(row) if row else None
+
+    def complete_upload(self, upload_id: str, size: int) -> None:
+        upload = self.get_upload(upload_id)
+        assert upload is not None
+        with self._mutex:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute("UPDATE uploads SET uploaded = 1 WHERE id = ?", (upload_id,))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                    (upload_id, upload["filename"], upload["content_type"], size),
+                )
+
+    def delete_upload(self, upload_id: str) -> None:
+        self._exec("DELETE FROM uploads WHERE id = ?", (upload_id,))
+        self.delete_files(upload_id)
 
     # runs (the runs API); a run is stored as the detail object the API shows
 

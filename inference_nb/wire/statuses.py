@@ -2,9 +2,11 @@
 
 A status code means nothing without knowing which numbering the server speaks.
 The tasks API document numbers 1..11; the hosted service renumbered in 2026
-(0..12, adding Unknown, Dispatched and Cancelling). Our embedded server speaks
-the spec numbering. Everything else in the package goes through these tables
-and works with names, never bare numbers.
+(0..13, adding Unknown, Dispatched, Cancelling and Rejected). The embedded server
+speaks both, as two `Dialect`s (docs/ARCHITECTURE.md, "The two APIs"): each task
+keeps the dialect of the route that created it, and a request may ask for either.
+Everything else in the package goes through these tables and works with names,
+never bare numbers.
 """
 
 from __future__ import annotations
@@ -135,8 +137,34 @@ SPEC = _table(
 )
 """The numbering of the tasks API document; the embedded server speaks it."""
 
+
+class HostedStatus(IntEnum):
+    """The hosted service's 2026 codes; the embedded server keeps every task's status in them."""
+
+    UNKNOWN = 0
+    RECEIVED = 1
+    QUEUED = 2
+    DISPATCHED = 3
+    PREPARING = 4
+    SERVING = 5
+    SETTING_UP = 6
+    RUNNING = 7
+    CANCELLING = 8
+    UPLOADING = 9
+    COMPLETED = 10
+    FAILED = 11
+    CANCELLED = 12
+    REJECTED = 13
+    """Admission refused: the task was written already ended and never ran."""
+
+    @property
+    def info(self) -> StatusInfo:
+        """This code's row of `RENUMBERED_2026`."""
+        return RENUMBERED_2026.by_code(self.value)
+
+
 RENUMBERED_2026 = _table(
-    "renumbered 2026 (0..12)",
+    "renumbered 2026 (0..13)",
     [
         (0, "Unknown", _P),
         (1, "Received", _P),
@@ -151,6 +179,51 @@ RENUMBERED_2026 = _table(
         (10, "Completed", Phase.SUCCEEDED),
         (11, "Failed", Phase.FAILED),
         (12, "Cancelled", Phase.CANCELLED),
+        (13, "Rejected", Phase.FAILED),
     ],
 )
-"""The numbering the hosted service's current SDKs speak (docs/ARCHITECTURE.md, "The two APIs")."""
+"""The numbering the hosted service's current SDKs speak (docs/ARCHITECTURE.md, "The two APIs").
+
+13 Rejected is an admission refused (on the embedded server: its queue was full); it ended
+without running, so to a person it is a failure."""
+
+
+SPEC_EQUIVALENT = {"Dispatched": "Scheduled", "Cancelling": "Running", "Rejected": "Failed", "Unknown": "Received"}
+"""How a status of the 2026 numbering reads in the spec's, which has no such name."""
+
+HOSTED_EQUIVALENT = {"Scheduled": "Dispatched"}
+"""How a status of the spec's numbering reads in the 2026 one."""
+
+
+class Dialect(StrEnum):
+    """The two formats of the tasks API (docs/ARCHITECTURE.md, "The two APIs").
+
+    `spec`: the tasks API document (`POST /run`, 1..11, `{"error": {code, message}}`).
+    `hosted`: the hosted service today (`POST /apps/run`, 0..13, `{"data": …}` envelope,
+    RFC 9457 problem+json errors).
+    """
+
+    SPEC = "spec"
+    HOSTED = "hosted"
+
+    @property
+    def numbering(self) -> Numbering:
+        """The status numbering this dialect speaks."""
+        return SPEC if self is Dialect.SPEC else RENUMBERED_2026
+
+    def code(self, status: int, numbering: Numbering) -> int:
+        """`status`, a code of `numbering`, as this dialect numbers it (matched by name).
+
+        Raises:
+            KeyError: `status` is not a code of `numbering`.
+        """
+        name = numbering.by_code(status).name
+        if self is Dialect.SPEC:
+            name = SPEC_EQUIVALENT.get(name, name)
+        elif numbering is SPEC:
+            name = HOSTED_EQUIVALENT.get(name, name)
+        return self.numbering.code(name)
+
+
+DIALECT_HEADER = "Inference-Dialect"
+"""Request header that picks the dialect of an answer (`spec` or `hosted`); answers carry it too."""

@@ -9,12 +9,18 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 APP_ID_PATTERN = re.compile(
     r"^(?P<namespace>[a-z0-9][a-z0-9_.-]*)/(?P<name>[a-z0-9][a-z0-9_.-]*)(?:@(?P<version>[A-Za-z0-9_.+-]+))?$"
 )
 """`namespace/name` or `namespace/name@version`, lower case."""
+
+FUNCTION_NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+"""The name of an app's function (`run`, `init`, `increment`)."""
+
+DEFAULT_FUNCTION = "run"
+"""The function a task runs when none is named."""
 
 SESSION_TIMEOUT_RANGE = (1, 3600)
 """Seconds a new session may stay idle: at least, at most."""
@@ -70,6 +76,38 @@ class RunTaskRequest(BaseModel):
                 raise ValueError('only allowed with session: "new"')
             if not low <= value <= high:
                 raise ValueError(f"must be between {low} and {high} seconds")
+        return value
+
+
+class HostedRunTaskRequest(RunTaskRequest):
+    """Body of `POST /apps/run`, the hosted dialect: the spec's fields, plus the function to run.
+
+    The function is named by `function` or by the app reference (`namespace/name@version:function`);
+    naming two different ones is refused. `app` keeps the reference without the function.
+
+    Raises:
+        pydantic.ValidationError: as `RunTaskRequest`, or a function name that is not lower-case
+            letters, digits and `_`, or two different functions named.
+    """
+
+    function: str | None = Field(default=None, description='The app function to run (default "run").')
+
+    @model_validator(mode="before")
+    @classmethod
+    def _function_from_app(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("app"), str) and ":" in data["app"]:
+            app, _, named = data["app"].partition(":")
+            given = data.get("function")
+            if given not in (None, named):
+                raise ValueError(f"the app reference names function {named!r} but function is {given!r}")
+            data = {**data, "app": app, "function": named}
+        return data
+
+    @field_validator("function")
+    @classmethod
+    def _function_name(cls, value: str | None) -> str | None:
+        if value is not None and not FUNCTION_NAME_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a function name (lower-case letters, digits and '_')")
         return value
 
 

@@ -39,9 +39,12 @@ def test_wait_false_answers_at_once_and_the_task_goes_on(api):
     assert done["output"] == {"gate": "answers-at-once", "opened": True}
 
 
-def test_apps_run_is_an_alias_of_run(api):
-    task = api.post("/apps/run", json={"app": "test/echo", "input": {"text": "alias"}}).json()
-    assert task["status"] == 9 and task["output"]["text"] == "alias"
+def test_apps_run_speaks_the_hosted_dialect_and_waits_only_when_asked(api):
+    answer = api.post("/apps/run?wait=true", json={"app": "test/echo", "input": {"text": "alias"}})
+    assert answer.headers["Inference-Dialect"] == "hosted"
+    task = answer.json()["data"]
+    assert task["status"] == 10 and task["output"]["text"] == "alias"  # 10 Completed in the 2026 numbering
+    assert api.get(f"/tasks/{task['id']}").json()["data"]["status"] == 10
 
 
 def test_get_and_light_status_show_the_same_task(api):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference_nb.wire.statuses import RENUMBERED_2026, SPEC, Phase, SpecStatus
+from inference_nb.wire.statuses import RENUMBERED_2026, SPEC, Dialect, Phase, SpecStatus
 
 
 def test_spec_numbering_is_the_documents_1_to_11_in_order():
@@ -38,10 +38,21 @@ def test_setting_up_matches_any_separator():
     assert SPEC.by_name("setting_up").code == SPEC.by_name("setting-up").code == 6
 
 
-def test_only_completed_failed_and_cancelled_are_terminal():
-    for numbering in (SPEC, RENUMBERED_2026):
-        terminal = {s.name for s in numbering.statuses if s.terminal}
-        assert terminal == {"Completed", "Failed", "Cancelled"}
+def test_only_completed_failed_and_cancelled_are_terminal_and_rejected_in_2026():
+    assert {s.name for s in SPEC.statuses if s.terminal} == {"Completed", "Failed", "Cancelled"}
+    assert {s.name for s in RENUMBERED_2026.statuses if s.terminal} == {"Completed", "Failed", "Cancelled", "Rejected"}
+    assert RENUMBERED_2026.by_code(13).phase is Phase.FAILED
+
+
+@pytest.mark.parametrize(
+    ("hosted", "spec"),
+    [(0, 1), (3, 3), (8, 7), (9, 8), (10, 9), (11, 10), (12, 11), (13, 10)],
+)
+def test_a_dialect_translates_by_name(hosted, spec):
+    assert Dialect.SPEC.code(hosted, RENUMBERED_2026) == spec
+    if hosted not in (0, 8, 13):  # the spec has no Unknown, Cancelling or Rejected: those go one way
+        assert Dialect.HOSTED.code(spec, SPEC) == hosted
+    assert Dialect.HOSTED.numbering is RENUMBERED_2026 and Dialect.SPEC.numbering is SPEC
 
 
 def test_unknown_codes_and_names_say_which_numbering():

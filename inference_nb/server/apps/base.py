@@ -18,24 +18,46 @@
 worker thread and should look at `ctx.cancelled` in long loops; async methods
 are cancelled at their next `await`. A field typed `File` in the output model
 carries a file: return `File.from_bytes(...)` or `File.from_path(...)`, and
-the server stores it and fills in its `uri` and `size`.
+the server stores it and fills in its `uri` and `size`. A field typed `File` in
+an input model takes the URI of a file on this server (uploaded with
+`POST /files`, or another task's output); `file.read_bytes()` reads it.
+
+Besides `run`, an app may offer named functions, each with its own models, run
+as `app:function` or by a session's `call(function, input)`:
+
+        @function
+        def shout(self, input: ShoutInput, ctx: RunContext) -> Output: ...
 """
 
 from __future__ import annotations
 
 import inspect
 import mimetypes
+import sys
 import threading
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
+
+from inference_nb.wire.tasks import DEFAULT_FUNCTION, FUNCTION_NAME_PATTERN
 
 
 class File(BaseModel):
-    """A file in an app's output, seen by clients as {uri, content_type, size, filename}."""
+    """A file in an app's input or output, seen by clients as {uri, content_type, size, filename}.
+
+    In an input, a bare URI string is accepted too (that is what clients send).
+    """
 
     model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_uri(cls, value: Any) -> Any:
+        return {"uri": value} if isinstance(value, str) else value
 
     uri: str = ""
     """Where clients fetch it; the server fills it in when it stores the file."""
@@ -47,6 +69,7 @@ class File(BaseModel):
     """Its file name (also the last segment of its `uri`)."""
 
     _data: bytes | None = PrivateAttr(default=None)
+    _local: Path | None = PrivateAttr(default=None)
 
     @classmethod
     def from_bytes(cls, data: bytes, *, filename: str, content_type: str | None = None) -> File:
@@ -86,6 +109,36 @@ class File(BaseModel):
         """The server stored the bytes at `uri`; they are dropped from memory. Apps do not call it."""
         self.uri = uri
         self._data = None
+
+    def attach_local(self, path: Path) -> None:
+        """The server found this input file's bytes at `path`. Apps do not call it."""
+        self._local = path
+
+    @property
+    def local_path(self) -> Path | None:
+        """Where an input file's bytes are on this server (None for a file not resolved)."""
+        return self._local
+
+    def read_bytes(self) -> bytes:
+        """The file's content: an input file's, or the bytes an output file was made from.
+
+        Raises:
+            FileNotFoundError: the file is not on this server (or was deleted meanwhile).
+        """
+        if self._data is not None:
+            return self._data
+        if self._local is None:
+            raise FileNotFoundError(f"the file {self.uri!r} is not on this server")
+        return self._local.read_bytes()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        """The file's content as text.
+
+        Raises:
+            FileNotFoundError: as `read_bytes`.
+            UnicodeDecodeError: the bytes are not text in `encoding`.
+        """
+        return self.read_bytes().decode(encoding)
 
 
 class TaskCancelled(Exception):
@@ -184,6 +237,92 @@ class App:
 
         What it raises is logged by the server, not passed on.
         """
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function of an app: its name, the method that does it, and its models."""
+
+    name: str
+    """What clients call it (`run`, `init`)."""
+    method: str
+    """The attribute of the app instance that runs it."""
+    description: str
+    Input: type[BaseModel]
+    Output: type[BaseModel]
+
+
+_MARK = "__inference_nb_function__"
+
+
+def function(
+    method: Callable | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    input: type[BaseModel] | None = None,
+    output: type[BaseModel] | None = None,
+) -> Any:
+    """Offer an app method as a named function, beside `run`.
+
+    The models come from the method's annotations (`def f(self, input: In, ctx) -> Out`) unless
+    `input` / `output` name them; the name is the method's unless `name` says otherwise; the
+    description is the docstring's first line. Used bare (`@function`) or with arguments.
+    """
+
+    def mark(fn: Callable) -> Callable:
+        setattr(fn, _MARK, {"name": name or fn.__name__, "description": description, "input": input, "output": output})
+        return fn
+
+    return mark(method) if method is not None else mark
+
+
+def app_functions(app: type[App]) -> dict[str, FunctionSpec]:
+    """Every function of an app class, `run` first.
+
+    Raises:
+        TypeError: a function's models are missing or not pydantic models, its name is not
+            lower case, or two functions share a name.
+    """
+    cached = app.__dict__.get("_functions")
+    if cached is not None:
+        return cached
+    functions = {DEFAULT_FUNCTION: FunctionSpec(DEFAULT_FUNCTION, "run", app.description, app.Input, app.Output)}
+    for attr in dir(app):
+        marked = getattr(getattr(app, attr, None), _MARK, None)
+        if marked is None:
+            continue
+        fn = getattr(app, attr)
+        hints = _hints(app, fn)
+        params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+        model_in = marked["input"] or (hints.get(params[0].name) if params else None)
+        model_out = marked["output"] or hints.get("return")
+        fname = marked["name"]
+        if not FUNCTION_NAME_PATTERN.match(fname):
+            raise TypeError(f"{app.__name__}.{attr}: {fname!r} is not a function name (lower case, digits, '_')")
+        if fname in functions:
+            raise TypeError(f"{app.__name__} has two functions named {fname!r}")
+        for what, model in (("input", model_in), ("output", model_out)):
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                raise TypeError(
+                    f"{app.__name__}.{attr}: the {what} must be a pydantic model (annotate it, "
+                    f"or pass {what}= to @function), not {model!r}"
+                )
+        doc = (marked["description"] or inspect.getdoc(fn) or "").strip().split("\n")[0]
+        functions[fname] = FunctionSpec(fname, attr, doc, model_in, model_out)
+    app._functions = functions  # one class's own cache: a subclass computes its own
+    return functions
+
+
+def _hints(app: type, fn: Callable) -> dict[str, Any]:
+    # Annotations such as `Input` name classes nested in the app, so the class bodies are searched too.
+    local: dict[str, Any] = {}
+    for klass in reversed(app.__mro__):
+        local.update(vars(klass))
+    try:
+        return typing.get_type_hints(fn, globalns=vars(sys.modules[fn.__module__]), localns=local)
+    except Exception:
+        return {}
 
 
 async def call_app_method(method: Any, *args: Any, run_sync: Any) -> Any:

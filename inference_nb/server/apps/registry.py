@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from inference_nb.wire.tasks import APP_ID_PATTERN
 
-from .base import App
+from .base import App, app_functions
 
 
 class UnknownApp(LookupError):
@@ -41,7 +41,7 @@ class AppRegistry:
         Raises:
             TypeError: `app` is not an `App` subclass, its `name` is not `namespace/name` (lower
                 case), its `version` is not a version string, `Input` / `Output` / `Setup` are not
-                pydantic models, or it defines no `run`.
+                pydantic models, it defines no `run`, or a `@function` has no models or a bad name.
         """
         _check_app_class(app)
         self._apps.setdefault(app.name, {})[app.version] = app
@@ -92,6 +92,15 @@ class AppRegistry:
                 "input_schema": app.Input.model_json_schema(),
                 "output_schema": app.Output.model_json_schema(mode="serialization"),
                 "setup_schema": app.Setup.model_json_schema() if app.Setup else None,
+                "functions": [
+                    {
+                        "name": spec.name,
+                        "description": spec.description,
+                        "input_schema": spec.Input.model_json_schema(),
+                        "output_schema": spec.Output.model_json_schema(mode="serialization"),
+                    }
+                    for spec in app_functions(app).values()
+                ],
             }
             for app in self
         ]
@@ -123,3 +132,4 @@ def _check_app_class(app: Any) -> None:
         raise TypeError(f"{app.__name__}.Setup must be a pydantic model class or None")
     if app.run is App.run:
         raise TypeError(f"{app.__name__} must define run(self, input, ctx)")
+    app_functions(app)  # its named functions' models and names are checked here, not at the first call

@@ -1,8 +1,11 @@
-"""The task engine: takes a submitted task through the spec's statuses.
+"""The task engine: takes a submitted task through its statuses.
 
-    Received → Queued → Scheduled → Preparing → [Serving] → Setting Up
+    Received → Queued → Dispatched → Preparing → [Serving] → Setting Up
              → Running → [Uploading] → Completed | Failed | Cancelled
+    Received → Rejected   (admission refused: the queue is full)
 
+Statuses are kept in the 2026 numbering (`HostedStatus`, a superset of the spec's
+names); each view translates them into the dialect it answers in (`public_task`).
 Serving happens when an app instance has to be set up (a cold start; a warm
 instance skips it); Uploading when the output holds files. Every transition is
 stored before it is published, so what a client sees is always on disk.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -26,20 +30,22 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from inference_nb.wire.statuses import SPEC, SpecStatus
-from inference_nb.wire.tasks import RunTaskRequest
+from inference_nb.wire.statuses import RENUMBERED_2026, Dialect, HostedStatus
+from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 
-from ..apps.base import App, RunContext, call_app_method
+from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_method
 from ..apps.registry import app_id
 from ..errors import Conflict, Gone, NotFound
 from ..store import Store, TaskRow, now_iso
 from ..webhooks import WebhookSender
-from .files import files_in, rebase_file_uris, store_files
+from .files import files_in, rebase_file_uris, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
 
 log = logging.getLogger("inference_nb.server")
 
-TERMINAL = tuple(info.code for info in SPEC.statuses if info.terminal)
+TERMINAL = tuple(info.code for info in RENUMBERED_2026.statuses if info.terminal)
+DEFAULT_MAX_QUEUED = 1000
+"""Tasks that may wait for a worker before new ones are rejected."""
 
 
 @dataclass
@@ -54,11 +60,20 @@ class ActiveTask:
     """The worker-thread call in progress, if the app is sync."""
 
 
-def public_task(row: TaskRow, base_url: str | None = None) -> dict[str, Any]:
-    """The task object as the API shows it (file URIs on `base_url`): the spec's fields, then ours."""
+def status_in(dialect: Dialect, status: int) -> int:
+    """A stored status (2026 numbering) as `dialect` numbers it."""
+    return dialect.code(status, RENUMBERED_2026)
+
+
+def public_task(row: TaskRow, base_url: str | None = None, dialect: Dialect | None = None) -> dict[str, Any]:
+    """The task object as the API shows it (file URIs on `base_url`) in `dialect` (default: the task's own).
+
+    The spec's fields, then ours; the hosted dialect adds the function it ran.
+    """
+    dialect = dialect or Dialect(row.dialect)
     task = {
         "id": row.id,
-        "status": row.status,
+        "status": status_in(dialect, row.status),
         "input": row.input,
         "output": row.output,
         "error": row.error,
@@ -66,19 +81,45 @@ def public_task(row: TaskRow, base_url: str | None = None) -> dict[str, Any]:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "app": row.app,
-        "timeline": list(row.timeline),  # a snapshot must not change later
+        "timeline": [  # a new list: a snapshot must not change later
+            {
+                **entry,
+                "status": (code := status_in(dialect, entry["status"])),
+                "name": dialect.numbering.by_code(code).name,
+            }
+            for entry in row.timeline
+        ],
     }
+    if dialect is Dialect.HOSTED:
+        task["function"] = row.function
     return rebase_file_uris(task, row.base_url, base_url or row.base_url)
 
 
+def _timeline_entry(entry: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
+    code = status_in(dialect, entry["status"])
+    return {**entry, "status": code, "name": dialect.numbering.by_code(code).name}
+
+
 def webhook_body(row: TaskRow) -> str:
-    payload = {k: public_task(row)[k] for k in ("id", "status", "output", "session_id", "created_at", "updated_at")}
+    """The webhook's payload, in the task's own dialect (a webhook has no request to ask for another)."""
+    task = public_task(row)
+    payload = {k: task[k] for k in ("id", "status", "output", "session_id", "created_at", "updated_at")}
     return json.dumps({**payload, "error": row.error or ""})
 
 
 class TaskEngine:
-    def __init__(self, *, store: Store, data_dir: Path, webhooks: WebhookSender, max_workers: int = 8) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        data_dir: Path,
+        webhooks: WebhookSender,
+        max_workers: int = 8,
+        max_queued: int = DEFAULT_MAX_QUEUED,
+    ) -> None:
         self._store = store
+        self._max_workers, self._max_queued = max_workers, max_queued
+        self._capacity = max_workers + max_queued
         self._data_dir = data_dir
         self._webhooks = webhooks
         self._slots = asyncio.Semaphore(max_workers)
@@ -104,8 +145,8 @@ class TaskEngine:
         for task in list(self._active.values()):
             if task.done.is_set():
                 continue
-            status = SPEC.by_code(task.row.status).name
-            self._finish(task, SpecStatus.FAILED, error=f"The server stopped while this task was {status}.")
+            status = RENUMBERED_2026.by_code(task.row.status).name
+            self._finish(task, HostedStatus.FAILED, error=f"The server stopped while this task was {status}.")
             task.ctx.cancel()
             if task.runner:
                 task.runner.cancel()
@@ -126,12 +167,12 @@ class TaskEngine:
         """Tasks in flight when the server last stopped cannot resume: say so."""
         restarted = now_iso()
         for row in self._store.unfinished_tasks(TERMINAL):
-            status = SPEC.by_code(row.status).name
+            status = RENUMBERED_2026.by_code(row.status).name
             row.error = (
                 f"The server stopped while this task was {status}; "
                 f"it was marked failed when the server started again at {restarted}."
             )
-            self._append_status(row, SpecStatus.FAILED)
+            self._append_status(row, HostedStatus.FAILED)
             self._store.save_task(row)
             if row.webhook:
                 self._webhooks.enqueue(row.id, row.webhook, webhook_body(row))
@@ -146,13 +187,21 @@ class TaskEngine:
         *,
         base_url: str,
         setup: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        session = self._resolve_session(request, app_cls, setup)
+        dialect: Dialect = Dialect.SPEC,
+        function: str = DEFAULT_FUNCTION,
+        input_files: list[tuple[str, str]] = (),
+    ) -> TaskRow:
+        """Create the task and start it; returns its row (shown with `public_task`).
+
+        A task beyond the queue's capacity is created already Rejected, and never runs.
+        """
+        full = self._in_flight() >= self._capacity
+        session = None if full else self._resolve_session(request, app_cls, setup)
         created = now_iso()
         row = TaskRow(
             id=f"task_{secrets.token_hex(12)}",
             app=app_id(app_cls),
-            status=SpecStatus.RECEIVED,
+            status=HostedStatus.RECEIVED,
             input=request.input,
             setup=setup,
             session_id=session.id if session else None,
@@ -160,17 +209,32 @@ class TaskEngine:
             base_url=base_url,
             created_at=created,
             updated_at=created,
+            dialect=dialect.value,
+            function=function,
         )
         work_dir = self._data_dir / "work" / row.id
         task = ActiveTask(
             row, app_cls, RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir), session
         )
+        self._advance(task, HostedStatus.RECEIVED)
+        self._store.save_task_inputs(row.id, list(input_files))
+        if full:
+            self._finish(
+                task,
+                HostedStatus.REJECTED,
+                error=f"the server's queue is full: {self._in_flight()} tasks are running or waiting, "
+                f"the most it takes ({self._max_workers} workers + {self._max_queued} queued); "
+                "try again when some have finished",
+            )
+            return row
         if session:
             session.busy += 1
         self._active[row.id] = task
-        self._advance(task, SpecStatus.RECEIVED)
         task.runner = asyncio.get_running_loop().create_task(self._execute(task))
-        return public_task(row)
+        return row
+
+    def _in_flight(self) -> int:
+        return sum(1 for task in self._active.values() if not task.done.is_set())
 
     def _resolve_session(
         self, request: RunTaskRequest, app_cls: type[App], setup: dict[str, Any] | None
@@ -195,7 +259,7 @@ class TaskEngine:
 
     async def _execute(self, task: ActiveTask) -> None:
         try:
-            self._advance(task, SpecStatus.QUEUED)
+            self._advance(task, HostedStatus.QUEUED)
             session = task.session
             instance = session.instance if session else self.pool.checkout(task.app_cls, task.row.setup)
             # Calls on one session run one at a time, on its one instance.
@@ -208,9 +272,9 @@ class TaskEngine:
                         await self.pool.give_back(instance)
                     await self._run_sync(lambda: shutil.rmtree(task.ctx.work_dir, ignore_errors=True))
         except asyncio.CancelledError:
-            self._finish(task, SpecStatus.CANCELLED)
+            self._finish(task, HostedStatus.CANCELLED)
         except Exception as exc:  # the app's failure is the task's failure, not the server's
-            self._finish(task, SpecStatus.FAILED, error=_describe_failure(exc))
+            self._finish(task, HostedStatus.FAILED, error=_describe_failure(exc))
         finally:
             if task.session:
                 task.session.busy -= 1
@@ -219,24 +283,27 @@ class TaskEngine:
 
     async def _serve(self, task: ActiveTask, instance: Instance) -> None:
         app_cls, ctx = task.app_cls, task.ctx
-        self._advance(task, SpecStatus.SCHEDULED)
-        self._advance(task, SpecStatus.PREPARING)
+        self._advance(task, HostedStatus.DISPATCHED)
+        self._advance(task, HostedStatus.PREPARING)
         setup = app_cls.Setup.model_validate(task.row.setup or {}) if app_cls.Setup else (task.row.setup or {})
         if not instance.ready:
-            self._advance(task, SpecStatus.SERVING)
+            self._advance(task, HostedStatus.SERVING)
             await self.pool.set_up(instance, setup, ctx, run_sync=self._run_sync_for(task))
-        self._advance(task, SpecStatus.SETTING_UP)
+        self._advance(task, HostedStatus.SETTING_UP)
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
-        app_input = app_cls.Input.model_validate(task.row.input)
-        self._advance(task, SpecStatus.RUNNING)
-        result = await call_app_method(instance.app.run, app_input, ctx, run_sync=self._run_sync_for(task))
-        output = _validate_output(app_cls, result)
+        spec = app_functions(app_cls)[task.row.function]
+        app_input = spec.Input.model_validate(task.row.input)
+        resolve_input_files(app_input, self._store, self._data_dir)
+        self._advance(task, HostedStatus.RUNNING)
+        method = getattr(instance.app, spec.method)
+        result = await call_app_method(method, app_input, ctx, run_sync=self._run_sync_for(task))
+        output = _validate_output(spec, result)
         files = files_in(output)
         if files:
-            self._advance(task, SpecStatus.UPLOADING)
+            self._advance(task, HostedStatus.UPLOADING)
             await self._run_sync(lambda: store_files(self._store, self._data_dir, task.row, files))
         # Through JSON text: pydantic writes NaN and infinities as null there, which JSON requires.
-        self._finish(task, SpecStatus.COMPLETED, output=json.loads(output.model_dump_json()))
+        self._finish(task, HostedStatus.COMPLETED, output=json.loads(output.model_dump_json()))
 
     async def _run_sync(self, fn: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._threads, fn)
@@ -259,7 +326,7 @@ class TaskEngine:
     def _append_status(self, row: TaskRow, status: int) -> None:
         row.status = int(status)
         row.updated_at = now_iso()
-        row.timeline.append({"status": int(status), "name": SPEC.by_code(status).name, "at": row.updated_at})
+        row.timeline.append({"status": int(status), "name": RENUMBERED_2026.by_code(status).name, "at": row.updated_at})
 
     def _advance(self, task: ActiveTask, status: int) -> None:
         if task.done.is_set():
@@ -279,7 +346,8 @@ class TaskEngine:
             self._webhooks.enqueue(task.row.id, task.row.webhook, webhook_body(task.row))
 
     def _publish(self, row: TaskRow) -> None:
-        snapshot = public_task(row)
+        # A copy: the row changes on, and each watcher shows it in the dialect it answers in.
+        snapshot = dataclasses.replace(row, timeline=list(row.timeline))
         for queue in self._watchers.get(row.id, ()):
             queue.put_nowait(snapshot)
 
@@ -301,24 +369,31 @@ class TaskEngine:
             return active.row
         return self.get(task_id)
 
-    def cancel(self, task_id: str) -> TaskRow:
+    def cancel(self, task_id: str, dialect: Dialect) -> TaskRow:
+        """Cancel a task in progress.
+
+        Raises:
+            NotFound: no such task.
+            Conflict: it already ended (its status, numbered as `dialect` does, in the error).
+        """
         active = self._active.get(task_id)
         if active is None or active.done.is_set():
             row = self.get(task_id)
-            name = SPEC.by_code(row.status).name
+            code = status_in(dialect, row.status)
+            name = dialect.numbering.by_code(code).name
             raise Conflict(
-                f"task {task_id} already ended ({name}); only a task in progress can be cancelled", status=row.status
+                f"task {task_id} already ended ({name}); only a task in progress can be cancelled", status=code
             )
         active.ctx.cancel()
-        self._finish(active, SpecStatus.CANCELLED)
+        self._finish(active, HostedStatus.CANCELLED)
         if active.runner:
             active.runner.cancel()
         return active.row
 
     async def watch(
-        self, task_id: str, *, base_url: str, idle: float | None = None
+        self, task_id: str, *, base_url: str, dialect: Dialect, idle: float | None = None
     ) -> AsyncIterator[dict[str, Any] | None]:
-        """The task now, then each change, ending with its terminal state.
+        """The task now, then each change, ending with its terminal state, as `dialect` shows it.
 
         With `idle`, a None comes after that many seconds without a change, so
         a stream can send a keep-alive through proxies.
@@ -327,16 +402,15 @@ class TaskEngine:
         queue: asyncio.Queue = asyncio.Queue()
         self._watchers.setdefault(task_id, set()).add(queue)
         try:
-            snapshot = public_task(row, base_url)
-            yield snapshot
-            while snapshot["status"] not in TERMINAL:
+            snapshot = row
+            yield public_task(snapshot, base_url, dialect)
+            while snapshot.status not in TERMINAL:
                 try:
                     snapshot = await asyncio.wait_for(queue.get(), idle)
                 except TimeoutError:
                     yield None
                     continue
-                snapshot = rebase_file_uris(snapshot, row.base_url, base_url)
-                yield snapshot
+                yield public_task(snapshot, base_url, dialect)
         finally:
             watchers = self._watchers.get(task_id, set())
             watchers.discard(queue)
@@ -344,9 +418,9 @@ class TaskEngine:
                 self._watchers.pop(task_id, None)
 
 
-def _validate_output(app_cls: type[App], result: Any) -> BaseModel:
+def _validate_output(spec: FunctionSpec, result: Any) -> BaseModel:
     try:
-        return app_cls.Output.model_validate(result)
+        return spec.Output.model_validate(result)
     except Exception as exc:
         raise TypeError(f"the app returned an output that does not fit its output schema: {exc}") from exc
 

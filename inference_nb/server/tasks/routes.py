@@ -1,27 +1,37 @@
-"""The tasks API: run, get, status, cancel, stream, list; apps, sessions, files."""
+"""The tasks API: run, get, status, cancel, stream, list, delete; apps, task files.
+
+Each answer speaks a dialect (dialects.py): the spec's, or the hosted service's.
+Sessions are in sessions_routes.py, uploads in uploads.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from inference_nb.wire.tasks import RunTaskRequest
+from inference_nb.wire.statuses import DIALECT_HEADER, Dialect
+from inference_nb.wire.tasks import DEFAULT_FUNCTION, HostedRunTaskRequest, RunTaskRequest
 
 from .. import streaming
+from ..apps.base import app_functions
 from ..apps.registry import UnknownApp, app_id
-from ..errors import BadRequest, Conflict, Gone, Invalid, NotFound
+from ..dialects import answer_dialect, respond, route_dialect
+from ..errors import BadRequest, Conflict, Invalid, NotFound
 from ..requests import query_bool, query_cursor, query_int, read_model
+from ..store import TaskRow
 from ..streaming import json_stream
-from .engine import TaskEngine, public_task
-from .files import task_files_dir
-from .instances import SessionEnded
+from .engine import TERMINAL, TaskEngine, public_task, status_in
+from .files import check_input_files, task_files_dir
+from .sessions_routes import ROUTES as SESSION_ROUTES
+from .uploads import ROUTES as UPLOAD_ROUTES
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -30,47 +40,75 @@ def _engine(request: Request) -> TaskEngine:
     return request.app.state.engine
 
 
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
 async def run_task(request: Request) -> JSONResponse:
-    wait = query_bool(request, "wait", True)
+    # The route fixes the task's dialect and what the request means; the header only how it is answered.
+    created_in = route_dialect(request.method, request.url.path)
+    dialect = answer_dialect(request, created_in.value)
+    wait = query_bool(request, "wait", created_in is Dialect.SPEC)  # the hosted service answers at once
+    model = HostedRunTaskRequest if created_in is Dialect.HOSTED else RunTaskRequest
     task_request = await read_model(
-        request, RunTaskRequest, limit=request.app.state.config.max_body_bytes, what="with app and input"
+        request, model, limit=request.app.state.config.max_body_bytes, what="with app and input"
     )
-    app_cls, setup = _validate_submission(request, task_request)
+    function = getattr(task_request, "function", None) or DEFAULT_FUNCTION
+    app_cls, setup, input_files = _validate_submission(request, task_request, function)
     engine = _engine(request)
 
-    def submit() -> dict[str, Any]:
-        return engine.submit(task_request, app_cls, base_url=_base_url(request), setup=setup)
+    def submit() -> TaskRow:
+        return engine.submit(
+            task_request,
+            app_cls,
+            base_url=_base_url(request),
+            setup=setup,
+            dialect=created_in,
+            function=function,
+            input_files=input_files,
+        )
 
     key = request.headers.get("idempotency-key")
-    task = submit() if key is None else _submit_once(request, key, task_request, submit)
+    row = submit() if key is None else _submit_once(request, key, task_request, submit)
     if wait:
-        return JSONResponse(public_task(await engine.wait(task["id"]), _base_url(request)))
-    return JSONResponse(task)
+        row = await engine.wait(row.id)
+    return respond(public_task(row, _base_url(request), dialect), dialect)
 
 
-def _validate_submission(request: Request, task_request: RunTaskRequest) -> tuple[Any, dict | None]:
-    """The app the request names and its setup, once the app's own models accept them."""
+def _validate_submission(
+    request: Request, task_request: RunTaskRequest, function: str
+) -> tuple[Any, dict | None, list[tuple[str, str]]]:
+    """The app the request names, its setup and the stored files its input names, once all fit."""
     try:
         app_cls = request.app.state.registry.resolve(task_request.app)
     except UnknownApp as exc:
         raise NotFound(str(exc)) from None
-    _check(app_cls.Input, task_request.input, prefix="input", what=f"input for {app_id(app_cls)}")
+    functions = app_functions(app_cls)
+    if function not in functions:
+        raise Invalid(
+            f"app {app_id(app_cls)} has no function {function!r}; its functions: {', '.join(functions)}",
+            details=[{"field": "function", "message": f"not a function of {app_id(app_cls)}"}],
+        )
+    what = f"input for {app_id(app_cls)}" + ("" if function == DEFAULT_FUNCTION else f":{function}")
+    app_input = _check(functions[function].Input, task_request.input, prefix="input", what=what)
     setup = task_request.setup
     if app_cls.Setup is not None:
         _check(app_cls.Setup, setup or {}, prefix="setup", what=f"setup for {app_id(app_cls)}")
-    return app_cls, setup
+    input_files, problems = check_input_files(app_input, request.app.state.store)
+    if problems:
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise Invalid(f"Invalid {what}: {summary}", details=problems)
+    return app_cls, setup, input_files
 
 
-def _check(model: type[BaseModel], value: Any, *, prefix: str, what: str) -> None:
+def _check(model: type[BaseModel], value: Any, *, prefix: str, what: str) -> BaseModel:
     try:
-        model.model_validate(value)
+        return model.model_validate(value)
     except ValidationError as exc:
         raise Invalid.from_validation(exc, prefix=prefix, what=what) from None
 
 
-def _submit_once(
-    request: Request, key: str, task_request: RunTaskRequest, submit: Callable[[], dict[str, Any]]
-) -> dict[str, Any]:
+def _submit_once(request: Request, key: str, task_request: RunTaskRequest, submit: Callable[[], TaskRow]) -> TaskRow:
     """The same Idempotency-Key and request give the same task, whatever happened to the first answer."""
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise BadRequest(f"the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
@@ -86,86 +124,147 @@ def _submit_once(
                 "use a new key for a new request",
                 task_id=task_id,
             )
-        return public_task(_engine(request).get(task_id), _base_url(request))
-    task = submit()
-    store.save_idempotency_key(key, body_hash, task["id"])
-    return task
+        return _engine(request).get(task_id)
+    row = submit()
+    store.save_idempotency_key(key, body_hash, row.id)
+    return row
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+def _task(request: Request) -> tuple[TaskRow, Dialect]:
+    """The task of the path, and the dialect to show it in (its own unless the header says otherwise)."""
+    answer_dialect(request)  # a 404 for an unknown task speaks the header's or the route's dialect
+    row = _engine(request).get(request.path_params["task_id"])
+    return row, answer_dialect(request, row.dialect)
 
 
 async def get_task(request: Request) -> JSONResponse:
-    return JSONResponse(public_task(_engine(request).get(request.path_params["task_id"]), _base_url(request)))
+    row, dialect = _task(request)
+    return respond(public_task(row, _base_url(request), dialect), dialect)
 
 
 async def get_task_status(request: Request) -> JSONResponse:
-    row = _engine(request).get(request.path_params["task_id"])
-    return JSONResponse({"id": row.id, "status": row.status, "updated_at": row.updated_at})
+    row, dialect = _task(request)
+    return respond({"id": row.id, "status": status_in(dialect, row.status), "updated_at": row.updated_at}, dialect)
 
 
 async def cancel_task(request: Request) -> JSONResponse:
-    row = _engine(request).cancel(request.path_params["task_id"])
-    return JSONResponse({"id": row.id, "status": row.status, "cancelled": True})
+    row, dialect = _task(request)
+    row = _engine(request).cancel(row.id, dialect)
+    return respond({"id": row.id, "status": status_in(dialect, row.status), "cancelled": True}, dialect)
 
 
-async def stream_task(request: Request) -> StreamingResponse:
-    engine = _engine(request)
-    task_id = request.path_params["task_id"]
-    engine.get(task_id)  # a 404 now, before the stream starts
+async def stream_task(request: Request) -> Response:
+    """NDJSON lines (or SSE), each a bare task object in either dialect: the SDK reads them unwrapped."""
+    row, dialect = _task(request)
 
     async def texts():
-        async for task in engine.watch(task_id, base_url=_base_url(request), idle=streaming.KEEP_ALIVE_SECONDS):
+        async for task in _engine(request).watch(
+            row.id, base_url=_base_url(request), dialect=dialect, idle=streaming.KEEP_ALIVE_SECONDS
+        ):
             yield None if task is None else json.dumps(task)
 
-    return json_stream(request, texts(), event="task")
+    response = json_stream(request, texts(), event="task")
+    response.headers[DIALECT_HEADER] = dialect.value
+    return response
 
 
 async def list_tasks(request: Request) -> JSONResponse:
+    """One dialect for the whole page (the header's, else spec), whichever route made each task."""
+    dialect = answer_dialect(request)
     limit = query_int(request, "limit", 20, low=1, high=100)
     cursor = query_cursor(request, "use next_cursor from a page")
     rows, next_seq = request.app.state.store.list_tasks(
         limit=limit, before_seq=cursor, app=request.query_params.get("app")
     )
-    return JSONResponse(
-        {
-            "tasks": [public_task(r, _base_url(request)) for r in rows],
-            "next_cursor": str(next_seq) if next_seq is not None else None,
-        }
-    )
+    page = {
+        "tasks": [public_task(r, _base_url(request), dialect) for r in rows],
+        "next_cursor": str(next_seq) if next_seq is not None else None,
+    }
+    return respond(page, dialect)
+
+
+async def delete_task(request: Request) -> Response:
+    """A finished task goes; with ?files=true its output files and the uploads it read go too."""
+    row, dialect = _task(request)
+    if row.status not in TERMINAL:
+        raise Conflict(f"task {row.id} is still in progress; cancel it first, then delete it")
+    files = query_bool(request, "files", False)
+    if files:
+        _delete_files(request, row, role=None)
+    request.app.state.store.delete_task(row.id)
+    return Response(status_code=204, headers={DIALECT_HEADER: dialect.value})
+
+
+async def task_files(request: Request) -> JSONResponse:
+    row, dialect = _task(request)
+    return respond(_files_of(request, row, _role(request)), dialect)
+
+
+async def delete_task_files(request: Request) -> JSONResponse:
+    row, dialect = _task(request)
+    if row.status not in TERMINAL:
+        raise Conflict(f"task {row.id} is still in progress; its files are deleted once it has ended")
+    deleted = _delete_files(request, row, role=_role(request))
+    return respond({"deleted": deleted, "skipped": []}, dialect)
+
+
+def _role(request: Request) -> str | None:
+    role = request.query_params.get("role") or None
+    if role not in (None, "input", "output"):
+        raise Invalid(f"query parameter role must be input or output, not {role!r}")
+    return role
+
+
+def _files_of(request: Request, row: TaskRow, role: str | None) -> list[dict[str, Any]]:
+    """The task's files as the hosted service lists them: {id, role, uri, filename, content_type, size}."""
+    store, base = request.app.state.store, _base_url(request)
+    owned = [("input", owner, name) for owner, name in store.task_inputs(row.id)]
+    owned += [("output", row.id, f["filename"]) for f in store.files_of(row.id)]
+    listed = []
+    for file_role, owner, name in owned:
+        known = store.get_file(owner, name)
+        if known is None or role not in (None, file_role):
+            continue
+        listed.append(
+            {
+                "id": f"{owner}/{name}",
+                "role": file_role,
+                "uri": f"{base}/files/{owner}/{name}",
+                "filename": name,
+                "content_type": known["content_type"],
+                "size": known["size"],
+                "created_at": row.created_at,
+            }
+        )
+    return listed
+
+
+def _delete_files(request: Request, row: TaskRow, role: str | None) -> list[str]:
+    """Delete the task's files (even when another task also used them, as the hosted service does)."""
+    store, data_dir = request.app.state.store, request.app.state.config.data_dir
+    deleted = []
+    for file in _files_of(request, row, role):
+        owner = file["id"].split("/", 1)[0]
+        if owner.startswith("file_"):
+            store.delete_upload(owner)
+        else:
+            store.delete_files(owner)
+        shutil.rmtree(task_files_dir(data_dir, owner), ignore_errors=True)
+        deleted.append(file["id"])
+    return deleted
 
 
 async def list_apps(request: Request) -> JSONResponse:
-    return JSONResponse({"apps": request.app.state.registry.describe()})
-
-
-async def get_session(request: Request) -> JSONResponse:
-    session_id = request.path_params["session_id"]
-    try:
-        return JSONResponse(_engine(request).sessions.describe(session_id))
-    except KeyError:
-        raise NotFound(f"no session {session_id!r}") from None
-
-
-async def end_session(request: Request) -> JSONResponse:
-    sessions = _engine(request).sessions
-    session_id = request.path_params["session_id"]
-    try:
-        session = sessions.get(session_id)
-    except KeyError:
-        raise NotFound(f"no session {session_id!r}") from None
-    except SessionEnded as ended:
-        raise Gone(str(ended)) from None
-    await sessions.end(session, "ended by request")
-    return JSONResponse(sessions.describe(session_id))
+    dialect = answer_dialect(request)
+    return respond({"apps": request.app.state.registry.describe()}, dialect)
 
 
 async def get_file(request: Request) -> FileResponse:
+    answer_dialect(request)
     task_id, filename = request.path_params["task_id"], request.path_params["filename"]
     found = request.app.state.store.get_file(task_id, filename)
     if found is None:
-        raise NotFound(f"task {task_id!r} has no file {filename!r}")
+        raise NotFound(f"no file {filename!r} under {task_id!r}")
     path = task_files_dir(request.app.state.config.data_dir, task_id) / filename
     return FileResponse(path, media_type=found["content_type"], content_disposition_type="inline", filename=filename)
 
@@ -176,10 +275,13 @@ ROUTES = [
     Route("/apps", list_apps, methods=["GET"]),
     Route("/tasks", list_tasks, methods=["GET"]),
     Route("/tasks/{task_id}", get_task, methods=["GET"]),
+    Route("/tasks/{task_id}", delete_task, methods=["DELETE"]),
     Route("/tasks/{task_id}/status", get_task_status, methods=["GET"]),
     Route("/tasks/{task_id}/cancel", cancel_task, methods=["POST"]),
     Route("/tasks/{task_id}/stream", stream_task, methods=["GET"]),
-    Route("/sessions/{session_id}", get_session, methods=["GET"]),
-    Route("/sessions/{session_id}", end_session, methods=["DELETE"]),
+    Route("/tasks/{task_id}/files", task_files, methods=["GET"]),
+    Route("/tasks/{task_id}/files", delete_task_files, methods=["DELETE"]),
     Route("/files/{task_id}/{filename}", get_file, methods=["GET"]),
+    *SESSION_ROUTES,
+    *UPLOAD_ROUTES,
 ]

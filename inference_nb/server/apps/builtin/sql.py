@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..base import App, RunContext, TaskCancelled
+from ..base import App, File, RunContext, TaskCancelled
 from .csv_tables import describe_tables, load_csv_table, quote_identifier
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -59,6 +59,11 @@ class SqlApp(App):
             description=f"CSV text with a header row, queryable as table {UPLOADED_TABLE!r} during this query. "
             "Column types (integer, real, text) are guessed from the values.",
         )
+        csv_file: File | None = Field(
+            default=None,
+            description=f"A CSV file on this server (its uri, e.g. from POST /files), queryable as table "
+            f"{UPLOADED_TABLE!r} instead of csv.",
+        )
         max_rows: int = Field(default=1000, ge=1, le=100_000, description="At most this many rows are returned.")
 
     class Output(BaseModel):
@@ -77,10 +82,13 @@ class SqlApp(App):
 
     def run(self, input: Input, ctx: RunContext) -> Output:
         refuse_unless_select(input.query)
+        if input.csv is not None and input.csv_file is not None:
+            raise ValueError("send csv or csv_file, not both: both would be the table 'uploaded'")
+        csv_text = input.csv_file.read_text("utf-8-sig") if input.csv_file is not None else input.csv
         with self._lock:
-            if input.csv is None:
+            if csv_text is None:
                 return self._query(input, ctx)
-            load_csv_table(self._conn, UPLOADED_TABLE, input.csv)
+            load_csv_table(self._conn, UPLOADED_TABLE, csv_text)
             try:
                 return self._query(input, ctx)
             finally:
