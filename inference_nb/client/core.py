@@ -4,31 +4,26 @@ stream parsing, and the one normalized view of a run or task (`Snapshot`)."""
 from __future__ import annotations
 
 import json
-import math
 import random
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
 
 from inference_nb.version import __version__
-from inference_nb.wire.statuses import Phase
+from inference_nb.wire.statuses import DIALECT_HEADER, Phase
 
-from .errors import (
-    AuthenticationError,
-    BadResponse,
-    ConflictError,
-    InvalidRequest,
-    NotFoundError,
-    RateLimited,
-    ServerError,
-    StatusError,
-)
+from .answers import raise_for_response, retry_after, unwrap
+from .errors import BadResponse, InvalidRequest
 from .profile import Profile
+
+__all__ = [
+    "RETRYABLE_STATUS", "USER_AGENT", "Backoff", "PayloadReader", "Snapshot", "Status", "astream_payloads",
+    "headers", "json_body", "not_sent", "raise_for_response", "retry_after", "retry_delay", "segment",
+    "stream_payloads", "unwrap",
+]  # fmt: skip
 
 USER_AGENT = f"inference_nb/{__version__}"
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
@@ -37,10 +32,12 @@ MAX_RETRY_AFTER = 30.0
 
 
 def headers(profile: Profile) -> dict[str, str]:
-    """The authorization and user-agent headers of every request to `profile`'s server."""
+    """The authorization and user-agent headers of every request to `profile`'s server, and for
+    the tasks API the dialect the answers are read in."""
     if profile.protocol == "runs":
         return {"authorization": profile.key, "user-agent": USER_AGENT}  # the runs API takes the bare key
-    return {"authorization": f"Bearer {profile.key}", "user-agent": USER_AGENT}
+    return {"authorization": f"Bearer {profile.key}", "user-agent": USER_AGENT,
+            DIALECT_HEADER.lower(): profile.dialect.value}  # fmt: skip
 
 
 def segment(value: str, *, field: str) -> str:
@@ -107,58 +104,7 @@ class Snapshot:
     """The object the server sent, untouched."""
 
 
-# errors
-
-
-def raise_for_response(response: httpx.Response, *, run_id: str | None = None) -> None:
-    """Raise the exception of the tree that an error answer stands for, with the server's own message.
-
-    Args:
-        response: the answer (a success returns None).
-        run_id: the task or run the request was about, carried by the error.
-
-    Raises:
-        AuthenticationError: 401 / 403.
-        NotFoundError: 404.
-        ConflictError: 409 / 410.
-        RateLimited: 429 (with the Retry-After seconds, when readable).
-        ServerError: 5xx.
-        StatusError: any other error status.
-    """
-    if response.is_success:
-        return
-    message, code = _error_message(response)
-    path = response.request.url.raw_path.decode("ascii").partition("?")[0]  # as sent, ids escaped
-    what = f"{response.request.method} {path}"
-    text = f"{what} answered {response.status_code}: {message}"
-    status = response.status_code
-    if status in (401, 403):
-        raise AuthenticationError(f"{text} (check the key for this server)", status_code=status, code=code)
-    if status == 404:
-        raise NotFoundError(text, status_code=status, code=code, run_id=run_id)
-    if status in (409, 410):
-        raise ConflictError(text, status_code=status, code=code, run_id=run_id)
-    if status == 429:
-        raise RateLimited(text, status_code=status, code=code, run_id=run_id, retry_after=retry_after(response))
-    if status >= 500:
-        raise ServerError(text, status_code=status, code=code, run_id=run_id)
-    raise StatusError(text, status_code=status, code=code, run_id=run_id)
-
-
-def _error_message(response: httpx.Response) -> tuple[str, str | None]:
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text.strip()[:300] or response.reason_phrase), None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return str(error.get("message") or error), error.get("code")
-        if isinstance(error, str):
-            return error, None
-        if isinstance(body.get("message"), str):
-            return body["message"], None
-    return json.dumps(body)[:300], None
+# answers
 
 
 def json_body(response: httpx.Response, *, what: str) -> Any:
@@ -198,21 +144,6 @@ class Backoff:
             return max(0.0, retry_after)
         base = min(self.cap, self.start * self.factor**attempt)
         return random.uniform(base / 2, base)
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a `Retry-After` header (a number or an HTTP date); None when unreadable."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def retry_delay(

@@ -11,6 +11,7 @@ user can act on, with the run or task id when there is one, never the key.
     │   ├── AuthenticationError   401 / 403: the key
     │   ├── NotFoundError         404
     │   ├── ConflictError         409 / 410
+    │   ├── RequirementsNotMet    412: the app needs a secret, credential or scope (requirements)
     │   ├── RateLimited           429 (retry_after seconds, when said)
     │   └── ServerError           5xx: the server failed
     ├── BadResponse               a successful answer that is not what the protocol says
@@ -19,7 +20,8 @@ user can act on, with the run or task id when there is one, never the key.
         ├── RunCancelled          cancelled
         └── DeadlineExceeded      a wait ran out of time (the remote run was cancelled)
 
-Other 4xx answers (400, 422…) are plain `StatusError`s. Until 0.1, `ServerError` stood where
+Other 4xx answers (400, 422…) are plain `StatusError`s; a `StatusError`'s `field_errors` name
+each field the server refused (`{"input.width": "must be at most 1024"}`). Until 0.1, `ServerError` stood where
 `StatusError` stands now, with `BadResponse` under it: code that caught every error answer with
 `except ServerError` should catch `StatusError` (and `BadResponse`) instead. Every name of 0.1
 is still here.
@@ -67,12 +69,22 @@ class RequestTimeout(TransportError):
 class StatusError(InferenceError):
     """The server answered with an HTTP error status; the message is the server's own."""
 
-    def __init__(self, message: str, *, status_code: int, code: str | None = None, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        run_id: str | None = None,
+        field_errors: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message, run_id=run_id)
         self.status_code = status_code
         """The HTTP status of the answer (4xx or 5xx)."""
         self.code = code
         """The server's error code, when its body names one."""
+        self.field_errors = dict(field_errors or {})
+        """The server's message for each field it refused, by field ("input.width"); often empty."""
 
 
 class AuthenticationError(StatusError):
@@ -85,6 +97,15 @@ class NotFoundError(StatusError):
 
 class ConflictError(StatusError):
     """409 / 410: the request conflicts with the state of the task or run (or it is gone)."""
+
+
+class RequirementsNotMet(StatusError):
+    """412: the app needs what the account lacks; `requirements` lists each (the server's objects,
+    `{"type": "secret" | "credential" | "scope", "key", "message", "action"?}`)."""
+
+    def __init__(self, message: str, *, requirements: list[dict] | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.requirements = list(requirements or [])
 
 
 class RateLimited(StatusError):

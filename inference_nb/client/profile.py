@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from inference_nb.wire.statuses import RENUMBERED_2026, SPEC, Numbering
+from inference_nb.wire.statuses import Dialect, Numbering
 
 from .errors import ConfigurationError
 
@@ -39,11 +39,11 @@ class Profile:
         protocol: "tasks" (the tasks API) or "runs" (the runs API).
         base_url: an http(s) URL, without credentials or query (a trailing "/" is dropped).
         key: the key or token sent with every request (never shown in a repr).
-        numbering, run_path, cluster, idempotent_create, streams, embedded: see the fields.
+        dialect, cluster, idempotent_create, streams, embedded: see the fields.
 
     Raises:
         ConfigurationError: `base_url` is not an http(s) URL, carries credentials or a query,
-            or `key` is empty.
+            `key` is empty, or `dialect` is not "spec" or "hosted" (only "spec" for runs).
     """
 
     protocol: Protocol
@@ -52,10 +52,12 @@ class Profile:
     """The server's URL, without a trailing "/"; every path is appended to it."""
     key: str = field(repr=False)
     """The key: `Authorization: Bearer <key>` for tasks, the bare key for runs."""
-    numbering: Numbering = SPEC
-    """Tasks only: which status numbering the server speaks (never guessed from a code)."""
-    run_path: str = "/run"
-    """Tasks only: the submit path (`/run` in the spec, `/apps/run` on the current service)."""
+    dialect: Dialect = Dialect.SPEC
+    """Tasks only: how the server speaks the tasks API, and so its `numbering` and `run_path`.
+    "spec": the documents' format (`POST /run`, statuses 1..11, `{"error": …}` errors). "hosted":
+    the hosted service's (`POST /apps/run`, statuses 0..13, `{"data": …}` envelopes, problem+json
+    errors). Every request says which (an `Inference-Dialect` header), so a server that speaks
+    both answers in this one, whoever created the task."""
     cluster: str = "demo"
     """Runs only: the cluster runs go to unless one is named."""
     idempotent_create: bool = True
@@ -67,6 +69,12 @@ class Profile:
     """Whether this is the embedded server (then it is named so in messages, not by its URL)."""
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "dialect", Dialect(self.dialect))
+        except ValueError:
+            raise ConfigurationError(f'dialect {self.dialect!r}: expected "spec" or "hosted"') from None
+        if self.protocol == "runs" and self.dialect is not Dialect.SPEC:
+            raise ConfigurationError('the runs API has one dialect: "spec"')
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigurationError(f"base URL {self.base_url!r} is not an http(s) URL")
@@ -77,13 +85,25 @@ class Profile:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
     @property
+    def numbering(self) -> Numbering:
+        """Tasks only: the status numbering of the dialect (a code is never guessed alone)."""
+        return self.dialect.numbering
+
+    @property
+    def run_path(self) -> str:
+        """Tasks only: the submit path of the dialect (`/run` or `/apps/run`)."""
+        return "/apps/run" if self.dialect is Dialect.HOSTED else "/run"
+
+    @property
     def label(self) -> str:
         """The server for people: "embedded server" or the base URL (never the key)."""
         return "embedded server" if self.embedded else self.base_url
 
 
 def hosted_tasks(key: str, base_url: str | None = None) -> Profile:
-    """The hosted task service as its current SDKs speak it (renumbered statuses, `/apps/run`).
+    """The hosted task service as its current SDKs speak it: the "hosted" dialect.
+
+    The embedded server speaks it too: `hosted_tasks(server.token, base_url=server.url)`.
 
     Args:
         key: the service's API key (as in INFERENCE_API_KEY).
@@ -96,8 +116,7 @@ def hosted_tasks(key: str, base_url: str | None = None) -> Profile:
         "tasks",
         base_url or os.environ.get(TASKS_URL_ENV) or HOSTED_TASKS_URL,
         key,
-        numbering=RENUMBERED_2026,
-        run_path="/apps/run",
+        dialect=Dialect.HOSTED,
         idempotent_create=False,
     )
 
