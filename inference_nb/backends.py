@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 
 from .client.core import Snapshot
 from .client.errors import InvalidRequest
+from .client.files import Found, Upload, files_in, replaced
 from .client.profile import Profile
 from .client.runs import AsyncRunsClient
 from .client.tasks import AsyncTasksClient
@@ -52,6 +53,25 @@ class TaskBackend:
 
     def typed(self, result: Any) -> Any:
         return result
+
+    async def upload(self, upload: Upload) -> str:
+        """Upload one file; returns the URI an input names it by."""
+        file = await self.controller.request(lambda: self.client.upload(upload))
+        return file["uri"]
+
+    def files(self, input: Any) -> list[Found]:
+        """The files in a task's input, read now (`files.files_in`; `data:` URIs in the hosted dialect).
+
+        Raises:
+            InvalidRequest: a path with no file behind it, or a malformed data URI (the field named).
+        """
+        return files_in(input, data_uris=self.profile.dialect == "hosted")
+
+    async def with_uploads(self, input: Any, files: list[Found]) -> Any:
+        """`input` with each of `files` uploaded and replaced by its URI (`input` itself when none)."""
+        if not files:
+            return input
+        return replaced(input, {at: await self.upload(upload) for at, upload in files})
 
 
 class RunBackend:

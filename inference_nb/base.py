@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from .backends import RunBackend, TaskBackend, resolve_schema
-from .client.errors import ConfigurationError, NotFoundError
+from .client.errors import ConfigurationError, InvalidRequest, NotFoundError
+from .client.files import Found, replaced, to_upload
 from .client.profile import Profile, embedded, from_environment
 from .client.runs import AsyncRunsClient
 from .controller import Controller
@@ -112,29 +113,36 @@ class BaseClient:
         session_timeout: float | None = None,
         webhook: str | None = None,
         idempotency_key: str | None = None,
+        function: str | None = None,
     ) -> Run:
         """Start a task of an app and return its Run at once; the controller follows it.
 
+        Files in the input are uploaded first and replaced by their URI (see `upload`): a
+        `pathlib.Path`, a PIL image, and in the hosted dialect a `data:` URI. A plain string is
+        always sent as it is, never read as a path: wrap a path in `Path(...)` to send its file.
+
         Args:
             app: the app id, `namespace/name` or `namespace/name@version`.
-            input: the app's input (JSON data).
+            input: the app's input (JSON data, and files as above).
             setup: the app's setup parameters.
             session: "new" to start a session, or the id of one to continue.
             session_timeout: seconds a new session may stay idle (1..3600, only with `session="new"`).
             webhook: a URL the server posts the task to when it ends.
             idempotency_key: sending the same key again returns the first task, not a new one.
+            function: the app's function to run (hosted dialect only; default "run").
 
         Raises:
-            InvalidRequest: bad input, found before anything is sent (the field is named).
+            InvalidRequest: bad input, found before anything is sent (the field is named; a Path
+                with no file behind it too).
             StatusError: the server refused the task (`AuthenticationError` for the key).
             TransportError: the server could not be reached.
             BadResponse: the server's answer does not fit the tasks API.
             TimeoutError: the server had not accepted the task after 120 s.
         """
         options = {"setup": setup, "session": session, "session_timeout": session_timeout,
-                   "webhook": webhook, "idempotency_key": idempotency_key}  # fmt: skip
-        self.check_task(app, input, **options)  # in the caller's thread, before anything is sent
-        return self.controller.call(self.start_task(app, input, **options), START_TIMEOUT)
+                   "webhook": webhook, "idempotency_key": idempotency_key, "function": function}  # fmt: skip
+        files = self._checked_files(app, input, options)  # in the caller's thread, before anything is sent
+        return self.controller.call(self._start_task(app, input or {}, files, options), START_TIMEOUT)
 
     def check_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> None:
         """Check what `run(app, input, **options)` would send, and send nothing.
@@ -142,14 +150,47 @@ class BaseClient:
         Raises:
             InvalidRequest: what is wrong, with the field named.
         """
-        self._tasks().client.core.submit(app, input or {}, **options)
+        self._checked_files(app, input, options)
+
+    def _checked_files(self, app: str, input: dict[str, Any] | None, options: dict[str, Any]) -> list[Found]:
+        files = self._tasks().files(input or {})
+        self._tasks().client.core.submit(app, replaced(input or {}, {at: "" for at, _ in files}), **options)
+        return files
 
     async def start_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> Run:
         """`run`, for code on the controller loop (the widget's handlers, `map`). Takes `run`'s options."""
+        return await self._start_task(app, input or {}, self._tasks().files(input or {}), options)
+
+    async def _start_task(self, app: str, input: dict[str, Any], files: list[Found], options: dict[str, Any]) -> Run:
         backend = self._tasks()
+        input = await backend.with_uploads(input, files)
         submit = backend.client.submit
-        snapshot = await self.controller.request(lambda: submit(app, input or {}, **options))
+        snapshot = await self.controller.request(lambda: submit(app, input, **options))
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
+
+    def upload(self, data: Any, *, filename: str | None = None, content_type: str | None = None) -> str:
+        """Upload a file to the task server and return its URI, which an input can name.
+
+        `POST /files`, then the bytes are PUT to the upload URL the server gives, without the key
+        (a presigned URL; it may be on another origin).
+
+        Args:
+            data: a local path (`str` or `pathlib.Path`), bytes, a `data:` URI, or a PIL image (sent
+                as PNG).
+            filename: the name the server keeps (default: the path's name, "image.png" for an image).
+            content_type: the media type (default: guessed from the name, else application/octet-stream).
+
+        Raises:
+            InvalidRequest: no file at the path, or `data` is none of the above (field "data").
+            StatusError: the server refused (`NotFoundError`: it takes no uploads).
+            TransportError, BadResponse, TimeoutError: as `run`.
+        """
+        upload = to_upload(data, filename=filename, content_type=content_type)  # read here: errors before sending
+        return self.controller.call(self.start_upload(upload), START_TIMEOUT)
+
+    async def start_upload(self, data: Any, *, filename: str | None = None, content_type: str | None = None) -> str:
+        """`upload`, for code on the controller loop. Takes `upload`'s arguments (or an `Upload`)."""
+        return await self._tasks().upload(to_upload(data, filename=filename, content_type=content_type))
 
     def session(self, app: str, *, setup: dict[str, Any] | None = None, timeout: float | None = None) -> AppSession:
         """A session of `app`: one app instance, set up once, keeping its state across calls.
@@ -310,13 +351,51 @@ class AppSession:
         self.id: str | None = None
         """The session's id, once the first call started it."""
 
-    def run(self, input: dict[str, Any] | None = None) -> Run:
-        """Start one call in the session and return its Run at once (raises as `Client.run`)."""
+    def run(self, input: dict[str, Any] | None = None, *, function: str | None = None) -> Run:
+        """Start one call in the session and return its Run at once (raises as `Client.run`).
+
+        Args:
+            input: the call's input.
+            function: the app's function to call (hosted dialect only; default "run").
+        """
         if self.id is None:
-            run = self._client.run(self.app, input, setup=self._setup, session="new", session_timeout=self._timeout)
+            run = self._client.run(self.app, input, setup=self._setup, session="new", session_timeout=self._timeout,
+                                   function=function)  # fmt: skip
             self.id = run.session_id
             return run
-        return self._client.run(self.app, input, session=self.id)
+        return self._client.run(self.app, input, session=self.id, function=function)
+
+    def info(self) -> dict[str, Any]:
+        """The session on the server: `{id, status, expires_at, call_count…}`.
+
+        Raises:
+            InvalidRequest: the session has not started (no call yet).
+            NotFoundError: the server has no such session.
+        """
+        return self._client.controller.call(self._client._tasks().client.session(self._started()))
+
+    def keepalive(self) -> dict[str, Any]:
+        """Start the session's idle time again; returns the session as `info` does.
+
+        Raises:
+            InvalidRequest: the session has not started.
+            ConflictError: it has ended or expired.
+        """
+        return self._client.controller.call(self._client._tasks().client.keepalive(self._started()))
+
+    def end(self) -> None:
+        """End the session on the server and free its app instance.
+
+        Raises:
+            InvalidRequest: the session has not started.
+            ConflictError: it had already ended.
+        """
+        self._client.controller.call(self._client._tasks().client.end_session(self._started()))
+
+    def _started(self) -> str:
+        if self.id is None:
+            raise InvalidRequest(f"the session of {self.app} has not started: call it first", field="session")
+        return self.id
 
     def __call__(self, input: dict[str, Any] | None = None, *, timeout: float | None = None) -> Run:
         """Run one call and wait for it (raises as `Run.wait`)."""
