@@ -143,8 +143,9 @@ def raise_for_response(response: httpx.Response, *, run_id: str | None = None) -
         text += f" ({'; '.join(unnamed)})"
     status = response.status_code
     kw: dict[str, Any] = {"status_code": status, "code": problem.code, "field_errors": problem.field_errors}
-    if status in (401, 403):
-        raise AuthenticationError(f"{text} (check the key for this server)", **kw)
+    if status in (401, 403):  # without a key sent (a presigned upload URL), the URL's signature was refused
+        hint = " (check the key for this server)" if "authorization" in response.request.headers else ""
+        raise AuthenticationError(text + hint, **kw)
     if status == 404:
         raise NotFoundError(text, run_id=run_id, **kw)
     if status in (409, 410):

@@ -156,7 +156,12 @@ class FilesCore:
         self.profile = profile
 
     def create(self, upload: Upload, *, public: bool | None = None) -> httpx.Request:
-        """`POST /files`, announcing one file (with the key and the dialect, as every tasks request)."""
+        """`POST /files`, announcing one file (with the key and the dialect, as every tasks request).
+
+        Args:
+            upload: the file (its name, media type and size are announced, not its bytes).
+            public: whether the file may be read without the key (None: the server's default).
+        """
         entry = {"uri": "", "filename": upload.filename, "content_type": upload.content_type, "path": None,
                  "size": len(upload.content), "public": public}  # fmt: skip
         return httpx.Request(

@@ -238,3 +238,10 @@ def test_an_error_message_never_shows_the_query_or_the_key():
     with pytest.raises(StatusError) as raised:
         raise_for_response(problem(403, detail="signature expired"))
     assert "s3cr3t" not in str(raised.value) and "sk-hosted" not in str(raised.value)
+
+
+def test_a_refused_presigned_url_does_not_blame_the_key():
+    request = httpx.Request("PUT", "https://bucket.test/f1?X-Sig=old")
+    with pytest.raises(AuthenticationError) as raised:
+        raise_for_response(httpx.Response(403, text="Request has expired", request=request))
+    assert str(raised.value) == "PUT /f1 answered 403: Request has expired"

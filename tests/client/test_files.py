@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 
 from inference_nb.client.errors import BadResponse, InvalidRequest
 from inference_nb.client.files import FilesCore, Upload, files_in, replaced, to_upload
 from inference_nb.client.profile import Profile, hosted_tasks
+from inference_nb.client.tasks import AsyncTasksClient, TasksClient
 
 PNG_1PX = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
@@ -150,3 +153,43 @@ def test_the_created_file_is_read_from_every_shape(body):
 def test_a_files_answer_without_uri_and_upload_url_is_a_bad_response(body):
     with pytest.raises(BadResponse):
         HOSTED.created(body)
+
+
+# the whole upload through the clients: a presigned URL on another origin (the embedded server's
+# upload URLs are on its own origin, so this one is scripted)
+
+
+def bucket_script(seen: list[httpx.Request]):
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "api.test":
+            url = "https://bucket.test/f1?X-Sig=s"
+            created = [{"id": "f1", "uri": "https://api.test/files/f1/a.txt", "upload_url": url}]
+            return httpx.Response(200, json={"data": created}, headers={"inference-dialect": "hosted"})
+        return httpx.Response(200)
+
+    return answer
+
+
+def test_the_key_never_goes_to_the_upload_origin():
+    seen: list[httpx.Request] = []
+    with httpx.Client(transport=httpx.MockTransport(bucket_script(seen))) as http:
+        client = TasksClient(hosted_tasks("sk-hosted", "https://api.test"), http=http)
+        file = client.upload(Upload(b"abc", "a.txt", "text/plain"))
+    assert file["uri"] == "https://api.test/files/f1/a.txt"
+    announce, put = seen
+    assert announce.headers["authorization"] == "Bearer sk-hosted"
+    assert (put.method, put.url.host, put.content) == ("PUT", "bucket.test", b"abc")
+    assert not any("sk-hosted" in value for value in put.headers.values())
+
+
+def test_the_async_client_uploads_the_same_way():
+    seen: list[httpx.Request] = []
+
+    async def go() -> dict:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(bucket_script(seen))) as http:
+            client = AsyncTasksClient(hosted_tasks("sk-hosted", "https://api.test"), http=http)
+            return await client.upload(Upload(b"abc", "a.txt", "text/plain"))
+
+    assert asyncio.run(go())["uri"].endswith("/a.txt")
+    assert [r.url.host for r in seen] == ["api.test", "bucket.test"] and "authorization" not in seen[1].headers
