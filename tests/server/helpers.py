@@ -16,8 +16,14 @@ from inference_nb.wire.statuses import SPEC
 
 GATES: dict[str, threading.Event] = {}
 """Named gates a test opens to let a GateApp run finish."""
+STARTED: dict[str, threading.Event] = {}
+"""Set when a GateApp run's code starts, by gate name. (Status Running comes a moment before.)"""
 STOPPED: dict[str, float] = {}
 """When each GateApp run returned (time.monotonic), by gate name."""
+
+
+def started(name: str) -> threading.Event:
+    return STARTED.setdefault(name, threading.Event())
 
 
 def gate(name: str) -> threading.Event:
@@ -39,6 +45,7 @@ class GateApp(App):
 
     def run(self, input: Input, ctx: RunContext) -> Output:
         event = gate(input.gate)
+        started(input.gate).set()
         try:
             while not event.wait(0.01):
                 if ctx.cancelled:

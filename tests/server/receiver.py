@@ -111,8 +111,11 @@ class ServeProcess:
     def token(self) -> str:
         return self._env.get("INFERENCE_NB_TOKEN") or (self.data_dir / "token").read_text().strip()
 
-    def start(self, timeout: float = 20) -> ServeProcess:
-        """Start and return once the server answers."""
+    def start(self, timeout: float = 60) -> ServeProcess:
+        """Start and return once the server answers.
+
+        A deadline, not a speed limit: its imports alone take seconds, more with other test workers busy.
+        """
         self._starts += 1
         command = [sys.executable, "-m", "inference_nb.cli", "serve", "--port", str(self._port),
                    "--data-dir", str(self.data_dir)]  # fmt: skip

@@ -176,7 +176,8 @@ def test_serve_on_port_zero_prints_the_port_it_listens_on(tmp_path):
         process.wait(10)
 
 
-def wait_for_printed_url(stdout: Path, process: subprocess.Popen, timeout: float = 20) -> str:
+def wait_for_printed_url(stdout: Path, process: subprocess.Popen, timeout: float = 60) -> str:
+    # A deadline, not a speed limit: the imports take seconds, more while other test workers run.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         found = re.search(r"http://[\w.]+:\d+", stdout.read_text())
