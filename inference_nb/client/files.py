@@ -67,7 +67,8 @@ def to_upload(
         field: what `data` is called in messages ("input.image").
 
     Raises:
-        InvalidRequest: no file at the path, a malformed data URI, or `data` is none of these.
+        InvalidRequest: no file at the path, a malformed data URI, an image PNG cannot hold, or
+            `data` is none of these.
     """
     if isinstance(data, Upload):
         return data
@@ -89,7 +90,11 @@ def to_upload(
         return Upload(bytes(data), filename, content_type or guessed or OCTET_STREAM)
     if is_image(data):
         buffer = io.BytesIO()
-        data.save(buffer, format="PNG")
+        try:
+            data.save(buffer, format="PNG")
+        except (OSError, ValueError) as error:  # a mode PNG cannot hold (CMYK…)
+            raise InvalidRequest(f"{field}: the image cannot be saved as PNG ({error}); convert it first",
+                                 field=field) from None  # fmt: skip
         return Upload(buffer.getvalue(), filename or "image.png", content_type or "image/png")
     raise InvalidRequest(
         f"{field}: expected a file path, a data: URI, bytes or a PIL image, not {type(data).__name__}", field=field

@@ -193,3 +193,8 @@ def test_the_async_client_uploads_the_same_way():
 
     assert asyncio.run(go())["uri"].endswith("/a.txt")
     assert [r.url.host for r in seen] == ["api.test", "bucket.test"] and "authorization" not in seen[1].headers
+
+
+def test_an_image_png_cannot_hold_is_refused_naming_the_field():
+    with pytest.raises(InvalidRequest, match=r"^input\.photo: the image cannot be saved as PNG"):
+        to_upload(Image.new("CMYK", (1, 1)), field="input.photo")
