@@ -9,7 +9,7 @@ server.stop()
 from __future__ import annotations
 
 from .app import ServerConfig, create_app
-from .apps.base import App, File, RunContext, TaskCancelled
+from .apps.base import App, File, RunContext, TaskCancelled, function
 from .apps.registry import AppRegistry
 from .embedded import EmbeddedServer, default_data_dir, start_server
 from .store import DataDirInUse
@@ -25,5 +25,6 @@ __all__ = [
     "TaskCancelled",
     "create_app",
     "default_data_dir",
+    "function",
     "start_server",
 ]

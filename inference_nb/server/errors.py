@@ -114,8 +114,9 @@ class Invalid(ApiError):
 _HTTP_CODES = {404: NotFound, 405: BadRequest, 401: Unauthorized, 413: PayloadTooLarge}
 
 
-def error_response(error: ApiError, dialect: Dialect = Dialect.SPEC, *, with_detail: bool = False) -> JSONResponse:
-    headers = {DIALECT_HEADER: dialect.value}
+def error_response(error: ApiError, dialect: Dialect | None = None, *, with_detail: bool = False) -> JSONResponse:
+    """The error's answer: in `dialect` (the tasks API), or None for the runs API, which has one format."""
+    headers = {DIALECT_HEADER: dialect.value} if dialect else {}
     if error.status_code == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if dialect is Dialect.HOSTED:
@@ -132,6 +133,8 @@ def render_error(conn: HTTPConnection, error: ApiError) -> JSONResponse:
     When nothing says which dialect the caller speaks (no header, no task found, a route both
     share), the spec's body gets `detail` too: where the hosted service's clients read a message.
     """
+    if conn.url.path.startswith("/clusters/"):  # the runs API: its document's format, whatever the header
+        return error_response(error)
     dialect = error_dialect(conn)
     return error_response(error, dialect, with_detail=dialect is Dialect.SPEC and unknown_caller(conn))
 

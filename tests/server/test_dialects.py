@@ -105,6 +105,14 @@ def test_the_runs_api_never_asks_for_a_bearer_token(server):
     assert "Bearer" not in message and "authorization: <token>" in message
 
 
+def test_the_runs_api_keeps_its_one_error_format_whatever_the_header(server):
+    headers = {"authorization": server.token, **HOSTED}
+    answer = httpx.get(f"{server.url}/clusters/demo/runs/nope", headers=headers)
+    assert answer.status_code == 404 and answer.json() == {
+        "error": {"code": "not_found", "message": "no run 'nope' in cluster 'demo'"}
+    }
+
+
 def test_a_webhook_speaks_the_dialect_of_its_task(api):
     with WebhookReceiver() as receiver:
         api.post("/run", json={**ECHO, "webhook": receiver.url})

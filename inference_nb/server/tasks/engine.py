@@ -38,8 +38,9 @@ from ..apps.registry import app_id
 from ..errors import Conflict, Gone, NotFound
 from ..store import Store, TaskRow, now_iso
 from ..webhooks import WebhookSender
-from .files import files_in, rebase_file_uris, resolve_input_files, store_files
+from .files import files_in, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
+from .views import public_task, status_in, webhook_body
 
 log = logging.getLogger("inference_nb.server")
 
@@ -58,53 +59,6 @@ class ActiveTask:
     runner: asyncio.Task | None = None
     thread_job: Future | None = None
     """The worker-thread call in progress, if the app is sync."""
-
-
-def status_in(dialect: Dialect, status: int) -> int:
-    """A stored status (2026 numbering) as `dialect` numbers it."""
-    return dialect.code(status, RENUMBERED_2026)
-
-
-def public_task(row: TaskRow, base_url: str | None = None, dialect: Dialect | None = None) -> dict[str, Any]:
-    """The task object as the API shows it (file URIs on `base_url`) in `dialect` (default: the task's own).
-
-    The spec's fields, then ours; the hosted dialect adds the function it ran.
-    """
-    dialect = dialect or Dialect(row.dialect)
-    task = {
-        "id": row.id,
-        "status": status_in(dialect, row.status),
-        "input": row.input,
-        "output": row.output,
-        "error": row.error,
-        "session_id": row.session_id,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-        "app": row.app,
-        "timeline": [  # a new list: a snapshot must not change later
-            {
-                **entry,
-                "status": (code := status_in(dialect, entry["status"])),
-                "name": dialect.numbering.by_code(code).name,
-            }
-            for entry in row.timeline
-        ],
-    }
-    if dialect is Dialect.HOSTED:
-        task["function"] = row.function
-    return rebase_file_uris(task, row.base_url, base_url or row.base_url)
-
-
-def _timeline_entry(entry: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
-    code = status_in(dialect, entry["status"])
-    return {**entry, "status": code, "name": dialect.numbering.by_code(code).name}
-
-
-def webhook_body(row: TaskRow) -> str:
-    """The webhook's payload, in the task's own dialect (a webhook has no request to ask for another)."""
-    task = public_task(row)
-    payload = {k: task[k] for k in ("id", "status", "output", "session_id", "created_at", "updated_at")}
-    return json.dumps({**payload, "error": row.error or ""})
 
 
 class TaskEngine:

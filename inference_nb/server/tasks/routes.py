@@ -28,10 +28,11 @@ from ..errors import BadRequest, Conflict, Invalid, NotFound
 from ..requests import query_bool, query_cursor, query_int, read_model
 from ..store import TaskRow
 from ..streaming import json_stream
-from .engine import TERMINAL, TaskEngine, public_task, status_in
+from .engine import TERMINAL, TaskEngine
 from .files import check_input_files, task_files_dir
 from .sessions_routes import ROUTES as SESSION_ROUTES
 from .uploads import ROUTES as UPLOAD_ROUTES
+from .views import public_task, status_in
 
 MAX_IDEMPOTENCY_KEY = 255
 
