@@ -202,6 +202,13 @@ def test_a_session_keeps_state_and_is_seen_kept_alive_and_ended(hosted, raw):
         session.end()
 
 
+def test_a_function_is_named_by_argument_or_in_the_app_reference(hosted):
+    assert hosted.run("demo/counter", {"amount": 5}, function="increment").wait().output["count"] == 5
+    assert hosted.run("demo/counter@1.0.0:get", {}).wait().output["action"] == "get"
+    with pytest.raises(StatusError, match="nope"):
+        hosted.run("demo/counter", {}, function="nope")
+
+
 def test_a_session_not_started_is_refused_before_sending(hosted):
     with pytest.raises(InvalidRequest, match="has not started"):
         hosted.session("demo/counter").info()
