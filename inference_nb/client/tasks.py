@@ -84,8 +84,9 @@ class TasksClient:
     def stream(self, task_id: str) -> Iterator[Snapshot]:
         """A snapshot for each change of the task, until the server ends the stream.
 
-        Lines that are not JSON are skipped. The request is sent on the first `next()`, and a
-        stream is never retried: on an error, poll with `get` instead.
+        Lines that are not JSON, heartbeats and delta events are skipped, and partial updates laid
+        over the snapshot before (`TasksCore.stream_update`). The request is sent on the first
+        `next()`, and a stream is never retried: on an error, poll with `get` instead.
 
         Raises:
             InvalidRequest: `task_id` is empty.
@@ -95,8 +96,11 @@ class TasksClient:
         """
         with self._transport.stream(self.core.stream(task_id), run_id=task_id) as response:
             self.core.check_dialect(response)
+            last = None
             for body in stream_payloads(response.iter_lines()):
-                yield self.core.snapshot(body)
+                if (snapshot := self.core.stream_update(body, last)) is not None:
+                    last = snapshot
+                    yield snapshot
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> tuple[list[Snapshot], str | None]:
         """One page of tasks, newest first, and the cursor of the next page (None on the last).
@@ -226,8 +230,11 @@ class AsyncTasksClient:
         """`TasksClient.stream`, as an async iterator."""
         async with self._transport.stream(self.core.stream(task_id), run_id=task_id) as response:
             self.core.check_dialect(response)
+            last = None
             async for body in astream_payloads(response.aiter_lines()):
-                yield self.core.snapshot(body)
+                if (snapshot := self.core.stream_update(body, last)) is not None:
+                    last = snapshot
+                    yield snapshot
 
     async def list(self, *, limit: int = 20, cursor: str | None = None) -> tuple[list[Snapshot], str | None]:
         """`TasksClient.list`, awaited."""

@@ -241,6 +241,23 @@ class TasksCore:
             session_id=task.session_id, raw=body,
         )  # fmt: skip
 
+    def stream_update(self, body: Any, last: Snapshot | None = None) -> Snapshot | None:
+        """The Snapshot a stream line stands for, or None for a line that is no task.
+
+        The hosted service's stream also sends `{"type": "heartbeat"}` lines and delta events
+        (`{"event": "delta", …}`), both skipped, and partial updates `{"data": {…}, "fields": [...]}`,
+        laid over the `last` snapshot of the same stream.
+
+        Raises:
+            BadResponse: a line that claims to be a task does not fit the tasks API.
+        """
+        if isinstance(body, dict):
+            if body.get("type") == "heartbeat" or body.get("event") == "delta":
+                return None
+            if isinstance(body.get("data"), dict) and "fields" in body and "id" not in body:
+                body = {**(last.raw if last is not None else {}), **body["data"]}
+        return self.snapshot(body)
+
     def page(self, body: Any) -> tuple[list[Snapshot], str | None]:
         """The tasks of a list answer, and the cursor of the next page (None on the last).
 

@@ -25,7 +25,7 @@ from inference_nb.client.errors import (
 )
 from inference_nb.client.profile import Profile, hosted_runs, hosted_tasks
 from inference_nb.client.runs import RunsCore
-from inference_nb.client.tasks import TasksCore
+from inference_nb.client.tasks import TasksClient, TasksCore
 from inference_nb.wire.statuses import Phase
 
 SPEC = TasksCore(Profile("tasks", "http://127.0.0.1:8765", "sk-spec"))
@@ -245,3 +245,21 @@ def test_a_refused_presigned_url_does_not_blame_the_key():
     with pytest.raises(AuthenticationError) as raised:
         raise_for_response(httpx.Response(403, text="Request has expired", request=request))
     assert str(raised.value) == "PUT /f1 answered 403: Request has expired"
+
+
+# the hosted stream: heartbeats, delta events and partial updates (the embedded server sends none)
+
+
+def test_a_stream_skips_heartbeats_and_delta_events_and_lays_partial_updates_over_the_last():
+    lines = [task(2, app="demo/sleep"), {"type": "heartbeat"}, {"event": "delta", "data": {"delta": {"text": "x"}}},
+             {"data": {"status": 7}, "fields": ["status"]}, {"data": {"status": 10, "output": {"ok": True}},
+                                                            "fields": ["status", "output"]}]  # fmt: skip
+    body = "".join(json.dumps(line) + "\n" for line in lines)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=body, headers={"content-type": "application/x-ndjson"})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        seen = list(TasksClient(hosted_tasks("k", "https://api.test"), http=http).stream("task_1"))
+    assert [s.status.name for s in seen] == ["Queued", "Running", "Completed"]
+    assert seen[-1].output == {"ok": True} and seen[-1].raw["app"] == "demo/sleep" and seen[-1].id == "task_1"
