@@ -103,7 +103,7 @@ class TasksCore:
             content = json.dumps(body, allow_nan=False)
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
-            field = ".".join(str(p) for p in first["loc"]) or "app"
+            field = ".".join(str(p) for p in first["loc"]) or "request"
             raise InvalidRequest(f"{field}: {first['msg'].removeprefix('Value error, ')}", field=field) from None
         except (TypeError, ValueError) as error:
             raise InvalidRequest(

@@ -263,3 +263,8 @@ def test_a_stream_skips_heartbeats_and_delta_events_and_lays_partial_updates_ove
         seen = list(TasksClient(hosted_tasks("k", "https://api.test"), http=http).stream("task_1"))
     assert [s.status.name for s in seen] == ["Queued", "Running", "Completed"]
     assert seen[-1].output == {"ok": True} and seen[-1].raw["app"] == "demo/sleep" and seen[-1].id == "task_1"
+
+
+def test_two_different_functions_named_are_refused_before_sending():
+    with pytest.raises(InvalidRequest, match="names function 'get' but function is 'increment'"):
+        HOSTED.submit("demo/counter:get", {}, function="increment")
