@@ -261,13 +261,19 @@ async def list_apps(request: Request) -> JSONResponse:
 
 
 async def get_file(request: Request) -> FileResponse:
-    answer_dialect(request)
+    dialect = answer_dialect(request)
     task_id, filename = request.path_params["task_id"], request.path_params["filename"]
     found = request.app.state.store.get_file(task_id, filename)
     if found is None:
         raise NotFound(f"no file {filename!r} under {task_id!r}")
     path = task_files_dir(request.app.state.config.data_dir, task_id) / filename
-    return FileResponse(path, media_type=found["content_type"], content_disposition_type="inline", filename=filename)
+    return FileResponse(
+        path,
+        media_type=found["content_type"],
+        content_disposition_type="inline",
+        filename=filename,
+        headers={DIALECT_HEADER: dialect.value},
+    )
 
 
 ROUTES = [
