@@ -11,8 +11,6 @@ import secrets
 import time
 from typing import Any, Literal
 
-import jsonschema
-import referencing.exceptions
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RunStatus = Literal["pending", "running", "paused", "done", "failed"]
@@ -207,6 +205,12 @@ def check_schema(schema: dict[str, Any]) -> str | None:
     Args:
         schema: the JSON Schema; its `$schema` picks the draft (default 2020-12).
     """
+    # Imported here, not at the top: jsonschema loads its optional format checkers on import,
+    # and with rfc3987-syntax installed (every Jupyter environment has it) that costs over a
+    # second, which a kernel or a server that never checks a schema should not pay.
+    import jsonschema
+    import referencing.exceptions
+
     declared = schema.get("$schema")
     if declared is not None and not isinstance(declared, str):
         return "$schema must be a URI string (at $schema)"

@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-import referencing.exceptions
 from pydantic import ValidationError
 
 from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
@@ -319,6 +317,9 @@ class RunEngine:
 
 
 def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:
+    import jsonschema  # on first use: its import costs over a second (see wire.runs.check_schema)
+    import referencing.exceptions
+
     try:
         validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
         error = jsonschema.exceptions.best_match(validator.iter_errors(result))
