@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -124,7 +125,7 @@ async def put_upload(request: Request) -> JSONResponse:
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"the upload is larger than the {limit} bytes declared for it")
-                out.write(chunk)
+                await run_in_threadpool(out.write, chunk)  # a disk write must not hold up the event loop
         if upload["declared_size"] is not None and size != upload["declared_size"]:
             raise Conflict(f"the upload has {size} bytes but {upload['declared_size']} were declared")
         os.replace(partial, folder / filename)
