@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .base import DEFAULT_WAIT, AppSession, BaseClient
+from .base import DEFAULT_WAIT, BaseClient
 from .client.profile import hosted_runs, hosted_tasks
 from .local_server import embedded_server
+from .sessions import AppSession
 
 if TYPE_CHECKING:
     import pandas

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from .backends import RunBackend, TaskBackend, resolve_schema
-from .client.errors import ConfigurationError, InvalidRequest, NotFoundError
+from .client.errors import ConfigurationError, NotFoundError
 from .client.files import Found, replaced, to_upload
 from .client.profile import Profile, embedded, from_environment
 from .client.runs import AsyncRunsClient
 from .controller import Controller
 from .handle import Run, short_label
 from .local_server import embedded_server
+from .sessions import AppSession
 
 DEFAULT_WAIT = 600.0
 """Seconds a wait lasts unless told otherwise: long enough for real work, never forever."""
@@ -200,7 +201,7 @@ class BaseClient:
             setup: the setup parameters of the session's instance.
             timeout: seconds the session may stay idle before the server ends it.
         """
-        return AppSession(self, app, setup=setup, timeout=timeout)
+        return AppSession(self.run, self._tasks(), app, setup=setup, timeout=timeout)
 
     def apps(self) -> list[dict[str, Any]]:
         """The apps of the task server, with their input and output schemas.
@@ -332,74 +333,3 @@ class BaseClient:
         tasks = self._tasks_profile.label if self._tasks_profile else "not yet chosen"
         runs = self._runs_profile.label if self._runs_profile else "not yet chosen"
         return f"<inference_nb.Client tasks: {tasks}; runs: {runs}>"
-
-
-class AppSession:
-    """Calls on one session of an app (`client.session(app)`); the first call starts it.
-
-    Args:
-        client: the client that sends the calls.
-        app: the app id.
-        setup: the setup parameters of the session's instance.
-        timeout: seconds the session may stay idle before the server ends it.
-    """
-
-    def __init__(self, client: BaseClient, app: str, *, setup: dict[str, Any] | None, timeout: float | None) -> None:
-        self._client, self._setup, self._timeout = client, setup, timeout
-        self.app = app
-        """The app id."""
-        self.id: str | None = None
-        """The session's id, once the first call started it."""
-
-    def run(self, input: dict[str, Any] | None = None, *, function: str | None = None) -> Run:
-        """Start one call in the session and return its Run at once (raises as `Client.run`).
-
-        Args:
-            input: the call's input.
-            function: the app's function to call (hosted dialect only; default "run").
-        """
-        if self.id is None:
-            run = self._client.run(self.app, input, setup=self._setup, session="new", session_timeout=self._timeout,
-                                   function=function)  # fmt: skip
-            self.id = run.session_id
-            return run
-        return self._client.run(self.app, input, session=self.id, function=function)
-
-    def info(self) -> dict[str, Any]:
-        """The session on the server: `{id, status, expires_at, call_count…}`.
-
-        Raises:
-            InvalidRequest: the session has not started (no call yet).
-            NotFoundError: the server has no such session.
-        """
-        return self._client.controller.call(self._client._tasks().client.session(self._started()))
-
-    def keepalive(self) -> dict[str, Any]:
-        """Start the session's idle time again; returns the session as `info` does.
-
-        Raises:
-            InvalidRequest: the session has not started.
-            ConflictError: it has ended or expired.
-        """
-        return self._client.controller.call(self._client._tasks().client.keepalive(self._started()))
-
-    def end(self) -> None:
-        """End the session on the server and free its app instance.
-
-        Raises:
-            InvalidRequest: the session has not started.
-            ConflictError: it had already ended.
-        """
-        self._client.controller.call(self._client._tasks().client.end_session(self._started()))
-
-    def _started(self) -> str:
-        if self.id is None:
-            raise InvalidRequest(f"the session of {self.app} has not started: call it first", field="session")
-        return self.id
-
-    def __call__(self, input: dict[str, Any] | None = None, *, timeout: float | None = None) -> Run:
-        """Run one call and wait for it (raises as `Run.wait`)."""
-        return self.run(input).wait(timeout)
-
-    def __repr__(self) -> str:
-        return f"<AppSession {self.app} {self.id or '(not started)'}>"
