@@ -320,7 +320,8 @@ class Run:
         self._finished.result()  # re-raises why following stopped, if it did
         phase = self.status.phase
         if raise_on_failure and phase is Phase.FAILED:
-            raise RunFailed(f"{self._name} failed: {self.error or 'the server gave no reason'}", run_id=self.id)
+            ended = "was rejected" if self.status.name == "Rejected" else "failed"  # refused before it ran
+            raise RunFailed(f"{self._name} {ended}: {self.error or 'the server gave no reason'}", run_id=self.id)
         if raise_on_failure and phase is Phase.CANCELLED:
             raise RunCancelled(f"{self._name} was cancelled", run_id=self.id)
         return self

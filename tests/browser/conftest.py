@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,8 +66,14 @@ def wait_for_kernel_connection(base: str, token: str, deadline_s: float = 60) ->
     """
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as resp:
-            kernels = json.load(resp)
+        try:
+            with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as resp:
+                kernels = json.load(resp)
+        except urllib.error.HTTPError as error:
+            # jupyter_server answers 500 (KeyError 'last_activity') while a kernel is still starting.
+            if error.code != 500:
+                raise
+            kernels = []
         if any(k["connections"] > 0 and k["execution_state"] == "idle" for k in kernels):
             return
         time.sleep(0.2)
