@@ -34,14 +34,24 @@ from .webhooks import WebhookSender
 
 @dataclass(frozen=True)
 class ServerConfig:
+    """How one server runs: its data dir, its token, its limits. The repr never shows the token.
+
+    Raises:
+        ValueError: `token` is empty or blank.
+    """
+
     data_dir: Path
+    """The folder of its database, output files and webhook secret; one server holds it at a time."""
     token: str
+    """What every request must carry: `Authorization: Bearer <token>` (or the bare token)."""
     max_workers: int = 8
-    """Tasks running at once; more wait as Queued."""
+    """Tasks running at once; more wait as Queued. Also the threads that run the runs' functions."""
     max_queued: int = DEFAULT_MAX_QUEUED
     """Tasks that may wait as Queued; a task beyond that is Rejected (it never runs)."""
     max_body_bytes: int = 10 * 2**20
+    """The largest request body taken; a larger one is answered 413."""
     webhook_max_attempts: int = 6
+    """Attempts per webhook delivery; after the last, the delivery is marked failed with its error."""
     webhook_backoff: float = 1.0
     """Seconds before the first retry; doubles each time (capped at a minute)."""
     clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
@@ -105,10 +115,19 @@ def read_or_create_secret(path: Path) -> str:
 
 
 def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters | None = None) -> Starlette:
-    """Opens the data dir (taking its lock) at once; the engines start with the app.
+    """The Starlette app of one server: the tasks API and the runs API, behind the token.
 
-    `clusters` holds the functions runs may call; by default only the built-in
-    `demo` cluster has any.
+    Opens the data dir (taking its lock) at once; the engines start and stop with the app's
+    lifespan, which also closes the store.
+
+    Args:
+        config: the server's settings.
+        registry: the apps it offers; apps registered in it later are offered too.
+        clusters: the functions runs may call (default: only the built-in `demo` cluster's).
+
+    Raises:
+        DataDirInUse: another server holds `config.data_dir`.
+        OSError, sqlite3.Error: the data dir, its database or its webhook secret could not be opened.
     """
     store = Store(config.data_dir)
     secret = read_or_create_secret(config.data_dir / "webhook_secret")

@@ -29,7 +29,12 @@ START_TIMEOUT = 15.0
 
 
 def default_data_dir() -> Path:
-    """`$INFERENCE_NB_DATA_DIR`, else `$XDG_DATA_HOME/inference_nb`, else ~/.local/share/inference_nb."""
+    """Where the embedded server keeps its data unless told otherwise (the folder is not created here).
+
+    Returns:
+        `$INFERENCE_NB_DATA_DIR` (with `~` expanded), else `$XDG_DATA_HOME/inference_nb`,
+        else `~/.local/share/inference_nb`.
+    """
     if os.environ.get("INFERENCE_NB_DATA_DIR"):
         return Path(os.environ["INFERENCE_NB_DATA_DIR"]).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -37,7 +42,19 @@ def default_data_dir() -> Path:
 
 
 class EmbeddedServer:
-    """A running embedded server. `url` and `token` are what a client needs."""
+    """An embedded server on a daemon thread with its own event loop; `url` and `token` are what
+    a client needs. Made by `start_server`; as a context manager it stops on exit.
+
+    Args:
+        config: the server's settings.
+        registry: the apps it offers.
+        host: the address to listen on.
+        port: the port (0: a free one).
+
+    Raises:
+        DataDirInUse: another server holds `config.data_dir`.
+        OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
+    """
 
     def __init__(self, *, config: ServerConfig, registry: AppRegistry, host: str, port: int) -> None:
         self.registry = registry
@@ -58,7 +75,11 @@ class EmbeddedServer:
         return self._token
 
     def register(self, app: type[App]) -> type[App]:
-        """Offer another app on this server (usable as a class decorator)."""
+        """Offer another app on this server (usable as a class decorator); returns `app`.
+
+        Raises:
+            TypeError: `app` is not a valid app class (see `AppRegistry.register`).
+        """
         return self.registry.register(app)
 
     def function(
@@ -76,6 +97,18 @@ class EmbeddedServer:
         Works as `server.function(fn, service=...)` and as a decorator,
         `@server.function(service=...)`. Parameters come from the type hints,
         the description from the docstring.
+
+        Args:
+            fn: the function (omitted when used as `@server.function(...)`).
+            service: the service it belongs to (letters, digits and '_').
+            cluster: the cluster that offers it (made if new).
+            name: its name (default: `fn.__name__`).
+            description: what it does, for the planner (default: its docstring).
+            requires_approval: a run calling it pauses until the call is approved.
+
+        Raises:
+            ValueError: `service`, `name` or `cluster` is not a valid name.
+            TypeError: its type hints cannot be resolved into an arguments model.
         """
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,6 +127,11 @@ class EmbeddedServer:
             self._failure = exc
 
     def start(self) -> EmbeddedServer:
+        """Start serving on the thread and return once it serves (what `start_server` calls).
+
+        Raises:
+            RuntimeError: it did not start in time or its thread failed (the data dir is released).
+        """
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT
         while not self._uvicorn.started:
@@ -106,6 +144,7 @@ class EmbeddedServer:
 
     @property
     def running(self) -> bool:
+        """Whether it has started and its thread is still serving."""
         return self._thread.is_alive() and self._uvicorn.started
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -140,10 +179,23 @@ def start_server(
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
-    `port=0` picks a free port. Loopback only unless `host` says otherwise.
-    `apps` are offered besides the built-in ones (`builtin_apps=False` drops those).
-    `clock` times session expiry and webhook retries (tests pass one they can move).
-    `max_queued` tasks may wait for one of the `max_workers`; beyond that a task is Rejected.
+    Args:
+        host: the address to listen on (default loopback only).
+        port: the port (0: a free one).
+        data_dir: where its data lives (default: `default_data_dir()`).
+        apps: apps offered besides the built-in ones.
+        builtin_apps: offer the built-in demo apps.
+        max_workers: tasks running at once.
+        max_queued: tasks that may wait for a worker; beyond that a task is Rejected.
+        webhook_backoff: seconds before a webhook's first retry (doubling, capped at a minute).
+        webhook_max_attempts: attempts per webhook delivery.
+        clock: times session expiry and webhook retries (tests pass one they can move).
+
+    Raises:
+        DataDirInUse: another server holds the data dir.
+        TypeError: one of `apps` is not a valid app class.
+        OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
+        RuntimeError: the server did not start in time.
     """
     registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or [])])
     config = ServerConfig(
