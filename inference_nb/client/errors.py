@@ -21,10 +21,10 @@ user can act on, with the run or task id when there is one, never the key.
         └── DeadlineExceeded      a wait ran out of time (the remote run was cancelled)
 
 Other 4xx answers (400, 422…) are plain `StatusError`s; a `StatusError`'s `field_errors` name
-each field the server refused (`{"input.width": "must be at most 1024"}`). Until 0.1, `ServerError` stood where
-`StatusError` stands now, with `BadResponse` under it: code that caught every error answer with
-`except ServerError` should catch `StatusError` (and `BadResponse`) instead. Every name of 0.1
-is still here.
+each field the server refused (`{"input.width": "must be at most 1024"}`). In 0.1, `ServerError`
+stood where `StatusError` stands now, with `BadResponse` under it: code that caught every error
+answer with `except ServerError` should catch `StatusError` (and `BadResponse`) instead. Every
+name of 0.1 is still here.
 """
 
 from __future__ import annotations
