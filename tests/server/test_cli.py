@@ -1,4 +1,4 @@
-"""`inference-nb serve` as a user runs it, and the spec's cURL examples against it."""
+"""`inference-nb serve` as a user runs it, and the cURL examples of both API documents against it."""
 
 from __future__ import annotations
 
@@ -87,6 +87,33 @@ RUN_WITH_WEBHOOK = r"""curl -X POST https://api.inference.sh/run \
     "input": {"prompt": "A sunset"},
     "webhook": "https://your-server.com/webhook"
   }'"""
+
+
+# The cURL examples of the runs API document, verbatim.
+
+CREATE_RUN = r"""curl --request POST \
+  --url https://api.inferable.ai/clusters/{clusterId}/runs \
+  --header 'Content-Type: application/json' \
+  --header 'authorization: <cluster_consumer_key>' \
+  --data '{
+  "message": "What does our inventory look like?",
+  "result": {
+    "schema": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "name": { "type": "string" },
+          "qty": { "type": "number" }
+        }
+      }
+    }
+  }
+}'"""
+
+GET_RUN = r"""curl --request GET \
+  --url https://api.inferable.ai/clusters/{clusterId}/runs/{runId} \
+  --header 'authorization: <cluster_consumer_key>'"""
 
 
 @pytest.fixture(scope="module")
@@ -279,6 +306,23 @@ def test_curl_cancel_task(serve):
         cancelled = curl(CANCEL_TASK, serve, task_abc123=task["id"])
         assert cancelled == {"id": task["id"], "status": 11, "cancelled": True}
         assert api.get(f"/tasks/{task['id']}").json()["status"] == SpecStatus.CANCELLED
+
+
+@needs_curl
+def test_curl_create_a_run_then_poll_it_until_done(serve):
+    runs_api = {"https://api.inferable.ai": serve.url, "<cluster_consumer_key>": serve.token, "{clusterId}": "demo"}
+    created = curl(CREATE_RUN, serve, **runs_api)
+    assert list(created) == ["id"] and created["id"]
+    deadline = time.monotonic() + 30
+    while True:  # the document says: poll the run until its status says it is finished
+        detail = curl(GET_RUN, serve, **runs_api, **{"{runId}": created["id"]})
+        if detail["run"]["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    run = detail["run"]
+    assert (run["id"], run["status"], run["failureReason"]) == (created["id"], "done", None)
+    assert run["result"] and all(set(row) == {"name", "qty"} for row in run["result"])
+    assert {"jobs", "inputRequests"} <= set(detail)
 
 
 @needs_curl
