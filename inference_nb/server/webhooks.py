@@ -3,6 +3,8 @@
 A delivery is written to the store before the first attempt, so a restart
 resumes it. Attempts back off exponentially (`backoff * 2**n`, capped at a
 minute); after `max_attempts` it is marked failed with the last error.
+Whatever one attempt raises fails that attempt only (logged, retried); the
+sender itself never stops.
 Due times are read from the server's `Clock` (wall time: they are stored).
 """
 
@@ -47,8 +49,12 @@ class WebhookSender:
         async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
             self._client = client
             while True:
-                due = self._store.due_deliveries(self._clock.now())
-                await asyncio.gather(*(self._attempt(delivery) for delivery in due))
+                try:
+                    due = self._store.due_deliveries(self._clock.now())
+                    await asyncio.gather(*(self._attempt(delivery) for delivery in due))
+                except Exception:  # e.g. the store briefly failing: the sender must outlive it
+                    log.exception("webhook sender: a round of deliveries failed; retrying")
+                    await asyncio.sleep(self._backoff)
                 await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
@@ -59,6 +65,11 @@ class WebhookSender:
             await asyncio.wait_for(self._wake.wait(), timeout)
         except TimeoutError:
             pass
+
+    async def _send(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        """One POST; a seam a test replaces to make a delivery raise."""
+        assert self._client is not None
+        return await self._client.post(url, content=body, headers=headers)
 
     async def _attempt(self, delivery: dict) -> None:
         assert self._client is not None
@@ -71,10 +82,14 @@ class WebhookSender:
         }
         attempts = delivery["attempts"] + 1
         try:
-            response = await self._client.post(delivery["url"], content=body, headers=headers)
+            response = await self._send(delivery["url"], body, headers)
             error = None if response.is_success else f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever one delivery raises (httpx.InvalidURL is no
+            # httpx.HTTPError; an OverflowError from a port) fails that delivery only, never the sender.
             error = f"{type(exc).__name__}: {exc}"
+            log.info(
+                "webhook delivery %s of %s: attempt %d failed: %s", delivery["id"], delivery["task_id"], attempts, error
+            )
         if error is None:
             self._store.update_delivery(delivery["id"], state="delivered", attempts=attempts, due=0, error=None)
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 APP_ID_PATTERN = re.compile(
@@ -24,6 +25,27 @@ DEFAULT_FUNCTION = "run"
 
 SESSION_TIMEOUT_RANGE = (1, 3600)
 """Seconds a new session may stay idle: at least, at most."""
+
+
+def check_webhook_url(value: str) -> None:
+    """Refuse a webhook URL the server could not send to, parsed by the parser that will send it.
+
+    httpx (the server's sender) parses it here: a URL it would refuse at delivery time must be
+    refused now, at the request, where the caller can see why.
+
+    Raises:
+        ValueError: not an http(s) URL with a host, or httpx cannot parse it, or its port is not 1..65535.
+    """
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"is not a URL that can be sent to: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise ValueError(f"has port {url.port}, outside 1..65535")
 
 
 class RunTaskRequest(BaseModel):
@@ -63,8 +85,8 @@ class RunTaskRequest(BaseModel):
     @field_validator("webhook")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+        if value is not None:
+            check_webhook_url(value)
         return value
 
     @field_validator("session_timeout")
