@@ -29,6 +29,10 @@ log = logging.getLogger("inference_nb")
 
 _BUNDLE = Path(__file__).parent / "static" / "widget.js"
 
+MAX_FILE_BYTES = 8 * 2**20
+"""The largest file a submit carries (the front end refuses bigger ones first, js/forms/file-control.ts:
+Jupyter Server drops the page's websocket on a message over 10 MiB)."""
+
 SCHEMA_EXAMPLES = [
     {
         "label": "List of objects with name and qty",
@@ -179,22 +183,24 @@ class InferenceWidget(anywidget.AnyWidget):
 
     # messages from the browser
 
-    def _on_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
-        # On the kernel's shell thread (or a subshell's): hand over, set no trait here.
+    def _on_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:
+        # On the kernel's shell thread (or a subshell's): hand over, set no trait here. The buffers
+        # are views of the message's frames: copied before the message is let go.
+        data = [bytes(b) for b in buffers or []]
         loop = self._client.controller.loop
-        loop.call_soon_threadsafe(self._spawn, content)
+        loop.call_soon_threadsafe(self._spawn, content, data)
 
-    def _spawn(self, content: Any) -> None:
-        task = asyncio.get_running_loop().create_task(self._handle(content))
+    def _spawn(self, content: Any, buffers: list[bytes]) -> None:
+        task = asyncio.get_running_loop().create_task(self._handle(content, buffers))
         self._handlers.add(task)
         task.add_done_callback(self._handlers.discard)
 
-    async def _handle(self, content: Any) -> None:
+    async def _handle(self, content: Any, buffers: list[bytes]) -> None:
         request_id = content.get("id") if isinstance(content, dict) else None
         try:
             if not isinstance(content, dict):
                 raise InvalidRequest("a message must be an object")
-            run_id = await self._dispatch(content)
+            run_id = await self._dispatch(content, buffers)
         except InvalidRequest as error:
             self.send({"type": "refused", "id": request_id, "message": str(error), "field": error.field})
         except InferenceError as error:
@@ -206,10 +212,10 @@ class InferenceWidget(anywidget.AnyWidget):
         else:
             self.send({"type": "accepted", "id": request_id, "run_id": run_id})
 
-    async def _dispatch(self, content: dict[str, Any]) -> str | None:
+    async def _dispatch(self, content: dict[str, Any], buffers: list[bytes]) -> str | None:
         kind = content.get("type")
         if kind == "submit":
-            run = await (self._ask(content) if content.get("mode") == "ask" else self._start_app(content))
+            run = await (self._ask(content) if content.get("mode") == "ask" else self._start_app(content, buffers))
             self._track(run)
             return run.id
         if kind in ("cancel", "approve", "select"):
@@ -229,7 +235,7 @@ class InferenceWidget(anywidget.AnyWidget):
         schema = self._schema_type if self.schema_locked else _json_field(content.get("schema_text"), "schema")
         return await self._client.start_question(str(content.get("message") or ""), schema, cluster=self._cluster)
 
-    async def _start_app(self, content: dict[str, Any]) -> Run:
+    async def _start_app(self, content: dict[str, Any], buffers: list[bytes]) -> Run:
         app_input = content.get("input")
         if not isinstance(app_input, dict):
             raise InvalidRequest("input: expected an object of the app's input fields", field="input")
@@ -240,10 +246,37 @@ class InferenceWidget(anywidget.AnyWidget):
         if choice == "last" and not self.last_session_id:
             raise InvalidRequest("session: no session was started here yet; choose new", field="session")
         session = {"none": None, "new": "new", "last": self.last_session_id}.get(choice)
+        # Uploaded last, after every check of this message that can refuse it without the server.
+        app_input = await self._with_files(app_input, content.get("files"), buffers)
         run = await self._client.start_task(str(content.get("app") or ""), app_input, setup=setup, session=session)
         if choice == "new" and run.session_id:
             self.last_session_id = run.session_id
         return run
+
+    async def _with_files(self, app_input: dict[str, Any], files: Any, buffers: list[bytes]) -> dict[str, Any]:
+        """`app_input` with each file sent with the submit uploaded, and its URI at its field's path."""
+        if files is None:
+            return app_input
+        if not isinstance(files, dict):
+            raise InvalidRequest("files: expected an object of field path → file", field="files")
+        taken = []  # every file checked before any is uploaded: a refusal leaves nothing behind
+        for path, ref in files.items():
+            field = f"input.{path}"
+            index = ref.get("buffer") if isinstance(ref, dict) else None
+            if not isinstance(index, int) or not 0 <= index < len(buffers):
+                raise InvalidRequest(f"{field}: the file's bytes did not arrive with the message", field=field)
+            name = str(ref.get("filename") or "upload")
+            if len(buffers[index]) > MAX_FILE_BYTES:
+                limit = f"the widget sends files up to {MAX_FILE_BYTES // 2**20} MiB (client.upload takes bigger ones)"
+                raise InvalidRequest(f"{field}: {name} is {len(buffers[index])} bytes; {limit}", field=field)
+            taken.append((str(path), field, name, ref.get("content_type") or None, buffers[index]))
+        for path, field, name, content_type, data in taken:
+            try:
+                uri = await self._client.start_upload(data, filename=name, content_type=content_type)
+            except InferenceError as error:
+                raise InvalidRequest(f"{field}: {name} could not be uploaded: {error}", field=field) from error
+            _put(app_input, path.split("."), uri, field)
+        return app_input
 
     # keeping the views current (controller thread only)
 
@@ -273,6 +306,15 @@ class InferenceWidget(anywidget.AnyWidget):
             return
         if self._images[run.id]:
             self._publish(run)
+
+
+def _put(value: dict[str, Any], path: list[str], item: Any, field: str) -> None:
+    """Set `value[a][b]... = item` for the path a.b..., making the objects on the way."""
+    for key in path[:-1]:
+        value = value.setdefault(key, {})
+        if not isinstance(value, dict):
+            raise InvalidRequest(f"{field}: the input has no object at {key!r} to hold the file", field=field)
+    value[path[-1]] = item
 
 
 def _json_field(text: Any, field: str) -> Any:

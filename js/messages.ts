@@ -45,15 +45,16 @@ export class Messenger {
     model.on("msg:custom", this.listener);
   }
 
-  /** Send `request` with a fresh id; `onReply` gets the answer to it. */
-  send(request: Request, onReply: ReplyHandler = () => {}): string {
+  /** Send `request` with a fresh id (and binary `buffers`); `onReply` gets the answer to it. */
+  send(request: Request, onReply: ReplyHandler = () => {}, buffers: ArrayBuffer[] = []): string {
     // Not crypto.randomUUID(): it is missing outside secure contexts
     // (JupyterLab over plain http on a remote host).
     this.sent += 1;
     const id = `${this.prefix}-${this.sent}`;
     this.waiting.set(id, onReply);
     const message = { ...request, id } as BrowserMessage;
-    this.model.send(message);
+    if (buffers.length) this.model.send(message, undefined, buffers);
+    else this.model.send(message);
     return id;
   }
 

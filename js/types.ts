@@ -133,10 +133,26 @@ export type BrowserMessage =
       input: Record<string, unknown>;
       setup_text: string;
       session: SessionChoice;
+      /**
+       * Files chosen in file fields, by the field's dotted path; their bytes are the
+       * message's binary buffers (never a trait, never base64 in JSON). The kernel
+       * uploads each and puts its URI at that path of `input`.
+       */
+      files?: Record<string, FileRef>;
     }
   | { type: "cancel"; id: string; run_id: string }
   | { type: "approve"; id: string; run_id: string; job_id: string; approved: boolean }
   | { type: "select"; id: string; run_id: string };
+
+/** A file sent with a submit. */
+export interface FileRef {
+  /** Its index among the message's buffers. */
+  buffer: number;
+  filename: string;
+  /** The browser's media type for it ("" when unknown: the kernel guesses from the name). */
+  content_type: string;
+  size: number;
+}
 
 /** Kernel → browser: the answers. */
 export type KernelMessage =

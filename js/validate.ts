@@ -85,6 +85,10 @@ export function checkValue(spec: FieldSpec, value: unknown): string | null {
     }
     case "object":
       return isPlainObject(value) ? null : `must be a JSON object, not ${jsonKind(value)}`;
+    case "file":
+      // What a client sends is the file's URI; the server's {uri, ...} object is accepted too.
+      if (typeof value === "string" || (isPlainObject(value) && typeof value.uri === "string")) return null;
+      return `must be the URI of a file, not ${jsonKind(value)}`;
     case "json":
       if (s.type === "array" && !Array.isArray(value)) return `must be a JSON array, not ${jsonKind(value)}`;
       if (s.type === "object" && !isPlainObject(value)) return `must be a JSON object, not ${jsonKind(value)}`;

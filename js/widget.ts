@@ -10,7 +10,7 @@ import { AppPanel } from "./forms/app";
 import type { Panel } from "./forms/panel";
 import { HistoryView } from "./history";
 import { JobsView } from "./jobs";
-import { Messenger, onTraits } from "./messages";
+import { Messenger, onTraits, type SubmitRequest } from "./messages";
 import { ResultsView } from "./results";
 import { StatusBar } from "./status-bar";
 import { Tabs, type Mode } from "./tabs";
@@ -62,19 +62,41 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   el.append(style, root);
 
   let awaiting: string | null = null;
+  let reading = false;
   let answerTimer: ReturnType<typeof setTimeout> | undefined;
   const cancelling = new Set<string>();
 
   const submit = () => {
-    if (awaiting !== null) return;
+    if (awaiting !== null || reading) return;
     const mode = tabs.mode;
-    const request = panels[mode].collect();
-    if (!request) {
+    const submission = panels[mode].collect();
+    if (!submission) {
       say("Not sent: fix what is marked above.", "error");
       return;
     }
-    say("Submitting…");
     submitButton.disabled = true;
+    if (!submission.blobs.length) {
+      send(mode, submission.request, []);
+      return;
+    }
+    // A chosen file's bytes are read now, not when it was picked: it may have changed since.
+    say("Reading the file…");
+    reading = true;
+    Promise.all(submission.blobs.map((blob) => blob.arrayBuffer())).then(
+      (buffers) => {
+        reading = false;
+        send(mode, submission.request, buffers);
+      },
+      (error: unknown) => {
+        reading = false;
+        submitButton.disabled = false;
+        say(`Not sent: the file could not be read (${error instanceof Error ? error.message : String(error)}).`, "error");
+      },
+    );
+  };
+
+  const send = (mode: Mode, request: SubmitRequest, buffers: ArrayBuffer[]) => {
+    say(buffers.length ? "Uploading and submitting…" : "Submitting…");
     const id = messenger.send(request, (reply) => {
       // A late answer (after the timeout) still updates the notice; an answer to
       // an older submit while a newer one waits does not.
@@ -88,7 +110,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       }
       const shown = reply.field !== null && panels[mode].showProblem(reply.field, reply.message);
       say(shown ? "Not started: see the field marked above." : `Not started: ${reply.message}`, "error");
-    });
+    }, buffers);
     awaiting = id;
     answerTimer = setTimeout(() => {
       awaiting = null;

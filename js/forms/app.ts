@@ -1,10 +1,10 @@
 // The App form: which app, its input (generated from the app's schema), setup
 // parameters and the session to run in.
-import type { AppInfo, SessionChoice } from "../types";
+import type { AppInfo, FileRef, SessionChoice } from "../types";
 import { h } from "../dom";
 import { onTraits, type Model, type SubmitRequest } from "../messages";
 import { checkSetupText } from "../validate";
-import { row, type Panel, type Row } from "./panel";
+import { row, type Panel, type Row, type Submission } from "./panel";
 import { SchemaForm } from "./schema-form";
 import { fieldsOf } from "./fields";
 
@@ -62,7 +62,7 @@ export class AppPanel implements Panel {
     this.stop = () => offs.forEach((off) => off());
   }
 
-  collect(): SubmitRequest | null {
+  collect(): Submission | null {
     const app = this.selected();
     this.appRow.problem(app ? null : "pick an app");
     const input = this.form ? this.form.collect() : null;
@@ -71,7 +71,15 @@ export class AppPanel implements Panel {
     else if (input && !setupOk) this.setup.focus();
     if (!app || !input || !setupOk) return null;
     const session = this.session.value as SessionChoice;
-    return { type: "submit", mode: "app", app: app.id, input, setup_text: this.setup.value, session };
+    const request: SubmitRequest = { type: "submit", mode: "app", app: app.id, input, setup_text: this.setup.value, session };
+    const blobs: Blob[] = [];
+    const files: Record<string, FileRef> = {};
+    for (const [path, file] of this.form?.files() ?? []) {
+      files[path] = { buffer: blobs.length, filename: file.name, content_type: file.type, size: file.size };
+      blobs.push(file);
+    }
+    if (blobs.length) request.files = files;
+    return { request, blobs };
   }
 
   showProblem(field: string, message: string): boolean {

@@ -1,8 +1,8 @@
 // The Ask form: a question and the JSON Schema its answer must fit.
 import { h } from "../dom";
-import { onTraits, type Model, type SubmitRequest } from "../messages";
+import { onTraits, type Model } from "../messages";
 import { checkMessage, checkSchemaText } from "../validate";
-import { row, type Panel, type Row } from "./panel";
+import { row, type Panel, type Row, type Submission } from "./panel";
 
 export class AskPanel implements Panel {
   readonly el: HTMLElement;
@@ -44,14 +44,14 @@ export class AskPanel implements Panel {
     this.stop = () => offs.forEach((off) => off());
   }
 
-  collect(): SubmitRequest | null {
+  collect(): Submission | null {
     const messageProblem = checkMessage(this.message.value);
     this.messageRow.problem(messageProblem);
     const schemaOk = this.checkSchema();
     if (messageProblem !== null) this.message.focus();
     else if (!schemaOk) this.editor.focus();
     if (messageProblem !== null || !schemaOk) return null;
-    return { type: "submit", mode: "ask", message: this.message.value, schema_text: this.editor.value };
+    return { request: { type: "submit", mode: "ask", message: this.message.value, schema_text: this.editor.value }, blobs: [] };
   }
 
   showProblem(field: string, message: string): boolean {

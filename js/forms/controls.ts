@@ -3,6 +3,8 @@ import { errorLine, h, named, setError, uniqueId } from "../dom";
 import { describeJSONError, isPlainObject, parseJSON } from "../json";
 import { checkValue, optionText } from "../validate";
 import type { FieldSpec } from "./fields";
+import { fileControl } from "./file-control";
+import { helpLine, requiredMark } from "./labels";
 
 export interface Control {
   readonly spec: FieldSpec;
@@ -22,10 +24,14 @@ export interface Control {
   /** The controls that hold values: this one, or the ones inside a group. */
   leaves(): Control[];
   focus(): void;
+  /** A file field: the file chosen to be uploaded on submit (null: none, the URI box counts). */
+  file?(): File | null;
 }
 
 export function createControls(specs: FieldSpec[]): Control[] {
-  return specs.map((spec) => (spec.kind === "object" ? objectControl(spec) : leafControl(spec)));
+  return specs.map((spec) =>
+    spec.kind === "object" ? objectControl(spec) : spec.kind === "file" ? fileControl(spec) : leafControl(spec),
+  );
 }
 
 type Input = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
@@ -102,21 +108,6 @@ function objectControl(spec: FieldSpec): Control {
     focus: () => children[0]?.focus(),
   };
   return control;
-}
-
-function requiredMark(spec: FieldSpec): HTMLElement | null {
-  return spec.required ? h("span", { class: "inb-required", title: "required" }, " *") : null;
-}
-
-function helpLine(spec: FieldSpec): HTMLElement | null {
-  const bits = [spec.description];
-  const s = spec.schema;
-  if (typeof s.minimum === "number" && typeof s.maximum === "number") bits.push(`(${s.minimum} – ${s.maximum})`);
-  else if (typeof s.minimum === "number") bits.push(`(≥ ${s.minimum})`);
-  else if (typeof s.maximum === "number") bits.push(`(≤ ${s.maximum})`);
-  if (spec.kind === "json") bits.push("(JSON)");
-  const text = bits.filter(Boolean).join(" ");
-  return text ? h("div", { class: "inb-help", id: uniqueId("help") }, text) : null;
 }
 
 function placeholder(spec: FieldSpec): string | null {

@@ -122,6 +122,27 @@ describe("fieldsOf", () => {
     expect(node!.kind).toBe("json");
   });
 
+  it("knows a file field: the server's format mark, or pydantic's File shape from another server", () => {
+    const file = (extra: Record<string, unknown>) => ({ title: "File", type: "object", properties: { uri: { type: "string" } }, ...extra });
+    const f = byName(
+      fieldsOf({
+        $defs: { File: file({ format: "file" }), Doc: file({ title: "Doc", format: "file" }), Plain: file({}), Other: { ...file({}), title: "Other" } },
+        required: ["doc"],
+        properties: {
+          csv_file: { anyOf: [{ $ref: "#/$defs/File" }, { type: "null" }], default: null },
+          doc: { $ref: "#/$defs/Doc" },
+          plain: { $ref: "#/$defs/Plain" },
+          other: { $ref: "#/$defs/Other" },
+        },
+      }),
+    );
+    expect(f.csv_file).toMatchObject({ kind: "file", nullable: true, required: false });
+    expect(f.doc).toMatchObject({ kind: "file", nullable: false, required: true });
+    expect(f.plain!.kind).toBe("file");
+    // An object with a uri that is not called File is only an object.
+    expect(f.other!.kind).toBe("object");
+  });
+
   it("has no fields for a schema that is not an object with properties", () => {
     expect(fieldsOf({ type: "array" })).toEqual([]);
     expect(fieldsOf({})).toEqual([]);

@@ -3,7 +3,7 @@
 import type { JSONSchema } from "../types";
 import { isPlainObject } from "../json";
 
-export type FieldKind = "text" | "textarea" | "number" | "integer" | "boolean" | "select" | "object" | "json";
+export type FieldKind = "text" | "textarea" | "number" | "integer" | "boolean" | "select" | "object" | "file" | "json";
 
 export interface FieldSpec {
   /** The property name. */
@@ -62,7 +62,9 @@ function fieldOf(name: string, raw: JSONSchema, root: JSONSchema, prefix: string
     fields: [],
   };
   const type = schema.type;
-  if (consts) {
+  if (isFileSchema(schema)) {
+    spec.kind = "file";
+  } else if (consts) {
     spec.kind = "select";
     spec.options = consts;
   } else if (type === "string") {
@@ -113,6 +115,17 @@ function unwrap(schema: JSONSchema, root: JSONSchema): { schema: JSONSchema; nul
   const withoutNull = choices?.filter((c) => c !== null) ?? null;
   if (choices && withoutNull && withoutNull.length < choices.length) nullable = true;
   return { schema: { ...schema, type }, nullable, consts: withoutNull };
+}
+
+/**
+ * A file input (the server's `File`): marked `format: "file"` by our server;
+ * a schema without the mark (another server) is known by pydantic's shape of
+ * it, an object titled File with a `uri` property.
+ */
+export function isFileSchema(schema: JSONSchema): boolean {
+  if (schema.format === "file") return true;
+  const properties = schema.properties;
+  return schema.title === "File" && isPlainObject(properties) && isPlainObject(properties.uri);
 }
 
 function choicesOf(schema: JSONSchema): unknown[] | null {

@@ -3,10 +3,16 @@
 import { errorLine, h, named, setError, uniqueId } from "../dom";
 import type { SubmitRequest } from "../messages";
 
+/** What Submit sends: the request, and the files whose bytes go with it (buffer i is blobs[i]). */
+export interface Submission {
+  request: SubmitRequest;
+  blobs: Blob[];
+}
+
 export interface Panel {
   readonly el: HTMLElement;
-  /** The submit request, or null after showing what is wrong next to it. */
-  collect(): SubmitRequest | null;
+  /** What to submit, or null after showing what is wrong next to it. */
+  collect(): Submission | null;
   /** Show a refusal next to `field`; false when this panel has no such field. */
   showProblem(field: string, message: string): boolean;
   destroy(): void;

@@ -15,6 +15,7 @@ export class SchemaForm {
   private readonly toggle: HTMLInputElement;
   private readonly raw: HTMLTextAreaElement;
   private readonly rawError: HTMLElement;
+  private readonly rawFiles: HTMLElement;
 
   constructor(schema: JSONSchema, initial: Record<string, unknown>) {
     this.controls = createControls(fieldsOf(schema));
@@ -29,7 +30,9 @@ export class SchemaForm {
       id: rawId, class: "inb-code", rows: 6, spellcheck: "false",
       "aria-label": "Input as JSON", "aria-describedby": this.rawError.id,
     });
-    const rawBox = h("div", { class: "inb-raw" }, this.raw, this.rawError);
+    this.rawFiles = h("div", { class: "inb-help" });
+    this.rawFiles.hidden = true;
+    const rawBox = h("div", { class: "inb-raw" }, this.raw, this.rawFiles, this.rawError);
     const noFields = this.controls.length === 0;
     const head = h("div", { class: "inb-form-head" },
       h("span", { class: "inb-section-title" }, "Input"),
@@ -82,6 +85,20 @@ export class SchemaForm {
     return this.fieldValues();
   }
 
+  /**
+   * The files chosen in file fields, by field path, to send with the submit.
+   * Raw JSON sends none: it is the whole input as written.
+   */
+  files(): Map<string, File> {
+    const chosen = new Map<string, File>();
+    if (this.toggle.checked) return chosen;
+    for (const leaf of this.leaves) {
+      const file = leaf.file?.() ?? null;
+      if (file) chosen.set(leaf.spec.path, file);
+    }
+    return chosen;
+  }
+
   /** Show a problem the kernel found; false when no field has that name. */
   showProblem(field: string, message: string): boolean {
     const path = field.replace(/^input\./, "");
@@ -132,6 +149,11 @@ export class SchemaForm {
   }
 
   private show(raw: boolean): void {
+    const names = raw ? this.leaves.map((c) => c.file?.()?.name).filter(Boolean) : [];
+    this.rawFiles.textContent = names.length
+      ? `Not sent from Raw JSON: the chosen file ${names.join(", ")}. Switch back to the fields to send it, or give a URI here.`
+      : "";
+    this.rawFiles.hidden = !names.length;
     this.toggle.checked = raw;
     this.fields.hidden = raw;
     (this.raw.parentElement as HTMLElement).hidden = !raw;

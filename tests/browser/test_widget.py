@@ -1,5 +1,6 @@
 """The widget in a real JupyterLab + Chromium: ask, watch, see the table; start a slow app and cancel
-it; see a failed run's reason; result text containing markup shows as text."""
+it; see a failed run's reason; result text containing markup shows as text; pick a CSV file for
+demo/sql and query it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .conftest import run_all_cells, screenshot
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=window.__xss=1>"
+CITIES = b"city,people\nOslo,709000\nBergen,291000\nTromso,78000\n"
 
 
 @pytest.fixture
@@ -80,3 +82,24 @@ def test_the_widget_end_to_end(lab, widget_notebook):
         assert page.evaluate("window.__xss") is None
         expect(widget.locator(".inb-history-item")).to_have_count(4)
         screenshot(page, "widget-markup-as-text", widget)
+
+        # A file field: pick a CSV (the kernel uploads it on Submit), query it as table "uploaded".
+        picker = panel.get_by_label("csv_file", exact=True)
+        picker.set_input_files({"name": "cities.csv", "mimeType": "text/csv", "buffer": CITIES})
+        chosen = panel.locator("[data-field=csv_file] .inb-file-chosen")
+        expect(chosen).to_contain_text("cities.csv")
+        expect(chosen).to_contain_text(f"({len(CITIES)} bytes)")
+        panel.get_by_label("Query").fill("SELECT city, people FROM uploaded WHERE people > 100000 ORDER BY people DESC")
+        submit.click()
+        expect(status).to_have_text("Completed", timeout=30_000)
+        body = widget.locator(".inb-table tbody")
+        expect(body.locator("tr")).to_have_count(2)
+        expect(body.locator("tr").first).to_contain_text("Oslo")
+        expect(body.locator("tr").nth(1)).to_contain_text("Bergen")
+        expect(widget.locator(".inb-history-item")).to_have_count(5)
+        screenshot(page, "widget-file-input", widget)
+
+        # Remove puts the keyboard back on the picker; the next submit sends no file.
+        panel.get_by_role("button", name="Remove cities.csv").click()
+        expect(chosen).to_be_hidden()
+        expect(picker).to_be_focused()

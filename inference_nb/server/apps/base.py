@@ -52,7 +52,9 @@ class File(BaseModel):
     In an input, a bare URI string is accepted too (that is what clients send).
     """
 
-    model_config = ConfigDict(extra="allow")
+    # "format": "file" marks a file field in an app's input schema, so that a form can offer a file
+    # picker for it rather than JSON (the widget's App form, js/forms/fields.ts).
+    model_config = ConfigDict(extra="allow", json_schema_extra={"format": "file"})
 
     @model_validator(mode="before")
     @classmethod
@@ -203,6 +205,9 @@ class App:
     Setup: ClassVar[type[BaseModel] | None] = None
     """Model of the setup parameters (checked at submit, 422 when they do not fit); None means any
     JSON object is accepted."""
+    run_timeout: ClassVar[float | None] = None
+    """Seconds a task may take once it has a worker (setup, run and storing its files); past that the
+    server cancels it (`ctx.cancelled` turns true) and it ends Failed, saying so. None: no limit."""
 
     def setup(self, setup: Any, ctx: RunContext) -> Any:
         """Load what the app needs once per instance (a model, a dataset); by default nothing.
