@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
-from inference_nb.server import start_server
+from inference_nb.server import App, AppRegistry, start_server
+from inference_nb.server.apps.builtin.sql import SqlApp
 from inference_nb.server.webhooks import WebhookSender
+from inference_nb.wire.statuses import SpecStatus
 
-from .helpers import TEST_APPS, wait_until
+from .helpers import TEST_APPS, GateApp, wait_for_status, wait_until
 from .receiver import WebhookReceiver
 from .test_webhooks import deliveries, run_with_webhook, wait_for_delivery
 
@@ -71,3 +77,82 @@ def test_a_stored_unsendable_url_fails_its_delivery_and_the_sender_goes_on(tmp_p
             lambda: all(d["state"] == "failed" for d in deliveries(data, "tsk_old")),
             "the unsendable deliveries never ended failed",
         )
+
+
+# --- bounded app work -------------------------------------------------------------------------
+
+ENDLESS = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r) SELECT count(*) FROM r"
+
+
+class SlowApp(GateApp):
+    """Waits for its gate like test/gate, but may take only a moment."""
+
+    name = "test/slow"
+    run_timeout = 0.3
+
+
+class AsyncSlowApp(App):
+    name = "test/async-slow"
+    run_timeout = 0.3
+
+    class Input(BaseModel):
+        pass
+
+    class Output(BaseModel):
+        pass
+
+    async def run(self, input: Input) -> Output:
+        await asyncio.sleep(60)
+        return self.Output()
+
+
+@pytest.fixture
+def bounded(tmp_path) -> Iterator[httpx.Client]:
+    with start_server(data_dir=tmp_path / "data", apps=[*TEST_APPS, SlowApp, AsyncSlowApp], max_workers=2) as srv:
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api:
+            yield api
+
+
+def test_an_endless_query_fails_within_its_deadline_while_another_task_completes(bounded):
+    started = time.monotonic()
+    endless = bounded.post(
+        "/run", json={"app": "demo/sql", "input": {"query": ENDLESS}, "setup": {"timeout_seconds": 1}}
+    ).json()
+    other = bounded.post("/run", params={"wait": "true"}, json={"app": "test/echo", "input": {"text": "meanwhile"}})
+    assert other.json()["status"] == SpecStatus.COMPLETED
+    failed = wait_for_status(bounded, endless["id"], "Failed", timeout=10)
+    assert time.monotonic() - started < 5  # the 1 s deadline, not the query, ended it
+    assert "deadline" in failed["error"] and "timeout_seconds" in failed["error"]
+
+
+def test_the_sql_deadline_defaults_to_a_few_seconds_and_is_bounded():
+    assert SqlApp.Setup().timeout_seconds == 5
+    with pytest.raises(ValueError):
+        SqlApp.Setup(timeout_seconds=10_000)
+
+
+def test_a_result_larger_than_the_cap_fails_the_task_saying_so(bounded):
+    one_value = "SELECT hex(randomblob(6000000)) AS big"  # 12 MB of hex
+    many_rows = (
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r LIMIT 20) SELECT hex(randomblob(300000)) FROM r"
+    )
+    for query in (one_value, many_rows):
+        task = bounded.post("/run", params={"wait": "true"}, json={"app": "demo/sql", "input": {"query": query}}).json()
+        assert task["status"] == SpecStatus.FAILED, task
+        assert "larger than" in task["error"] and "10 MB" in task["error"]
+
+
+@pytest.mark.parametrize("app", ["test/slow", "test/async-slow"])
+def test_a_task_past_its_apps_run_timeout_ends_failed_and_says_so(bounded, app):
+    input = {"gate": f"never-{app}"} if app == "test/slow" else {}
+    task = bounded.post("/run", params={"wait": "true"}, json={"app": app, "input": input}).json()
+    assert task["status"] == SpecStatus.FAILED, task
+    assert "run timeout of 0.3 s" in task["error"]
+
+
+def test_a_run_timeout_that_is_not_a_positive_number_is_refused_at_registration():
+    class Bad(SlowApp):
+        run_timeout = -1
+
+    with pytest.raises(TypeError, match="run_timeout"):
+        AppRegistry([Bad])

@@ -130,6 +130,9 @@ def _check_app_class(app: Any) -> None:
             raise TypeError(f"{app.__name__}.{model} must be a pydantic model class")
     if app.Setup is not None and not issubclass(app.Setup, BaseModel):
         raise TypeError(f"{app.__name__}.Setup must be a pydantic model class or None")
+    timeout = app.run_timeout
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise TypeError(f"{app.__name__}.run_timeout must be a positive number of seconds or None, not {timeout!r}")
     if app.run is App.run:
         raise TypeError(f"{app.__name__} must define run(self, input, ctx)")
     app_functions(app)  # its named functions' models and names are checked here, not at the first call

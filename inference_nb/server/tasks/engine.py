@@ -219,7 +219,7 @@ class TaskEngine:
             # Calls on one session run one at a time, on its one instance.
             async with session.lock if session else contextlib.nullcontext(), self._slots:
                 try:
-                    await self._serve(task, instance)
+                    await self._serve_in_time(task, instance)
                 finally:
                     await self._thread_settled(task)
                     if not session:
@@ -234,6 +234,22 @@ class TaskEngine:
                 task.session.busy -= 1
                 self.sessions.touch(task.session)
             self._active.pop(task.row.id, None)
+
+    async def _serve_in_time(self, task: ActiveTask, instance: Instance) -> None:
+        """`_serve` under the app's `run_timeout`: past it, the task is cancelled and fails saying why."""
+        limit = task.app_cls.run_timeout
+        if limit is None:
+            return await self._serve(task, instance)
+        try:
+            async with asyncio.timeout(limit) as deadline:
+                await self._serve(task, instance)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the app's own TimeoutError: its failure, told as it is
+            task.ctx.cancel()  # a sync app's thread outlives the asyncio cancel: tell it to stop
+            raise TimeoutError(
+                f"the task ran longer than {task.row.app}'s run timeout of {limit:g} s and was stopped"
+            ) from None
 
     async def _serve(self, task: ActiveTask, instance: Instance) -> None:
         app_cls, ctx = task.app_cls, task.ctx

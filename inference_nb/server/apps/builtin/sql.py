@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +29,12 @@ DENIED_ACTION_NAMES = {
     sqlite3.SQLITE_DETACH: "DETACH",
 }
 LEADING_COMMENTS = re.compile(r"(\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
-PROGRESS_CHECK_EVERY = 1000  # sqlite VM instructions between looks at ctx.cancelled
+PROGRESS_CHECK_EVERY = 1000  # sqlite VM instructions between looks at ctx.cancelled and the deadline
+DEFAULT_TIMEOUT = 5.0
+"""Seconds one query may run unless the setup says otherwise."""
+MAX_RESULT_BYTES = 10 * 2**20
+"""The most text and blob data a result may hold; also the longest single value sqlite may build."""
+FETCH_CHUNK = 500
 
 
 class SqlApp(App):
@@ -44,6 +50,12 @@ class SqlApp(App):
         dataset: Literal["inventory", "empty"] = Field(
             default="inventory",
             description="'inventory': the tables inventory and sales; 'empty': no tables, only an uploaded CSV.",
+        )
+        timeout_seconds: float = Field(
+            default=DEFAULT_TIMEOUT,
+            gt=0,
+            le=300,
+            description="Seconds one query may run; a query still running then fails the task.",
         )
 
     class Input(BaseModel):
@@ -76,7 +88,11 @@ class SqlApp(App):
         # Setup and run may happen on different worker threads; the lock serialises use.
         self._conn = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
-        if (setup or self.Setup()).dataset == "inventory":
+        setup = setup or self.Setup()
+        self._timeout = setup.timeout_seconds
+        # No single string or blob (e.g. zeroblob(1e9), a long replace()) may outgrow the result cap.
+        self._conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_RESULT_BYTES)
+        if setup.dataset == "inventory":
             for path in sorted(DATA_DIR.glob("*.csv")):
                 load_csv_table(self._conn, path.stem, path.read_text(encoding="utf-8"))
 
@@ -108,14 +124,22 @@ class SqlApp(App):
             denied.append(f"{DENIED_ACTION_NAMES.get(action, 'change the database')} {first or ''}".strip())
             return sqlite3.SQLITE_DENY
 
+        deadline = time.monotonic() + self._timeout
+        late: list[bool] = []
+
+        def stop() -> bool:  # sqlite calls it every PROGRESS_CHECK_EVERY steps; True aborts the query
+            if time.monotonic() > deadline:
+                late.append(True)
+            return ctx.cancelled or bool(late)
+
         self._conn.set_authorizer(authorize)
-        self._conn.set_progress_handler(lambda: ctx.cancelled, PROGRESS_CHECK_EVERY)
+        self._conn.set_progress_handler(stop, PROGRESS_CHECK_EVERY)
         cursor = self._conn.cursor()
         try:
             try:
                 cursor.execute(input.query)
-                fetched = cursor.fetchmany(input.max_rows + 1)
                 names = [column[0] for column in cursor.description or []]
+                fetched = _fetch_capped(cursor, input.max_rows + 1)
             finally:
                 # Closed because a half-read statement keeps its tables locked (DROP of the upload).
                 cursor.close()
@@ -123,6 +147,11 @@ class SqlApp(App):
                 self._conn.set_authorizer(None)
                 self._conn.set_progress_handler(None, 0)
         except sqlite3.Error as error:
+            if late and not ctx.cancelled:
+                raise TimeoutError(
+                    f"the query ran longer than its {self._timeout:g} s deadline and was stopped "
+                    "(setup timeout_seconds sets the deadline, up to 300)"
+                ) from None
             raise self._explain(error, denied, ctx) from None
 
         columns = _unique(names)
@@ -134,9 +163,28 @@ class SqlApp(App):
             return TaskCancelled(f"task {ctx.task_id} was cancelled while its query ran")
         if denied:
             return ValueError(f"the query is read-only, but it would {denied[0]}; only SELECT is allowed")
+        if isinstance(error, sqlite3.DataError) or "too big" in str(error):  # SQLITE_LIMIT_LENGTH
+            return ValueError(f"the query builds a value larger than the {MAX_RESULT_BYTES // 2**20} MB result cap")
         if isinstance(error, sqlite3.ProgrammingError) and "one statement" in str(error):
             return ValueError("only one statement is allowed: remove everything after the first ';'")
         return ValueError(f"SQL error: {error}. Tables: {describe_tables(self._conn)}")
+
+
+def _fetch_capped(cursor: sqlite3.Cursor, limit: int) -> list[tuple]:
+    """Up to `limit` rows, refusing a result whose text and blobs outgrow MAX_RESULT_BYTES."""
+    rows: list[tuple] = []
+    size = 0
+    while len(rows) < limit:
+        chunk = cursor.fetchmany(min(FETCH_CHUNK, limit - len(rows)))
+        if not chunk:
+            break
+        size += sum(len(v) if isinstance(v, (str, bytes)) else 8 for row in chunk for v in row)
+        if size > MAX_RESULT_BYTES:
+            raise ValueError(
+                f"the result is larger than {MAX_RESULT_BYTES // 2**20} MB; select fewer rows (max_rows) or columns"
+            )
+        rows.extend(chunk)
+    return rows
 
 
 def refuse_unless_select(query: str) -> None:
