@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
+from .headers import SecurityHeaders
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
@@ -98,6 +99,13 @@ def _auth_hint(path: str, header: str) -> str:
     return f"{problem}: send Authorization: Bearer <token>"
 
 
+class _Server(Starlette):
+    """Starlette, with the security headers outside its error middleware, so that a 500 has them too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def read_or_create_secret(path: Path) -> str:
     """A secret kept in a file only its owner can read; an empty file gets a new one."""
     if path.exists():
@@ -168,7 +176,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
             function_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
 
-    app = Starlette(
+    app = _Server(
         routes=TASK_ROUTES + RUN_ROUTES,
         middleware=[Middleware(BearerAuth, token=config.token)],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from pydantic import BaseModel
+from starlette.testclient import TestClient
 
-from inference_nb.server import App, AppRegistry, start_server
+from inference_nb.server import App, AppRegistry, ServerConfig, create_app, start_server
 from inference_nb.server.apps.builtin.sql import SqlApp
 from inference_nb.server.webhooks import WebhookSender
 from inference_nb.wire.statuses import SpecStatus
@@ -156,3 +157,62 @@ def test_a_run_timeout_that_is_not_a_positive_number_is_refused_at_registration(
 
     with pytest.raises(TypeError, match="run_timeout"):
         AppRegistry([Bad])
+
+
+# --- headers ----------------------------------------------------------------------------------
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def declare(api: httpx.Client, filename: str) -> dict:
+    answer = api.post("/files", json={"files": [{"filename": filename, "size": len(SVG)}]})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["data"][0]
+
+
+def test_nothing_is_served_without_nosniff(server, api):
+    task = api.post("/run", params={"wait": "true"}, json={"app": "test/files", "input": {"text": "t"}}).json()
+    declared = declare(api, "x.svg")
+    responses = [
+        api.get("/apps"),
+        api.get("/tasks"),
+        api.get(f"/tasks/{task['id']}"),
+        api.get(f"/tasks/{task['id']}/stream"),
+        api.get(task["output"]["main"]["uri"]),
+        httpx.put(declared["upload_url"], content=SVG),
+        api.get(declared["uri"]),
+        api.get("/clusters"),
+        api.get("/nowhere"),  # 404
+        api.delete("/apps"),  # 405
+        api.post("/run", json={"app": "test/echo", "input": {}}),  # 422
+        httpx.get(f"{server.url}/apps"),  # 401, no token
+        api.post("/files", content=b"{", headers={"Content-Type": "application/json"}),  # 400
+    ]
+    statuses = {r.status_code for r in responses}
+    assert {200, 401, 404, 405, 422, 400} <= statuses
+    for response in responses:
+        assert response.headers.get("x-content-type-options") == "nosniff", (response.request.url, response.headers)
+
+
+def test_a_served_svg_or_html_file_may_not_run(server, api):
+    for filename, content_type in (("x.svg", "image/svg+xml"), ("x.html", "text/html")):
+        declared = declare(api, filename)
+        assert httpx.put(declared["upload_url"], content=SVG).status_code == 200
+        served = api.get(declared["uri"])
+        assert served.status_code == 200 and served.content == SVG
+        assert served.headers["content-type"].startswith(content_type)
+        policy = served.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "sandbox" in policy
+
+
+def test_a_500_carries_the_headers_too(tmp_path):
+    app = create_app(ServerConfig(data_dir=tmp_path / "data", token="t" * 20), AppRegistry(TEST_APPS))
+
+    async def boom(request):
+        raise RuntimeError("a bug")
+
+    app.add_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False, headers={"Authorization": "Bearer " + "t" * 20}) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["x-content-type-options"] == "nosniff"
