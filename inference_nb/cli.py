@@ -23,6 +23,13 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name it answers to besides its address and localhost (repeatable; '*' for any)",
+    )
     serve.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
     serve.add_argument("--data-dir", type=Path, default=None, help="where tasks and files are kept")
     serve.add_argument("--workers", type=int, default=8, help="tasks that run at once (default: 8)")
@@ -47,14 +54,24 @@ def serve(args: argparse.Namespace) -> int:
     from .server.apps.builtin import BUILTIN_APPS
     from .server.apps.registry import AppRegistry
     from .server.embedded import default_data_dir
-    from .server.serving import listen, make_server, url_of
+    from .server.serving import listen, make_server, serve_url
     from .server.store import DataDirInUse
 
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser()
     data_dir.mkdir(parents=True, exist_ok=True)
     token_file = data_dir / "token"
     token = os.environ.get(TOKEN_ENV, "").strip() or read_or_create_secret(token_file)
-    config = ServerConfig(data_dir=data_dir, token=token, max_workers=args.workers, max_queued=args.max_queued)
+    try:
+        config = ServerConfig(
+            data_dir=data_dir,
+            token=token,
+            max_workers=args.workers,
+            max_queued=args.max_queued,
+            allow_hosts=tuple(args.allow_host),
+        )
+    except ValueError as exc:
+        print(f"inference-nb: {exc}", file=sys.stderr)
+        return 2
     try:
         app = create_app(config, AppRegistry(BUILTIN_APPS))
         sock = listen(args.host, args.port)
@@ -62,7 +79,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"inference-nb: {exc}", file=sys.stderr)
         return 1
     where = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV, "").strip() else str(token_file)
-    print(f"inference_nb server on {url_of(sock)} (data in {data_dir}; token in {where})", flush=True)
+    print(f"inference_nb server on {serve_url(app, sock)} (data in {data_dir}; token in {where})", flush=True)
     if not _is_loopback(args.host):
         print("warning: listening beyond loopback, without TLS; the token is the only protection", file=sys.stderr)
     make_server(app).run(sockets=[sock])

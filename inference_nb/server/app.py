@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import os
+import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
 from .headers import SecurityHeaders
+from .hosts import HostCheck, check_allow_hosts
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
@@ -57,10 +59,19 @@ class ServerConfig:
     """Seconds before the first retry; doubles each time (capped at a minute)."""
     clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
     """What session idle timeouts and webhook retries are timed on; a test passes one it can move."""
+    allow_hosts: tuple[str, ...] = ()
+    """Host names or addresses it answers to besides the address a connection reached and the loopback
+    names (localhost, 127.0.0.1, ::1); `*` for any. Any other `Host` gets a 421."""
+    public_url: str | None = None
+    """The URL clients reach it at, which file URIs, upload URLs and redirects start with (default:
+    the address it listens on, set when it starts listening; never the request's Host)."""
 
     def __post_init__(self) -> None:
         if not self.token.strip():
             raise ValueError("the server token must not be empty: it would let anyone in")
+        object.__setattr__(self, "allow_hosts", check_allow_hosts(self.allow_hosts))
+        if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url):
+            raise ValueError(f"public_url must be http(s)://host[:port], not {self.public_url!r}")
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         return (
@@ -178,11 +189,13 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
 
     app = _Server(
         routes=TASK_ROUTES + RUN_ROUTES,
-        middleware=[Middleware(BearerAuth, token=config.token)],
+        # The Host is checked before the token: a misdirected request learns nothing about it.
+        middleware=[Middleware(HostCheck, allow_hosts=config.allow_hosts), Middleware(BearerAuth, token=config.token)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.config = config
+    app.state.public_url = config.public_url  # else set by whoever listens (serving.serve_url)
     app.state.registry = registry
     app.state.store = store
     app.state.engine = engine

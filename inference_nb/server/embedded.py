@@ -22,7 +22,7 @@ from .apps.builtin import BUILTIN_APPS
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
-from .serving import listen, make_server, url_of
+from .serving import listen, make_server, serve_url
 from .tasks.engine import DEFAULT_MAX_QUEUED
 
 START_TIMEOUT = 15.0
@@ -64,7 +64,7 @@ class EmbeddedServer:
         self._store = app.state.store
         self.clusters: Clusters = app.state.clusters
         self._socket = listen(host, port)
-        self.url = url_of(self._socket)
+        self.url = serve_url(app, self._socket)
         self._uvicorn = make_server(app)
         self._thread = threading.Thread(target=self._serve, name="inference_nb-server", daemon=True)
         self._failure: BaseException | None = None
@@ -176,6 +176,7 @@ def start_server(
     webhook_backoff: float = 1.0,
     webhook_max_attempts: int = 6,
     clock: Clock = SYSTEM_CLOCK,
+    allow_hosts: list[str] | tuple[str, ...] = (),
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
@@ -190,10 +191,13 @@ def start_server(
         webhook_backoff: seconds before a webhook's first retry (doubling, capped at a minute).
         webhook_max_attempts: attempts per webhook delivery.
         clock: times session expiry and webhook retries (tests pass one they can move).
+        allow_hosts: `Host` names it answers to besides its own address and the loopback names
+            (`*`: any); a request with another Host is refused (421).
 
     Raises:
         DataDirInUse: another server holds the data dir.
         TypeError: one of `apps` is not a valid app class.
+        ValueError: an entry of `allow_hosts` is not a host name or address.
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
         RuntimeError: the server did not start in time.
     """
@@ -206,5 +210,6 @@ def start_server(
         webhook_backoff=webhook_backoff,
         webhook_max_attempts=webhook_max_attempts,
         clock=clock,
+        allow_hosts=tuple(allow_hosts),
     )
     return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

@@ -41,3 +41,15 @@ def listen(host: str, port: int) -> socket.socket:
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve_url(app: Starlette, sock: socket.socket) -> str:
+    """The URL to print for `sock`; also the app's public URL unless its config sets one.
+
+    A wildcard address (0.0.0.0, ::) is no URL anyone can reach: then the app builds URLs from the
+    address each connection reached instead.
+    """
+    url = url_of(sock)
+    if app.state.public_url is None and sock.getsockname()[0] not in ("0.0.0.0", "::"):
+        app.state.public_url = url
+    return app.state.public_url or url

@@ -216,3 +216,47 @@ def test_a_500_carries_the_headers_too(tmp_path):
         response = client.get("/boom")
     assert response.status_code == 500
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# --- Host allow-list --------------------------------------------------------------------------
+
+
+def test_a_wrong_host_is_refused_and_a_right_one_works(server, api):
+    port = httpx.URL(server.url).port
+    refused = api.get("/apps", headers={"Host": f"rebind.evil.example:{port}"})
+    assert refused.status_code == 421
+    assert refused.json()["error"]["code"] == "misdirected_request"
+    assert "--allow-host" in refused.json()["error"]["message"]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", f"[::1]:{port}"):
+        assert api.get("/apps", headers={"Host": host}).status_code == 200, host
+
+
+def test_built_urls_come_from_the_server_never_the_requests_host(server, api):
+    port = httpx.URL(server.url).port
+    local = {"Host": f"localhost:{port}"}
+    task = api.post("/run", params={"wait": "true"}, json={"app": "test/files", "input": {"text": "t"}}, headers=local)
+    assert task.json()["output"]["main"]["uri"].startswith(f"{server.url}/files/")
+    declared = api.post("/files", json={"files": [{"filename": "a.txt", "size": 1}]}, headers=local).json()["data"][0]
+    assert declared["uri"].startswith(f"{server.url}/") and declared["upload_url"].startswith(f"{server.url}/")
+    redirect = api.get("/apps/", headers=local)  # Starlette's trailing-slash redirect
+    assert redirect.status_code == 307 and redirect.headers["location"] == f"{server.url}/apps"
+
+
+def test_allow_hosts_widens_the_list(tmp_path):
+    with start_server(data_dir=tmp_path / "data", allow_hosts=["notebook.example"]) as srv:
+        headers = {"Authorization": f"Bearer {srv.token}"}
+        with httpx.Client(base_url=srv.url, headers=headers, timeout=30) as api:
+            assert api.get("/apps", headers={"Host": "notebook.example:1234"}).status_code == 200
+            assert api.get("/apps", headers={"Host": "other.example"}).status_code == 421
+
+
+def test_an_allow_host_that_is_a_url_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="allow_hosts"):
+        ServerConfig(data_dir=tmp_path, token="t" * 20, allow_hosts=("http://x.example/",))
+
+
+def test_the_cli_takes_allow_host_repeated():
+    from inference_nb.cli import _parser
+
+    args = _parser().parse_args(["serve", "--allow-host", "a.example", "--allow-host", "b.example"])
+    assert args.allow_host == ["a.example", "b.example"]
