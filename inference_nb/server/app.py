@@ -59,6 +59,11 @@ class ServerConfig:
     """Seconds before the first retry; doubles each time (capped at a minute)."""
     clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
     """What session idle timeouts and webhook retries are timed on; a test passes one it can move."""
+    request_timeout: float = 10.0
+    """Seconds a client has to send a request's head, and the longest pause inside its body; past
+    that its connection is closed."""
+    keep_alive_timeout: float = 5.0
+    """Seconds an idle kept-alive connection stays open."""
     allow_hosts: tuple[str, ...] = ()
     """Host names or addresses it answers to besides the address a connection reached and the loopback
     names (localhost, 127.0.0.1, ::1); `*` for any. Any other `Host` gets a 421."""

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
+import time
 
+import h11
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("inference_nb.server")
 
 
 class GracefulServer(uvicorn.Server):
@@ -23,8 +30,70 @@ class GracefulServer(uvicorn.Server):
         await super().shutdown(sockets=sockets)
 
 
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, with the limits it lacks on what a client may leave unfinished.
+
+    uvicorn times out only an idle kept-alive connection, and any byte cancels that timer: a
+    client that opens a connection and sends half a request head, or a body that stops, would
+    hold it forever. Here a request's head must be complete within `request_timeout` of its first
+    byte (of the connection, for a new one), and a body may pause at most that long; else the
+    connection is closed (the app, if it was reading the body, sees a disconnect).
+    """
+
+    def __init__(self, config: uvicorn.Config, *args, **kwargs) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._timeout: float = config.app.state.config.request_timeout
+        self._head_started: float | None = None
+        self._last_data = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
+        super().connection_made(transport)
+        self._head_started = self._last_data = time.monotonic()
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        now = self._last_data = time.monotonic()
+        if self._head_started is None and self.conn.their_state is h11.IDLE:
+            self._head_started = now  # a new request's head begins
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._head_started = None  # its head is complete
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._watchdog = self.loop.call_later(max(0.05, self._timeout / 4), self._check)
+
+    def _check(self) -> None:
+        if self.transport.is_closing():
+            return
+        now, state = time.monotonic(), self.conn.their_state
+        head_late = state is h11.IDLE and self._head_started is not None and now - self._head_started > self._timeout
+        # A paused read is ours (the app has not taken the body yet), not the client's slowness.
+        body_late = state is h11.SEND_BODY and not self.flow.read_paused and now - self._last_data > self._timeout
+        if head_late or body_late:
+            log.debug("closing a connection from %s: its request %s", self.client, "head" if head_late else "body")
+            self.transport.close()
+            return
+        self._arm()
+
+
 def make_server(app: Starlette) -> GracefulServer:
-    return GracefulServer(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2))
+    config = app.state.config
+    return GracefulServer(
+        uvicorn.Config(
+            app,
+            http=GuardedH11Protocol,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=config.keep_alive_timeout,
+        )
+    )
 
 
 def listen(host: str, port: int) -> socket.socket:

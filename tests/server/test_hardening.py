@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Iterator
 
@@ -12,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 from starlette.testclient import TestClient
 
-from inference_nb.server import App, AppRegistry, ServerConfig, create_app, start_server
+from inference_nb.server import App, AppRegistry, EmbeddedServer, ServerConfig, create_app, start_server
 from inference_nb.server.apps.builtin.sql import SqlApp
 from inference_nb.server.webhooks import WebhookSender
 from inference_nb.wire.statuses import SpecStatus
@@ -260,3 +261,78 @@ def test_the_cli_takes_allow_host_repeated():
 
     args = _parser().parse_args(["serve", "--allow-host", "a.example", "--allow-host", "b.example"])
     assert args.allow_host == ["a.example", "b.example"]
+
+
+# --- connections ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def strict(tmp_path) -> Iterator[EmbeddedServer]:
+    config = ServerConfig(data_dir=tmp_path / "data", token=TOKEN, request_timeout=0.5, keep_alive_timeout=0.5)
+    with EmbeddedServer(config=config, registry=AppRegistry(TEST_APPS), host="127.0.0.1", port=0).start() as srv:
+        yield srv
+
+
+TOKEN = "a-test-token-of-some-length"
+
+
+def connect(server: EmbeddedServer) -> socket.socket:
+    url = httpx.URL(server.url)
+    sock = socket.create_connection((url.host, url.port), timeout=10)
+    return sock
+
+
+def closed_within(sock: socket.socket, seconds: float) -> float:
+    """Seconds until the server closed `sock` (reading and dropping what it sends first)."""
+    started = time.monotonic()
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        raise AssertionError(f"the server still held the connection after {seconds} s") from None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+def test_a_client_that_never_finishes_its_headers_is_cut_off(strict):
+    with connect(strict) as silent, connect(strict) as slow:
+        slow.sendall(b"GET /apps HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        assert closed_within(slow, 5) < 5
+        assert closed_within(silent, 5) < 5  # one that sends nothing at all, too
+
+
+def test_a_trickle_of_header_bytes_does_not_keep_it_open(strict):
+    with connect(strict) as sock:
+        started = time.monotonic()
+        sock.settimeout(0.1)
+        for byte in b"GET /apps HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"x" * 100:
+            try:
+                sock.send(bytes([byte]))
+                if sock.recv(1) == b"":
+                    break
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        else:
+            raise AssertionError("the server read a header one byte at a time for as long as it was sent")
+        assert time.monotonic() - started < 5
+
+
+def test_a_body_that_stops_is_cut_off_and_the_server_goes_on(strict):
+    with connect(strict) as sock:
+        sock.sendall(
+            b"POST /run HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"app": '
+        )
+        assert closed_within(sock, 5) < 5
+    with httpx.Client(base_url=strict.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        assert api.get("/apps").status_code == 200
+
+
+def test_an_idle_kept_alive_connection_is_closed(strict):
+    with connect(strict) as sock:
+        sock.sendall(b"GET /apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n\r\n")
+        assert closed_within(sock, 5) < 5
