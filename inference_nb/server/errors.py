@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse
 
 from inference_nb.wire.statuses import DIALECT_HEADER, Dialect
@@ -162,6 +162,13 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     return render_error(request, error)
 
 
+async def handle_client_disconnect(request: Request, exc: Exception) -> JSONResponse:
+    # The client left (or broke its framing) while we read its body: its loss, not our bug. One
+    # debug line; the answer is never sent (uvicorn drops writes to a closed connection).
+    log.debug("%s %s: the client went away before sending its whole body", request.method, request.url.path)
+    return render_error(request, BadRequest("the request body ended early: the client disconnected"))
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("internal error on %s %s", request.method, request.url.path)
     error = ApiError("The server hit an internal error; see its log.")
@@ -173,5 +180,6 @@ EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
     BadDialectHeader: handle_bad_dialect,
     HTTPException: handle_http_exception,
+    ClientDisconnect: handle_client_disconnect,
     Exception: handle_unexpected,
 }

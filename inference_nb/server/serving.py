@@ -42,6 +42,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def __init__(self, config: uvicorn.Config, *args, **kwargs) -> None:
         super().__init__(config, *args, **kwargs)
+        self.logger = _MalformedAtDebug(self.logger, {})
         self._timeout: float = config.app.state.config.request_timeout
         self._head_started: float | None = None
         self._last_data = 0.0
@@ -80,6 +81,22 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
             return
         self._arm()
+
+
+class _MalformedAtDebug(logging.LoggerAdapter):
+    """uvicorn's logger for one connection, with its warning about a malformed request (broken
+    chunking, garbage instead of a request line) at debug: the client's fault, answered with a
+    400, and anyone on the network can fill a log with it."""
+
+    @property
+    def level(self) -> int:  # uvicorn reads it before its trace logging
+        return self.logger.level
+
+    def warning(self, msg, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        if msg == "Invalid HTTP request received.":
+            log.debug("invalid HTTP request received (answered 400)")
+        else:
+            super().warning(msg, *args, **kwargs)
 
 
 def make_server(app: Starlette) -> GracefulServer:
