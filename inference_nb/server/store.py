@@ -9,15 +9,15 @@ first server's live tasks as failed.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -203,11 +203,21 @@ class Store:
     def close(self) -> None:
         with self._mutex:
             self._db.close()
-        self._lock_file.close()
+        self._lock_file.release()
 
     def _exec(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         with self._mutex:
             return self._db.execute(sql, params)
+
+    # Rows are fetched inside the mutex too: a cursor stepped outside it would race another
+    # thread's statement on the same connection.
+    def _all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._mutex:
+            return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        with self._mutex:
+            return self._db.execute(sql, params).fetchone()
 
     # tasks
 
@@ -221,7 +231,7 @@ class Store:
         )
 
     def get_task(self, task_id: str) -> TaskRow | None:
-        row = self._exec("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        row = self._one("SELECT * FROM tasks WHERE id = ?", (task_id,))
         return _task_from_row(row) if row else None
 
     def list_tasks(self, *, limit: int, before_seq: int | None, app: str | None) -> tuple[list[TaskRow], int | None]:
@@ -233,21 +243,21 @@ class Store:
         if app is not None:
             where.append("(app = ? OR app LIKE ?)")
             params += [app, f"{app}@%"]
-        rows = self._exec(
+        rows = self._all(
             f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", (*params, limit + 1)
-        ).fetchall()
+        )
         next_cursor = rows[limit - 1]["seq"] if len(rows) > limit else None
         return [_task_from_row(r) for r in rows[:limit]], next_cursor
 
     def unfinished_tasks(self, terminal_codes: tuple[int, ...]) -> list[TaskRow]:
         marks = ", ".join("?" * len(terminal_codes))
-        rows = self._exec(f"SELECT * FROM tasks WHERE status NOT IN ({marks})", terminal_codes).fetchall()
+        rows = self._all(f"SELECT * FROM tasks WHERE status NOT IN ({marks})", terminal_codes)
         return [_task_from_row(r) for r in rows]
 
     # idempotency keys
 
     def find_idempotency_key(self, key: str) -> tuple[str, str] | None:
-        row = self._exec("SELECT body_hash, task_id FROM idempotency WHERE key = ?", (key,)).fetchone()
+        row = self._one("SELECT body_hash, task_id FROM idempotency WHERE key = ?", (key,))
         return (row["body_hash"], row["task_id"]) if row else None
 
     def save_idempotency_key(self, key: str, body_hash: str, task_id: str) -> None:
@@ -265,18 +275,18 @@ class Store:
         )
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
-        row = self._exec("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        row = self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if row is None:
             return None
         return {**dict(row), "setup": json.loads(row["setup"]) if row["setup"] else None}
 
     def list_sessions(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first."""
-        rows = self._exec("SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._all("SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?", (limit,))
         return [{**dict(r), "setup": json.loads(r["setup"]) if r["setup"] else None} for r in rows]
 
     def count_session_calls(self, session_id: str) -> int:
-        return self._exec("SELECT COUNT(*) FROM tasks WHERE session_id = ?", (session_id,)).fetchone()[0]
+        return self._one("SELECT COUNT(*) FROM tasks WHERE session_id = ?", (session_id,))[0]
 
     def end_open_sessions(self, reason: str) -> None:
         self._exec("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL", (now_iso(), reason))
@@ -288,11 +298,11 @@ class Store:
 
     def get_file(self, task_id: str, filename: str) -> dict[str, Any] | None:
         """A stored file: a task's output (`task_id` is the task's) or an upload (the upload's id)."""
-        row = self._exec("SELECT * FROM files WHERE task_id = ? AND filename = ?", (task_id, filename)).fetchone()
+        row = self._one("SELECT * FROM files WHERE task_id = ? AND filename = ?", (task_id, filename))
         return dict(row) if row else None
 
     def files_of(self, owner: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._exec("SELECT * FROM files WHERE task_id = ? ORDER BY filename", (owner,))]
+        return [dict(r) for r in self._all("SELECT * FROM files WHERE task_id = ? ORDER BY filename", (owner,))]
 
     def delete_files(self, owner: str) -> None:
         self._exec("DELETE FROM files WHERE task_id = ?", (owner,))
@@ -303,7 +313,7 @@ class Store:
             self._exec("INSERT OR IGNORE INTO task_inputs VALUES (?, ?, ?)", (task_id, owner, filename))
 
     def task_inputs(self, task_id: str) -> list[tuple[str, str]]:
-        rows = self._exec("SELECT owner, filename FROM task_inputs WHERE task_id = ?", (task_id,)).fetchall()
+        rows = self._all("SELECT owner, filename FROM task_inputs WHERE task_id = ?", (task_id,))
         return [(r["owner"], r["filename"]) for r in rows]
 
     def delete_task(self, task_id: str) -> None:
@@ -328,7 +338,7 @@ class Store:
         )
 
     def get_upload(self, upload_id: str) -> dict[str, Any] | None:
-        row = self._exec("SELECT * FROM uploads WHERE id = ?", (upload_id,)).fetchone()
+        row = self._one("SELECT * FROM uploads WHERE id = ?", (upload_id,))
         return dict(row) if row else None
 
     def complete_upload(self, upload_id: str, size: int) -> None:
@@ -358,23 +368,19 @@ class Store:
 
     def get_run(self, cluster: str, run_id: str) -> tuple[dict[str, Any], str] | None:
         """The run's detail and the hash of the request that created it."""
-        row = self._exec(
-            "SELECT detail, request_hash FROM runs WHERE cluster = ? AND id = ?", (cluster, run_id)
-        ).fetchone()
+        row = self._one("SELECT detail, request_hash FROM runs WHERE cluster = ? AND id = ?", (cluster, run_id))
         return (json.loads(row["detail"]), row["request_hash"]) if row else None
 
     def list_runs(self, cluster: str, *, limit: int, before_seq: int | None) -> tuple[list[dict[str, Any]], int | None]:
-        rows = self._exec(
+        rows = self._all(
             "SELECT seq, detail FROM runs WHERE cluster = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
             (cluster, before_seq if before_seq is not None else 2**62, limit + 1),
-        ).fetchall()
+        )
         next_cursor = rows[limit - 1]["seq"] if len(rows) > limit else None
         return [json.loads(r["detail"]) for r in rows[:limit]], next_cursor
 
     def unfinished_runs(self) -> list[tuple[str, str, dict[str, Any]]]:
-        rows = self._exec(
-            "SELECT cluster, request_hash, detail FROM runs WHERE status NOT IN ('done', 'failed')"
-        ).fetchall()
+        rows = self._all("SELECT cluster, request_hash, detail FROM runs WHERE status NOT IN ('done', 'failed')")
         return [(r["cluster"], r["request_hash"], json.loads(r["detail"])) for r in rows]
 
     # webhook deliveries
@@ -387,17 +393,15 @@ class Store:
         )
 
     def due_deliveries(self, now: float) -> list[dict[str, Any]]:
-        rows = self._exec(
+        rows = self._all(
             "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
             "ORDER BY next_attempt_at",
             (now,),
-        ).fetchall()
+        )
         return [dict(r) for r in rows]
 
     def next_delivery_due(self) -> float | None:
-        row = self._exec(
-            "SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'"
-        ).fetchone()
+        row = self._one("SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'")
         return row["due"]
 
     def update_delivery(self, delivery_id: str, *, state: str, attempts: int, due: float, error: str | None) -> None:
@@ -415,17 +419,15 @@ def _task_from_row(row: sqlite3.Row) -> TaskRow:
     return TaskRow(**values)
 
 
-def _lock_data_dir(data_dir: Path):
-    lock_file = open(data_dir / "server.lock", "a+")
+def _lock_data_dir(data_dir: Path) -> FileLock:
+    # filelock: an OS lock (flock on POSIX, msvcrt on Windows) that dies with its process, so a
+    # killed server leaves nothing stale. Not its "soft" fallback: a file left by a crash would
+    # refuse every later start. Not thread-local: create_app takes it, the server's thread drops it.
+    lock = FileLock(data_dir / "server.lock", thread_local=False, fallback_to_soft=False)
     try:
-        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock_file.close()
+        lock.acquire(blocking=False)
+    except Timeout:
         raise DataDirInUse(
             f"the data dir {data_dir} is in use by another inference_nb server; stop it or choose another data dir"
         ) from None
-    lock_file.seek(0)
-    lock_file.truncate()
-    lock_file.write(str(os.getpid()))
-    lock_file.flush()
-    return lock_file
+    return lock

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -336,3 +338,25 @@ def test_an_idle_kept_alive_connection_is_closed(strict):
     with connect(strict) as sock:
         sock.sendall(b"GET /apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n\r\n")
         assert closed_within(sock, 5) < 5
+
+
+# --- store ------------------------------------------------------------------------------------
+
+
+def test_the_server_imports_without_posix_only_modules():
+    """What Windows lacks (fcntl and co.) is not needed to import the server or the CLI."""
+    code = (
+        "import sys, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "for name in ('fcntl', 'termios', 'pwd', 'grp', 'resource'):\n"
+        "    sys.modules[name] = None  # an import of it now fails, as on Windows\n"
+        "import inference_nb.server, inference_nb.server.store, inference_nb.server.serving, inference_nb.cli\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_data_dir_lock_is_released_on_stop(tmp_path):
+    for _ in range(2):  # the second start would be DataDirInUse if the first kept its lock
+        with start_server(data_dir=tmp_path / "data") as srv:
+            assert srv.running
