@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a Host name it answers to besides its address and localhost (repeatable; '*' for any)",
     )
+    serve.add_argument(
+        "--webhook-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a host webhooks may go to (repeatable; 'loopback' for this machine; default: any)",
+    )
     serve.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
     serve.add_argument("--data-dir", type=Path, default=None, help="where tasks and files are kept")
     serve.add_argument("--workers", type=int, default=8, help="tasks that run at once (default: 8)")
@@ -68,6 +75,7 @@ def serve(args: argparse.Namespace) -> int:
             max_workers=args.workers,
             max_queued=args.max_queued,
             allow_hosts=tuple(args.allow_host),
+            webhook_hosts=tuple(args.webhook_host or ("*",)),
         )
     except ValueError as exc:
         print(f"inference-nb: {exc}", file=sys.stderr)

@@ -59,6 +59,10 @@ class ServerConfig:
     """Seconds before the first retry; doubles each time (capped at a minute)."""
     clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
     """What session idle timeouts and webhook retries are timed on; a test passes one it can move."""
+    webhook_hosts: tuple[str, ...] = ("*",)
+    """Hosts webhooks may be sent to: `*` any (the default: the tasks API document's example sends to a
+    public URL), `loopback` for localhost and loopback addresses, or names and addresses as written
+    (no DNS lookup). A webhook to another host is refused with a 422 naming the field."""
     request_timeout: float = 10.0
     """Seconds a client has to send a request's head, and the longest pause inside its body; past
     that its connection is closed."""
@@ -75,6 +79,8 @@ class ServerConfig:
         if not self.token.strip():
             raise ValueError("the server token must not be empty: it would let anyone in")
         object.__setattr__(self, "allow_hosts", check_allow_hosts(self.allow_hosts))
+        if not self.webhook_hosts:
+            raise ValueError("webhook_hosts must name at least one host, or '*' for any")
         if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url):
             raise ValueError(f"public_url must be http(s)://host[:port], not {self.public_url!r}")
 
@@ -161,6 +167,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         max_attempts=config.webhook_max_attempts,
         backoff=config.webhook_backoff,
         clock=config.clock,
+        allowed_hosts=config.webhook_hosts,
     )
     engine = TaskEngine(
         store=store,

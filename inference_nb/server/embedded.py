@@ -177,6 +177,7 @@ def start_server(
     webhook_max_attempts: int = 6,
     clock: Clock = SYSTEM_CLOCK,
     allow_hosts: list[str] | tuple[str, ...] = (),
+    webhook_hosts: list[str] | tuple[str, ...] = ("*",),
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
@@ -193,6 +194,7 @@ def start_server(
         clock: times session expiry and webhook retries (tests pass one they can move).
         allow_hosts: `Host` names it answers to besides its own address and the loopback names
             (`*`: any); a request with another Host is refused (421).
+        webhook_hosts: hosts webhooks may go to: `*` any (default), `loopback`, or names as written.
 
     Raises:
         DataDirInUse: another server holds the data dir.
@@ -211,5 +213,6 @@ def start_server(
         webhook_max_attempts=webhook_max_attempts,
         clock=clock,
         allow_hosts=tuple(allow_hosts),
+        webhook_hosts=tuple(webhook_hosts),
     )
     return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

@@ -11,8 +11,10 @@ Due times are read from the server's `Clock` (wall time: they are stored).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import secrets
+from collections.abc import Iterable
 
 import httpx
 
@@ -24,12 +26,46 @@ from .store import Store
 log = logging.getLogger("inference_nb.server")
 
 BACKOFF_CAP = 60.0
+ANY_DESTINATION = "*"
+LOOPBACK = "loopback"
+"""In `webhook_hosts`: localhost and every loopback address (127.0.0.0/8, ::1)."""
+
+
+def destination_refused(url: str, allowed: Iterable[str]) -> str | None:
+    """Why `url`'s host may not receive webhooks under `allowed` (`ServerConfig.webhook_hosts`), or None.
+
+    Names are compared as written: no DNS lookup, so a name is allowed only if it is listed.
+    """
+    allowed = {h.lower() for h in allowed}
+    if ANY_DESTINATION in allowed:
+        return None
+    host = httpx.URL(url).host.lower().rstrip(".")
+    if host in allowed:
+        return None
+    if LOOPBACK in allowed and (host == "localhost" or _is_loopback_address(host)):
+        return None
+    return f"host {host!r} is not one webhooks may go to on this server (webhook_hosts: {', '.join(sorted(allowed))})"
+
+
+def _is_loopback_address(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class WebhookSender:
     def __init__(
-        self, store: Store, secret: str, *, max_attempts: int = 6, backoff: float = 1.0, clock: Clock = SYSTEM_CLOCK
+        self,
+        store: Store,
+        secret: str,
+        *,
+        max_attempts: int = 6,
+        backoff: float = 1.0,
+        clock: Clock = SYSTEM_CLOCK,
+        allowed_hosts: Iterable[str] = (ANY_DESTINATION,),
     ) -> None:
+        self._allowed_hosts = tuple(allowed_hosts)
         self._store = store
         self._clock = clock
         self._secret = secret
@@ -81,6 +117,11 @@ class WebhookSender:
             DELIVERY_HEADER: delivery["id"],
         }
         attempts = delivery["attempts"] + 1
+        refused = _refusal(delivery["url"], self._allowed_hosts)
+        if refused is not None:  # stored before the policy changed: never sent, not retried
+            log.warning("webhook for %s not sent: %s", delivery["task_id"], refused)
+            self._store.update_delivery(delivery["id"], state="failed", attempts=attempts, due=0, error=refused)
+            return
         try:
             response = await self._send(delivery["url"], body, headers)
             error = None if response.is_success else f"HTTP {response.status_code}"
@@ -101,3 +142,10 @@ class WebhookSender:
         self._store.update_delivery(
             delivery["id"], state="pending", attempts=attempts, due=self._clock.now() + delay, error=error
         )
+
+
+def _refusal(url: str, allowed: Iterable[str]) -> str | None:
+    try:
+        return destination_refused(url, allowed)
+    except httpx.InvalidURL as exc:  # a URL stored before it was checked at submit
+        return f"not a URL that can be sent to: {exc}"

@@ -83,6 +83,24 @@ def test_a_stored_unsendable_url_fails_its_delivery_and_the_sender_goes_on(tmp_p
         )
 
 
+def test_webhook_hosts_restricts_where_deliveries_go(tmp_path, receiver):
+    with start_server(data_dir=tmp_path / "data", apps=TEST_APPS, webhook_hosts=["loopback"]) as srv:
+        app = srv._uvicorn.config.app
+        app.state.engine._webhooks.enqueue("tsk_old", "http://elsewhere.example/hook", "{}")  # stored earlier
+        headers = {"Authorization": f"Bearer {srv.token}"}
+        with httpx.Client(base_url=srv.url, headers=headers, timeout=30) as api:
+            refused = api.post(
+                "/run", json={"app": "test/echo", "input": {"text": "x"}, "webhook": "https://your-server.com/webhook"}
+            )
+            assert refused.status_code == 422
+            assert [d["field"] for d in refused.json()["error"]["details"]] == ["webhook"]
+            assert "your-server.com" in refused.json()["error"]["message"]
+            task = run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": "to loopback"})
+        assert json.loads(receiver.wait_for(1)[0].body)["id"] == task["id"]
+        old = wait_for_delivery(srv.data_dir, "tsk_old", lambda d: d["state"] != "pending")
+        assert old["state"] == "failed" and old["attempts"] == 1 and "elsewhere.example" in old["last_error"]
+
+
 # --- bounded app work -------------------------------------------------------------------------
 
 ENDLESS = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r) SELECT count(*) FROM r"

@@ -28,6 +28,7 @@ from ..errors import BadRequest, Conflict, Invalid, NotFound
 from ..requests import query_bool, query_cursor, query_int, read_model
 from ..store import TaskRow
 from ..streaming import json_stream
+from ..webhooks import destination_refused
 from .engine import TERMINAL, TaskEngine
 from .files import check_input_files, task_files_dir
 from .sessions_routes import ROUTES as SESSION_ROUTES
@@ -84,6 +85,10 @@ def _validate_submission(
         app_cls = request.app.state.registry.resolve(task_request.app)
     except UnknownApp as exc:
         raise NotFound(str(exc)) from None
+    if task_request.webhook is not None:
+        refused = destination_refused(task_request.webhook, request.app.state.config.webhook_hosts)
+        if refused is not None:
+            raise Invalid(f"Invalid request: webhook: {refused}", details=[{"field": "webhook", "message": refused}])
     functions = app_functions(app_cls)
     if function not in functions:
         raise Invalid(
