@@ -145,7 +145,7 @@ def test_a_database_of_the_previous_schema_is_migrated(tmp_path):
     ]
     old.execute(
         "INSERT INTO tasks (id, app, status, input, base_url, created_at, updated_at, timeline) "
-        "VALUES ('task_0123456789abcdef01234567', 'test/echo@1.0.0', 9, '{}', 'http://old', 'x', 'x', ?)",
+        "VALUES ('task_from_schema_0', 'test/echo@1.0.0', 9, '{}', 'http://old', 'x', 'x', ?)",
         (json.dumps(timeline),),
     )
     old.commit()
@@ -153,8 +153,8 @@ def test_a_database_of_the_previous_schema_is_migrated(tmp_path):
     with start_server(data_dir=data_dir, apps=TEST_APPS) as server:
         headers = {"Authorization": f"Bearer {server.token}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
-            spec = api.get("/tasks/task_0123456789abcdef01234567").json()
-            hosted = api.get("/tasks/task_0123456789abcdef01234567", headers=HOSTED).json()["data"]
+            spec = api.get("/tasks/task_from_schema_0").json()
+            hosted = api.get("/tasks/task_from_schema_0", headers=HOSTED).json()["data"]
     assert spec["status"] == 9 and [e["status"] for e in spec["timeline"]] == [1, 3, 7, 8, 9]
     assert [e["name"] for e in spec["timeline"]] == [e["name"] for e in timeline]
     assert hosted["status"] == 10 and [e["name"] for e in hosted["timeline"]][1] == "Dispatched"
