@@ -88,3 +88,9 @@ def query_int(request: Request, name: str, default: int, *, low: int, high: int)
     if not low <= value <= high:
         raise Invalid(f"query parameter {name} must be between {low} and {high}, not {value}")
     return value
+
+
+def base_url(request: Request) -> str:
+    """The server's own URL, for the URLs it builds (file URIs, upload URLs): the public URL the
+    host check put in place of the request's Host (see hosts.py), without a trailing slash."""
+    return str(request.base_url).rstrip("/")

@@ -25,7 +25,7 @@ from ..apps.base import app_functions
 from ..apps.registry import UnknownApp, app_id
 from ..dialects import answer_dialect, respond, route_dialect
 from ..errors import BadRequest, Conflict, Invalid, NotFound
-from ..requests import query_bool, query_cursor, query_int, read_model
+from ..requests import base_url, query_bool, query_cursor, query_int, read_model
 from ..store import TaskRow
 from ..streaming import json_stream
 from ..webhooks import destination_refused
@@ -40,10 +40,6 @@ MAX_IDEMPOTENCY_KEY = 255
 
 def _engine(request: Request) -> TaskEngine:
     return request.app.state.engine
-
-
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 async def run_task(request: Request) -> JSONResponse:
@@ -63,7 +59,7 @@ async def run_task(request: Request) -> JSONResponse:
         return engine.submit(
             task_request,
             app_cls,
-            base_url=_base_url(request),
+            base_url=base_url(request),
             setup=setup,
             dialect=created_in,
             function=function,
@@ -74,7 +70,7 @@ async def run_task(request: Request) -> JSONResponse:
     row = submit() if key is None else _submit_once(request, key, task_request, submit)
     if wait:
         row = await engine.wait(row.id)
-    return respond(public_task(row, _base_url(request), dialect), dialect)
+    return respond(public_task(row, base_url(request), dialect), dialect)
 
 
 def _validate_submission(
@@ -145,7 +141,7 @@ def _task(request: Request) -> tuple[TaskRow, Dialect]:
 
 async def get_task(request: Request) -> JSONResponse:
     row, dialect = _task(request)
-    return respond(public_task(row, _base_url(request), dialect), dialect)
+    return respond(public_task(row, base_url(request), dialect), dialect)
 
 
 async def get_task_status(request: Request) -> JSONResponse:
@@ -165,7 +161,7 @@ async def stream_task(request: Request) -> Response:
 
     async def texts():
         async for task in _engine(request).watch(
-            row.id, base_url=_base_url(request), dialect=dialect, idle=streaming.KEEP_ALIVE_SECONDS
+            row.id, base_url=base_url(request), dialect=dialect, idle=streaming.KEEP_ALIVE_SECONDS
         ):
             yield None if task is None else json.dumps(task)
 
@@ -183,7 +179,7 @@ async def list_tasks(request: Request) -> JSONResponse:
         limit=limit, before_seq=cursor, app=request.query_params.get("app")
     )
     page = {
-        "tasks": [public_task(r, _base_url(request), dialect) for r in rows],
+        "tasks": [public_task(r, base_url(request), dialect) for r in rows],
         "next_cursor": str(next_seq) if next_seq is not None else None,
     }
     return respond(page, dialect)
@@ -223,7 +219,7 @@ def _role(request: Request) -> str | None:
 
 def _files_of(request: Request, row: TaskRow, role: str | None) -> list[dict[str, Any]]:
     """The task's files as the hosted service lists them: {id, role, uri, filename, content_type, size}."""
-    store, base = request.app.state.store, _base_url(request)
+    store, base = request.app.state.store, base_url(request)
     owned = [("input", owner, name) for owner, name in store.task_inputs(row.id)]
     owned += [("output", row.id, f["filename"]) for f in store.files_of(row.id)]
     listed = []

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from ..dialects import answer_dialect, respond
 from ..errors import Conflict, Forbidden, NotFound, PayloadTooLarge
-from ..requests import read_model
+from ..requests import base_url, read_model
 from .files import safe_name, task_files_dir
 
 UPLOAD_URL_SECONDS = 3600
@@ -66,15 +66,11 @@ class CreateFilesRequest(BaseModel):
     files: list[FileDeclaration] = Field(min_length=1, max_length=MAX_FILES_PER_REQUEST)
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 def _file_object(request: Request, upload: dict[str, Any], *, with_upload_url: bool) -> dict[str, Any]:
     name = quote(upload["filename"])
     file = {
         "id": upload["id"],
-        "uri": f"{_base_url(request)}/files/{upload['id']}/{name}",
+        "uri": f"{base_url(request)}/files/{upload['id']}/{name}",
         "filename": upload["filename"],
         "content_type": upload["content_type"],
         "size": upload["declared_size"],
@@ -84,7 +80,7 @@ def _file_object(request: Request, upload: dict[str, Any], *, with_upload_url: b
         path = f"/uploads/{upload['id']}/{name}"
         expires = int(time.time()) + UPLOAD_URL_SECONDS
         signature = sign_upload(request.app.state.upload_key, path, expires)
-        file["upload_url"] = f"{_base_url(request)}{path}?expires={expires}&signature={signature}"
+        file["upload_url"] = f"{base_url(request)}{path}?expires={expires}&signature={signature}"
     return file
 
 
