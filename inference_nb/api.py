@@ -58,11 +58,14 @@ class Client(BaseClient):
 
         Returns:
             The input rows (index and columns kept) with `status`, `error`, `run_id` and the results
-            joined on. Rows that already ran are found again, not resubmitted.
+            joined on. Rows that already ran are found again, not resubmitted. A row whose submit
+            kept failing is a failed row saying why; after a refused key or an unreachable server
+            the rows not sent have status "not sent", and a `MapStopped` warning says why.
 
         Raises:
             InvalidRequest: a bad argument or row, found before anything is sent.
-            DeadlineExceeded: `timeout` passed.
+            DeadlineExceeded: `timeout` passed (the rows so far are its `.partial`).
+            MapInterrupted: the kernel was interrupted (a KeyboardInterrupt; the rows so far are its `.partial`).
         """
         from .mapping import map_rows  # pandas and the scheduler only when used
 

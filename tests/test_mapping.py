@@ -318,7 +318,9 @@ def test_progress_in_ipython_is_one_display_updated_in_place(client):
     assert "inference-nb-map" in final["text/html"]
 
 
-def test_an_interrupt_cancels_every_run_in_flight_then_re_raises(server, client):
+def test_an_interrupt_cancels_every_run_in_flight_then_raises_with_the_rows_so_far(server, client, capsys, monkeypatch):
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)  # progress on stderr, to read its last line
+
     def interrupt_once_two_run() -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -332,9 +334,15 @@ def test_an_interrupt_cancels_every_run_in_flight_then_re_raises(server, client)
     rows = [{"seconds": 60, "message": str(i)} for i in range(4)]
     started = time.monotonic()
 
-    with pytest.raises(KeyboardInterrupt):
-        client.map("demo/sleep", rows, concurrency=2, progress=False)
+    with pytest.raises(KeyboardInterrupt) as interrupted:
+        client.map("demo/sleep", rows, concurrency=2)
 
     assert time.monotonic() - started < 10  # not the 60 s the runs would take
     watcher.join()
-    assert status_names([task["status"] for task in server_tasks(server)]) == ["Cancelled"] * 2
+    tasks = server_tasks(server)
+    assert status_names([task["status"] for task in tasks]) == ["Cancelled"] * 2
+    partial = interrupted.value.partial
+    assert partial["status"].tolist()[2:] == ["not sent"] * 2
+    assert set(partial["run_id"][:2]) == {task["id"] for task in tasks}
+    final = capsys.readouterr().err.rsplit("\r", 1)[-1]
+    assert "queued" not in final and "2 not sent" in final and "stopped: interrupted" in final

@@ -5,22 +5,41 @@ that finds it again; `scheduler` runs the rows on the controller loop while `pro
 live line; `join` puts the results back beside the rows. Running the same cell again finds the
 tasks and runs of the first time and submits nothing new for them. With `retry_failed`, each row
 whose attempt had already failed gets exactly one new attempt per call.
+
+One row's trouble never costs the table: a row whose submit keeps failing, or whose run cannot
+be followed, is a failed row with the reason. A refused key or an unreachable server stops the
+map early; it still returns its rows, the unsent ones with status "not sent", and warns. An
+interrupt or the deadline cancels what is in flight and raises with the rows so far attached
+(`error.partial`).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from ..client.errors import InvalidRequest
+from ..client.errors import DeadlineExceeded, InvalidRequest
 from .join import joined
 from .progress import Progress
 from .rows import QuestionRows, TaskRows, table
-from .scheduler import Mapper
+from .scheduler import NOT_SENT, Mapper
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..base import BaseClient
+
+
+class MapInterrupted(KeyboardInterrupt):
+    """`client.map` was interrupted: what was in flight was cancelled; `partial` holds the rows so far."""
+
+    def __init__(self, message: str, *, partial: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class MapStopped(UserWarning):
+    """`client.map` stopped early (a refused key, an unreachable server): some rows were not sent."""
 
 
 def map_rows(
@@ -63,6 +82,27 @@ def map_rows(
     frame, labels, records = table(inputs)
     rows = [work.prepare(label, record) for label, record in zip(labels, records, strict=True)]
     mapper = Mapper(work, rows, retry_failed)
-    if rows:
+    if not rows:
+        return joined(frame, mapper, typed=work.typed)
+    try:
         mapper.follow(client.controller, concurrency, timeout, Progress(len(rows), progress))
-    return joined(frame, mapper, typed=work.typed)
+    except DeadlineExceeded as error:
+        error.partial = joined(frame, mapper, typed=work.typed)
+        raise
+    except KeyboardInterrupt as interrupt:
+        counts = mapper.counts()
+        message = (
+            f"client.map was interrupted: {counts['succeeded']} rows done, {counts[NOT_SENT]} not sent; what was "
+            "running was cancelled. The rows so far are this error's .partial; running the cell again finds "
+            "the finished rows and sends only the rest"
+        )
+        raise MapInterrupted(message, partial=joined(frame, mapper, typed=work.typed)) from interrupt
+    result = joined(frame, mapper, typed=work.typed)
+    if mapper.stopped is not None:
+        warnings.warn(
+            f"client.map stopped early: {mapper.stopped}. {mapper.counts()[NOT_SENT]} of {len(rows)} rows were "
+            f"not sent (status {NOT_SENT!r}); the rows are returned as they are",
+            MapStopped,
+            stacklevel=3,
+        )
+    return result

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..wire.statuses import Phase
+from .scheduler import NOT_SENT
 
 if TYPE_CHECKING:
     from .scheduler import Mapper
@@ -25,12 +26,11 @@ def _results(values: list[Any], typed: bool) -> pd.DataFrame:
 
 def joined(frame: pd.DataFrame, mapper: Mapper, typed: bool) -> pd.DataFrame:
     status, errors, ids, values = [], [], [], []
-    for run, refused in zip(mapper.runs, mapper.refused, strict=True):
-        phase = Phase.FAILED if run is None else run.status.phase
-        status.append(phase.value)
-        errors.append(refused if run is None else run.error)
+    for i, run in enumerate(mapper.runs):
+        status.append(mapper.status(i))
+        errors.append(mapper.errors[i] or (run.error if run is not None else f"{NOT_SENT}: {mapper.stopped}"))
         ids.append(None if run is None else run.id)
-        values.append(run.result if run is not None and phase is Phase.SUCCEEDED else None)
+        values.append(run.result if run is not None and run.status.phase is Phase.SUCCEEDED else None)
     columns = zip(BOOKKEEPING, (status, errors, ids), strict=True)
     meta = pd.DataFrame({name: pd.Series(column, dtype=object) for name, column in columns})
     taken = {str(c) for c in frame.columns} | set(BOOKKEEPING)

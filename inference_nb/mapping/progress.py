@@ -27,33 +27,37 @@ class Progress:
         else:
             self._stream = sys.stderr
 
-    def show(self, counts: Counter[str], *, final: bool = False) -> None:
+    def show(self, counts: Counter[str], *, final: bool = False, note: str | None = None) -> None:
+        """Redraw with `counts`; `note` says why the map stopped early, if it did."""
         if self._handle is not None:
-            self._handle.update(self._bundle(counts), raw=True)
+            self._handle.update(self._bundle(counts, note), raw=True)
         elif self._stream is not None:
-            line = self._line(counts)
+            line = self._line(counts, note)
             self._stream.write("\r" + line.ljust(self._width) + ("\n" if final else ""))
             self._stream.flush()
             self._width = len(line)
 
-    def _line(self, counts: Counter[str]) -> str:
+    def _line(self, counts: Counter[str], note: str | None = None) -> str:
         ended = counts["succeeded"] + counts["failed"] + counts["cancelled"]
         elapsed = time.monotonic() - self.started
         rate = ended / elapsed if elapsed > 0 else 0.0
         parts = [f"{ended}/{self.total} rows", f"{counts['succeeded']} done", f"{counts['failed']} failed"]
         parts += [f"{counts['cancelled']} cancelled"] if counts["cancelled"] else []
-        parts += [f"{counts['running']} running", f"{counts['queued']} queued", f"{rate:.1f} runs/s"]
+        parts += [f"{counts['running']} running"]
+        # Once stopped nothing is queued any more: those rows are "not sent", and no ETA is given.
+        parts += [f"{counts['not sent']} not sent"] if note else [f"{counts['queued']} queued"]
+        parts += [f"{rate:.1f} runs/s"]
         if ended == self.total:
             parts.append(f"took {elapsed:.1f} s")
-        else:
+        elif not note:
             parts.append(f"ETA {(self.total - ended) / rate:.0f} s" if rate else "ETA ?")
-        return "map: " + " | ".join(parts)
+        return "map: " + " | ".join(parts) + (f" | stopped: {note}" if note else "")
 
-    def _bundle(self, counts: Counter[str]) -> dict[str, str]:
+    def _bundle(self, counts: Counter[str], note: str | None = None) -> dict[str, str]:
         def bar(n: int, colour: str) -> str:
             return f"<div style='width:{100 * n / self.total:.2f}%;background:{colour}'></div>"
 
-        line = self._line(counts)
+        line = self._line(counts, note)
         page = (
             "<div class='inference-nb-map' style='font-family:var(--jp-ui-font-family, sans-serif)'>"
             "<div style='display:flex;width:24em;max-width:100%;height:8px;margin:4px 0;border-radius:4px;"
