@@ -12,6 +12,8 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .headers import SECURITY_HEADERS
+
 log = logging.getLogger("inference_nb.server")
 
 
@@ -65,6 +67,20 @@ class GuardedH11Protocol(H11Protocol):
         if self._watchdog is not None:
             self._watchdog.cancel()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers a malformed request itself, before the app and its SecurityHeaders: the
+        # same answer (text, then close), with those headers too.
+        body = msg.encode("ascii", "replace")
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+            *((name.encode(), value.encode()) for name, value in SECURITY_HEADERS),
+        ]
+        for event in (h11.Response(status_code=400, headers=headers), h11.Data(data=body), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
     def _arm(self) -> None:
         self._watchdog = self.loop.call_later(max(0.05, self._timeout / 4), self._check)

@@ -215,6 +215,17 @@ def test_nothing_is_served_without_nosniff(server, api):
         assert response.headers.get("x-content-type-options") == "nosniff", (response.request.url, response.headers)
 
 
+def test_the_400_for_a_malformed_request_carries_nosniff_too(server):
+    with connect(server) as sock:  # uvicorn answers this one itself, before the app
+        sock.sendall(b"NOT AN HTTP REQUEST\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 400")
+    assert b"x-content-type-options: nosniff" in head
+
+
 def test_a_served_svg_or_html_file_may_not_run(server, api):
     for filename, content_type in (("x.svg", "image/svg+xml"), ("x.html", "text/html")):
         declared = declare(api, filename)
