@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a Host name it answers to besides its address and localhost (repeatable; '*' for any)",
     )
     serve.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the URL clients reach it at, e.g. behind a proxy (file URIs start with it; its host is answered to)",
+    )
+    serve.add_argument(
         "--webhook-host",
         action="append",
         default=None,
@@ -76,6 +82,7 @@ def serve(args: argparse.Namespace) -> int:
             max_queued=args.max_queued,
             allow_hosts=tuple(args.allow_host),
             webhook_hosts=tuple(args.webhook_host or ("*",)),
+            public_url=args.public_url,
         )
     except ValueError as exc:
         print(f"inference-nb: {exc}", file=sys.stderr)

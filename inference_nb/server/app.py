@@ -11,6 +11,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -83,6 +84,12 @@ class ServerConfig:
             raise ValueError("webhook_hosts must name at least one host, or '*' for any")
         if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url):
             raise ValueError(f"public_url must be http(s)://host[:port], not {self.public_url!r}")
+
+    @property
+    def answered_hosts(self) -> tuple[str, ...]:
+        """`allow_hosts`, and the public URL's host: a server behind a proxy is asked for by that name."""
+        public = urlsplit(self.public_url).hostname if self.public_url else None
+        return (*self.allow_hosts, *([public] if public else []))
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         return (
@@ -202,7 +209,10 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     app = _Server(
         routes=TASK_ROUTES + RUN_ROUTES,
         # The Host is checked before the token: a misdirected request learns nothing about it.
-        middleware=[Middleware(HostCheck, allow_hosts=config.allow_hosts), Middleware(BearerAuth, token=config.token)],
+        middleware=[
+            Middleware(HostCheck, allow_hosts=config.answered_hosts),
+            Middleware(BearerAuth, token=config.token),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

@@ -22,7 +22,7 @@ from .apps.builtin import BUILTIN_APPS
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
-from .serving import listen, make_server, serve_url
+from .serving import listen, make_server, serve_url, url_of
 from .tasks.engine import DEFAULT_MAX_QUEUED
 
 START_TIMEOUT = 15.0
@@ -43,7 +43,8 @@ def default_data_dir() -> Path:
 
 class EmbeddedServer:
     """An embedded server on a daemon thread with its own event loop; `url` and `token` are what
-    a client needs. Made by `start_server`; as a context manager it stops on exit.
+    a client needs (`url` is the public URL when one is set; `listen_url` where it listens).
+    Made by `start_server`; as a context manager it stops on exit.
 
     Args:
         config: the server's settings.
@@ -65,6 +66,7 @@ class EmbeddedServer:
         self.clusters: Clusters = app.state.clusters
         self._socket = listen(host, port)
         self.url = serve_url(app, self._socket)
+        self.listen_url = url_of(self._socket)
         self._uvicorn = make_server(app)
         self._thread = threading.Thread(target=self._serve, name="inference_nb-server", daemon=True)
         self._failure: BaseException | None = None
@@ -178,6 +180,9 @@ def start_server(
     clock: Clock = SYSTEM_CLOCK,
     allow_hosts: list[str] | tuple[str, ...] = (),
     webhook_hosts: list[str] | tuple[str, ...] = ("*",),
+    public_url: str | None = None,
+    request_timeout: float = 10.0,
+    keep_alive_timeout: float = 5.0,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
@@ -195,11 +200,16 @@ def start_server(
         allow_hosts: `Host` names it answers to besides its own address and the loopback names
             (`*`: any); a request with another Host is refused (421).
         webhook_hosts: hosts webhooks may go to: `*` any (default), `loopback`, or names as written.
+        public_url: the URL clients reach it at (behind a proxy), which file URIs, upload URLs and
+            redirects start with; its host is answered to as well (default: the address it listens on).
+        request_timeout: seconds a client has to send a request's head, and the longest pause in a body.
+        keep_alive_timeout: seconds an idle kept-alive connection stays open.
 
     Raises:
         DataDirInUse: another server holds the data dir.
         TypeError: one of `apps` is not a valid app class.
-        ValueError: an entry of `allow_hosts` is not a host name or address.
+        ValueError: an entry of `allow_hosts` is not a host name or address, or `public_url` is not
+            http(s)://host[:port].
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
         RuntimeError: the server did not start in time.
     """
@@ -214,5 +224,8 @@ def start_server(
         clock=clock,
         allow_hosts=tuple(allow_hosts),
         webhook_hosts=tuple(webhook_hosts),
+        public_url=public_url,
+        request_timeout=request_timeout,
+        keep_alive_timeout=keep_alive_timeout,
     )
     return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

@@ -287,11 +287,23 @@ def test_an_allow_host_that_is_a_url_is_refused(tmp_path):
         ServerConfig(data_dir=tmp_path, token="t" * 20, allow_hosts=("http://x.example/",))
 
 
-def test_the_cli_takes_allow_host_repeated():
+def test_the_cli_takes_allow_host_repeated_and_a_public_url():
     from inference_nb.cli import _parser
 
-    args = _parser().parse_args(["serve", "--allow-host", "a.example", "--allow-host", "b.example"])
-    assert args.allow_host == ["a.example", "b.example"]
+    args = _parser().parse_args(["serve", "--allow-host", "a.example", "--allow-host", "b.example",
+                                 "--public-url", "https://nb.example"])  # fmt: skip
+    assert args.allow_host == ["a.example", "b.example"] and args.public_url == "https://nb.example"
+
+
+def test_a_public_url_starts_every_built_url_and_its_host_is_answered(tmp_path):
+    with start_server(data_dir=tmp_path / "data", apps=TEST_APPS, public_url="https://nb.example") as srv:
+        assert srv.url == "https://nb.example"
+        headers = {"Authorization": f"Bearer {srv.token}", "Host": "nb.example"}
+        with httpx.Client(base_url=srv.listen_url, headers=headers, timeout=30) as api:
+            task = api.post("/run", params={"wait": "true"}, json={"app": "test/files", "input": {"text": "t"}})
+            assert task.status_code == 200, task.text
+            assert task.json()["output"]["main"]["uri"].startswith("https://nb.example/files/")
+            assert api.get("/apps", headers={"Host": "other.example"}).status_code == 421
 
 
 # --- connections ------------------------------------------------------------------------------
@@ -299,12 +311,8 @@ def test_the_cli_takes_allow_host_repeated():
 
 @pytest.fixture
 def strict(tmp_path) -> Iterator[EmbeddedServer]:
-    config = ServerConfig(data_dir=tmp_path / "data", token=TOKEN, request_timeout=0.5, keep_alive_timeout=0.5)
-    with EmbeddedServer(config=config, registry=AppRegistry(TEST_APPS), host="127.0.0.1", port=0).start() as srv:
+    with start_server(data_dir=tmp_path / "data", request_timeout=0.5, keep_alive_timeout=0.5) as srv:
         yield srv
-
-
-TOKEN = "a-test-token-of-some-length"
 
 
 def connect(server: EmbeddedServer) -> socket.socket:
@@ -355,17 +363,18 @@ def test_a_trickle_of_header_bytes_does_not_keep_it_open(strict):
 def test_a_body_that_stops_is_cut_off_and_the_server_goes_on(strict):
     with connect(strict) as sock:
         sock.sendall(
-            b"POST /run HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n"
+            b"POST /run HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + strict.token.encode() + b"\r\n"
             b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"app": '
         )
         assert closed_within(sock, 5) < 5
-    with httpx.Client(base_url=strict.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+    with httpx.Client(base_url=strict.url, headers={"Authorization": f"Bearer {strict.token}"}) as api:
         assert api.get("/apps").status_code == 200
 
 
 def test_an_idle_kept_alive_connection_is_closed(strict):
     with connect(strict) as sock:
-        sock.sendall(b"GET /apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n\r\n")
+        auth = b"Authorization: Bearer " + strict.token.encode()
+        sock.sendall(b"GET /apps HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + b"\r\n\r\n")
         assert closed_within(sock, 5) < 5
 
 
