@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import time
 from collections import Counter
@@ -50,8 +51,9 @@ near_valid_requests = st.fixed_dictionaries(
 random_field_requests = st.dictionaries(st.sampled_from(REQUEST_FIELDS) | text, json_values, max_size=5)
 """The request's field names (and others) with any JSON values."""
 
-fuzz_settings = settings(max_examples=700, deadline=None)
-"""700 per test, 2,100 requests in all (measured: about 12 s on one worker)."""
+fuzz_settings = settings(max_examples=int(os.environ.get("INFERENCE_NB_FUZZ_EXAMPLES", 700)), deadline=None)
+"""700 per test, 2,100 requests in all (measured: about 12 s on one worker); benchmarks/server_fuzz.py
+sets INFERENCE_NB_FUZZ_EXAMPLES for a 20,000-request run."""
 LOGGERS = ["", "uvicorn", "inference_nb"]
 """Where the server's log goes: uvicorn's own tree does not propagate to the root."""
 
