@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
+from .events import DEFAULT_REPLAY, EventLog
 from .headers import SecurityHeaders
 from .hosts import HostCheck, check_allow_hosts
 from .runs.builtin import register_demo_functions
@@ -72,6 +73,9 @@ class ServerConfig:
     allow_hosts: tuple[str, ...] = ()
     """Host names or addresses it answers to besides the address a connection reached and the loopback
     names (localhost, 127.0.0.1, ::1); `*` for any. Any other `Host` gets a 421."""
+    event_replay: int = DEFAULT_REPLAY
+    """Events kept per API for resuming event streams (`Last-Event-ID`); a client further behind gets a
+    `gap` and lists again."""
     public_url: str | None = None
     """The URL clients reach it at, which file URIs, upload URLs and redirects start with (default:
     the address it listens on, set when it starts listening; never the request's Host)."""
@@ -80,6 +84,8 @@ class ServerConfig:
         if not self.token.strip():
             raise ValueError("the server token must not be empty: it would let anyone in")
         object.__setattr__(self, "allow_hosts", check_allow_hosts(self.allow_hosts))
+        if self.event_replay < 1:
+            raise ValueError(f"event_replay must be at least 1, not {self.event_replay}")
         if not self.webhook_hosts:
             raise ValueError("webhook_hosts must name at least one host, or '*' for any")
         if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url):
@@ -182,6 +188,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         webhooks=webhooks,
         max_workers=config.max_workers,
         max_queued=config.max_queued,
+        events=EventLog(replay=config.event_replay),
     )
     engine.sessions.clock = config.clock  # the engine makes its SessionManager; the clock is the server's
     if clusters is None:
@@ -192,7 +199,13 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     async def run_function(fn):
         return await asyncio.get_running_loop().run_in_executor(function_threads, fn)
 
-    runs = RunEngine(store=store, clusters=clusters, planner=DeterministicPlanner(), run_sync=run_function)
+    runs = RunEngine(
+        store=store,
+        clusters=clusters,
+        planner=DeterministicPlanner(),
+        run_sync=run_function,
+        events=EventLog(replay=config.event_replay),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

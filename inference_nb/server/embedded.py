@@ -21,6 +21,7 @@ from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
+from .events import DEFAULT_REPLAY
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
 from .tasks.engine import DEFAULT_MAX_QUEUED
@@ -183,6 +184,7 @@ def start_server(
     public_url: str | None = None,
     request_timeout: float = 10.0,
     keep_alive_timeout: float = 5.0,
+    event_replay: int = DEFAULT_REPLAY,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
@@ -204,6 +206,7 @@ def start_server(
             redirects start with; its host is answered to as well (default: the address it listens on).
         request_timeout: seconds a client has to send a request's head, and the longest pause in a body.
         keep_alive_timeout: seconds an idle kept-alive connection stays open.
+        event_replay: events kept per API for resuming event streams (see `ServerConfig`).
 
     Raises:
         DataDirInUse: another server holds the data dir.
@@ -226,6 +229,7 @@ def start_server(
         webhook_hosts=tuple(webhook_hosts),
         public_url=public_url,
         request_timeout=request_timeout,
+        event_replay=event_replay,
         keep_alive_timeout=keep_alive_timeout,
     )
     return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

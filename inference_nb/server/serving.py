@@ -29,6 +29,8 @@ class GracefulServer(uvicorn.Server):
         if isinstance(app, Starlette):
             app.state.engine.fail_in_flight()
             app.state.runs.fail_in_flight()
+            app.state.engine.events.close()  # event streams send those failures, then end
+            app.state.runs.events.close()
         await super().shutdown(sockets=sockets)
 
 

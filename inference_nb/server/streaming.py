@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
+
+from .errors import Invalid
+from .events import Event, Gap, Ready
 
 KEEP_ALIVE_SECONDS = 15.0
 """Quiet time after which a stream sends a keep-alive (through proxies that cut idle connections)."""
@@ -24,3 +28,58 @@ def json_stream(request: Request, texts: AsyncIterator[str | None], *, event: st
 
     media_type = "text/event-stream" if sse else "application/x-ndjson"
     return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+
+def event_stream(
+    request: Request, items: AsyncIterator[Ready | Event | Gap | None], render: Callable[[Event], str], *, event: str
+) -> StreamingResponse:
+    """An event stream (`EventLog.subscribe`) as NDJSON lines `{"id", "event", "data"}`, or as SSE
+    with `id:` lines (which a browser's EventSource sends back as `Last-Event-ID`).
+
+    `render` gives an event's data as JSON text; each event is named `event` ("task", "run"),
+    besides "ready" (the stream starts) and "gap" (events were lost; see docs/ARCHITECTURE.md,
+    "Event streams").
+    """
+    sse = "text/event-stream" in request.headers.get("accept", "")
+
+    def line(seq: int, name: str, data: str) -> str:
+        if sse:
+            return f"id: {seq}\nevent: {name}\ndata: {data}\n\n"
+        return f'{{"id":{seq},"event":"{name}","data":{data}}}\n'
+
+    async def lines() -> AsyncIterator[str]:
+        async for item in items:
+            if item is None:
+                yield ": keep-alive\n\n" if sse else "\n"
+            elif isinstance(item, Ready):
+                yield line(item.id, "ready", "{}")
+            elif isinstance(item, Gap):
+                message = f"events were lost: {item.reason}; list what you follow again, then read on"
+                yield line(item.id, "gap", json.dumps({"after": item.after, "oldest": item.oldest, "message": message}))
+            else:
+                yield line(item.id, event, render(item))
+
+    media_type = "text/event-stream" if sse else "application/x-ndjson"
+    return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+
+def resume_point(request: Request) -> int | None:
+    """Where a stream resumes: the `Last-Event-ID` header, else `?after=`, else None (from now on).
+
+    Raises:
+        Invalid: the id is not a whole number (the header or parameter named).
+    """
+    for name, raw in (("the Last-Event-ID header", request.headers.get("last-event-id")),
+                      ("query parameter after", request.query_params.get("after"))):  # fmt: skip
+        if raw is not None and raw.strip():
+            try:
+                return int(raw.strip())
+            except ValueError:
+                raise Invalid(f"{name} must be an event id from this stream (a whole number), not {raw!r}") from None
+    return None
+
+
+def query_ids(request: Request) -> frozenset[str]:
+    """`?ids=a,b`: only these tasks' or runs' events (empty: all)."""
+    raw = request.query_params.get("ids") or ""
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
 
 from ..errors import Conflict, NotFound
+from ..events import EventLog
 from ..store import Store, now_iso
 from .functions import Cluster, Clusters, Function, describe_arguments_error
 from .planner import CallOutcome, Planner
@@ -47,9 +48,17 @@ class ActiveRun:
 
 class RunEngine:
     def __init__(
-        self, *, store: Store, clusters: Clusters, planner: Planner, run_sync: Callable[[Callable[[], Any]], Any]
+        self,
+        *,
+        store: Store,
+        clusters: Clusters,
+        planner: Planner,
+        run_sync: Callable[[Callable[[], Any]], Any],
+        events: EventLog | None = None,
     ) -> None:
         self._store = store
+        self.events = events or EventLog()
+        """Every change of every run, for `GET /clusters/{c}/runs/events` (scoped by cluster)."""
         self._clusters = clusters
         self._planner = planner
         self._run_sync = run_sync
@@ -314,6 +323,7 @@ class RunEngine:
         self._store.save_run(active.cluster, active.run["id"], status, active.request_hash, text)
         for queue in self._watchers.get((active.cluster, active.run["id"]), ()):
             queue.put_nowait((status, text))
+        self.events.publish(active.run["id"], text, scope=active.cluster)
 
 
 def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:

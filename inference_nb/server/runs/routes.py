@@ -16,6 +16,7 @@ from ..errors import Invalid
 from ..requests import query_cursor, query_int, read_model
 from ..streaming import json_stream
 from .engine import RunEngine
+from .events_routes import ROUTES as EVENT_ROUTES
 
 
 def _engine(request: Request) -> RunEngine:
@@ -107,6 +108,7 @@ ROUTES = [
     Route("/clusters/{cluster_id}/services", list_services, methods=["GET"]),
     Route("/clusters/{cluster_id}/runs", create_run, methods=["POST"]),
     Route("/clusters/{cluster_id}/runs", list_runs, methods=["GET"]),
+    *EVENT_ROUTES,
     Route("/clusters/{cluster_id}/runs/{run_id}", get_run, methods=["GET"]),
     Route("/clusters/{cluster_id}/runs/{run_id}/stream", stream_run, methods=["GET"]),
     Route("/clusters/{cluster_id}/runs/{run_id}/cancel", cancel_run, methods=["POST"]),

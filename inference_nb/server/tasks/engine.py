@@ -36,6 +36,7 @@ from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_method
 from ..apps.registry import app_id
 from ..errors import Conflict, Gone, NotFound
+from ..events import EventLog
 from ..store import Store, TaskRow, now_iso
 from ..webhooks import WebhookSender
 from .files import files_in, resolve_input_files, store_files
@@ -70,8 +71,11 @@ class TaskEngine:
         webhooks: WebhookSender,
         max_workers: int = 8,
         max_queued: int = DEFAULT_MAX_QUEUED,
+        events: EventLog | None = None,
     ) -> None:
         self._store = store
+        self.events = events or EventLog()
+        """Every change of every task, for `GET /tasks/events`."""
         self._max_workers, self._max_queued = max_workers, max_queued
         self._capacity = max_workers + max_queued
         self._data_dir = data_dir
@@ -320,6 +324,7 @@ class TaskEngine:
         snapshot = dataclasses.replace(row, timeline=list(row.timeline))
         for queue in self._watchers.get(row.id, ()):
             queue.put_nowait(snapshot)
+        self.events.publish(row.id, snapshot)
 
     # reading and controlling
 

@@ -30,6 +30,7 @@ from ..store import TaskRow
 from ..streaming import json_stream
 from ..webhooks import destination_refused
 from .engine import TERMINAL, TaskEngine
+from .events_routes import ROUTES as EVENT_ROUTES
 from .files import check_input_files, task_files_dir
 from .sessions_routes import ROUTES as SESSION_ROUTES
 from .uploads import ROUTES as UPLOAD_ROUTES
@@ -282,6 +283,7 @@ ROUTES = [
     Route("/apps/run", run_task, methods=["POST"]),
     Route("/apps", list_apps, methods=["GET"]),
     Route("/tasks", list_tasks, methods=["GET"]),
+    *EVENT_ROUTES,
     Route("/tasks/{task_id}", get_task, methods=["GET"]),
     Route("/tasks/{task_id}", delete_task, methods=["DELETE"]),
     Route("/tasks/{task_id}/status", get_task_status, methods=["GET"]),
