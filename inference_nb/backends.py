@@ -18,6 +18,7 @@ from .client.files import Found, Upload, files_in, replaced
 from .client.profile import Profile
 from .client.runs import AsyncRunsClient
 from .client.tasks import AsyncTasksClient
+from .following.events import EventFeed
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -32,6 +33,13 @@ class TaskBackend:
     def __init__(self, profile: Profile, controller: Controller, wait_timeout: float) -> None:
         self.profile, self.controller, self.wait_timeout = profile, controller, wait_timeout
         self.client = AsyncTasksClient(profile)
+        self.feed = EventFeed(
+            server=("tasks", profile),
+            open=(lambda after: self.client.events(after=after)) if profile.streams else None,
+            id_of=lambda task: task.get("id"),
+            snapshot=self.client.core.snapshot,
+        )
+        """The server's events stream, which the controller follows every task through (when it has one)."""
 
     def provenance(self, run: Run) -> dict[str, Any]:
         return {"server": self.profile.label, "protocol": "tasks", "app": run.label, "run_id": run.id}
@@ -86,6 +94,13 @@ class RunBackend:
         self.controller, self.wait_timeout = controller, wait_timeout
         self.cluster, self.schema_type = cluster, schema_type
         self._adapter = TypeAdapter(schema_type) if schema_type is not None else None  # built once: it is costly
+        self.feed = EventFeed(
+            server=("runs", self.profile, cluster),
+            open=(lambda after: client.events(after=after, cluster=cluster)) if self.profile.streams else None,
+            id_of=lambda detail: (detail.get("run") or {}).get("id"),
+            snapshot=client.core.snapshot,
+        )
+        """The cluster's events stream, which the controller follows every run through (when it has one)."""
 
     def provenance(self, run: Run) -> dict[str, Any]:
         return {"server": self.profile.label, "protocol": "runs", "cluster": self.cluster, "run_id": run.id}

@@ -165,6 +165,7 @@ class BaseClient:
     async def _start_task(self, app: str, input: dict[str, Any], files: list[Found], options: dict[str, Any]) -> Run:
         backend = self._tasks()
         input = await backend.with_uploads(input, files)
+        await self.controller.prepare(backend.feed)  # the task's events then follow the subscription
         submit = backend.client.submit
         snapshot = await self.controller.request(lambda: submit(app, input, **options))
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
@@ -263,6 +264,7 @@ class BaseClient:
         backend = self._runs(cluster, schema_type)
         run_id, _ = backend.client.core.create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
         create = backend.client.create
+        await self.controller.prepare(backend.feed)  # the run's events then follow the subscription
         created = await self.controller.request(
             lambda: create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
         )
@@ -299,6 +301,8 @@ class BaseClient:
         `follow=False` gives a snapshot that is not kept current."""
         if kind in (None, "task"):
             backend = self._tasks()
+            if follow:
+                await self.controller.prepare(backend.feed)
             try:
                 snapshot = await self.controller.request(lambda: backend.get(run_id))
                 return Run(backend, snapshot, label=snapshot.raw.get("app") or "task", follow=follow)
@@ -306,6 +310,8 @@ class BaseClient:
                 if kind == "task":
                     raise
         run_backend = self._runs(cluster, resolve_schema(schema)[1])
+        if follow:
+            await self.controller.prepare(run_backend.feed)
         snapshot = await self.controller.request(lambda: run_backend.get(run_id))
         label = short_label(snapshot.raw.get("run", {}).get("message") or run_id)
         return Run(run_backend, snapshot, label=label, follow=follow)

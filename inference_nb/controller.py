@@ -5,9 +5,10 @@ whenever a cell blocks, while a loop on its own thread keeps streaming status
 changes (and setting widget traits) whatever the cells do. Everything that
 touches the network runs here; listeners are called from this one thread.
 
-A run is followed by a stream where the server offers one; otherwise, or when
-a stream breaks, by polling with backoff and jitter (start 0.25 s, factor 1.5,
-cap 5 s), honouring Retry-After.
+A run is followed through its server's one events connection where the server
+has one; otherwise by a stream of its own while a stream slot is free, and by
+the shared poll scheduler (adaptive intervals, Retry-After for the whole
+server) for the rest (`following/`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from .client.core import Backoff, Snapshot
-from .client.errors import BadResponse, NotFoundError, RateLimited, StatusError, TransportError
+from .client.core import Snapshot
+from .client.errors import BadResponse, NotFoundError, StatusError, TransportError
+from .following.events import EventFeed, EventFollowers
+from .following.followed import Followed
+from .following.polls import PollScheduler
 
 log = logging.getLogger("inference_nb")
 T = TypeVar("T")
@@ -28,10 +32,9 @@ T = TypeVar("T")
 MAX_REQUESTS = 16
 """Requests in flight at once (submits, polls, cancels)."""
 MAX_STREAMS = 32
-"""Runs followed by a stream at once; more are polled."""
-POLL = Backoff(start=0.25, factor=1.5, cap=5.0)
-POLL_RETRY_AFTER_CAP = 60.0
-"""A server asking to wait longer still gets a look a minute later: a run must not go unseen."""
+"""Runs followed by a stream of their own at once (on servers without an events stream); more are polled."""
+MAX_POLLS = 8
+"""Polls in flight at once, of all polled runs together (within `MAX_REQUESTS`, leaving room for submits)."""
 
 
 class Controller:
@@ -55,6 +58,10 @@ class Controller:
         self.requests = asyncio.Semaphore(MAX_REQUESTS)
         self.streams = asyncio.Semaphore(MAX_STREAMS)
         self._watchers: set[asyncio.Task] = set()
+        self.polls = PollScheduler(self.request, in_flight=MAX_POLLS)
+        """Every polled run, on one timer."""
+        self.events = EventFollowers(self.polls)
+        """The events connection of each server that has one."""
 
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
@@ -87,69 +94,59 @@ class Controller:
         stream: Callable[[], AsyncIterator[Snapshot] | None] | None,
         apply: Callable[[Snapshot], None],
         give_up: Callable[[Exception], None],
+        *,
+        run_id: str = "",
+        feed: EventFeed | None = None,
     ) -> None:
         """Keep `apply`-ing snapshots of one run until it ends (called from any thread).
 
-        `give_up` hears of an error that stops the following (the run is gone, the key is refused).
+        Through the server's events connection when `feed` has one, else the run's own `stream`
+        while a stream slot is free, else the poll scheduler. `give_up` hears of an error that
+        stops the following (the key is refused; the run is gone, in conflict, or its answers
+        break the protocol).
         """
+        server = feed.server if feed is not None else None
 
         def start() -> None:
-            task = self.loop.create_task(self._follow(fetch, stream, apply, give_up))
+            followed = Followed(run_id, fetch, apply, give_up, server)
+            task = self.loop.create_task(self._follow(followed, stream, feed))
             self._watchers.add(task)
             task.add_done_callback(self._watchers.discard)
 
         self.loop.call_soon_threadsafe(start)
 
-    async def _follow(
-        self,
-        fetch: Callable[[], Awaitable[Snapshot]],
-        stream: Callable[[], Any] | None,
-        apply: Callable[[Snapshot], None],
-        give_up: Callable[[Exception], None],
-    ) -> None:
+    async def prepare(self, feed: EventFeed | None) -> None:
+        """Open `feed`'s events connection before a run is created or looked up, so that none of the
+        run's events comes before the subscription (no-op when open, or when the server has none)."""
+        if feed is not None and feed.open is not None:
+            await self.events.of(feed).ready()
+
+    async def _follow(self, followed: Followed, stream: Callable[[], Any] | None, feed: EventFeed | None) -> None:
         try:
+            if feed is not None and feed.open is not None and await self.events.of(feed).follow(followed):
+                return
             if stream is not None and not self.streams.locked():
                 async with self.streams:
                     snapshots = stream()
-                    if snapshots is not None and await self._stream(snapshots, apply):
+                    if snapshots is not None and await self._stream(snapshots, followed):
                         return
-            await self._poll(fetch, apply)
+            self.polls.add(followed)
         except Exception as error:  # the loop must go on for every other run
             log.debug("following a run stopped: %s", error)
-            give_up(error)
+            followed.stop(error)
 
-    async def _stream(self, snapshots: AsyncIterator[Snapshot], apply: Callable[[Snapshot], None]) -> bool:
-        """True when the stream saw the run end; False to fall back to polling."""
+    async def _stream(self, snapshots: AsyncIterator[Snapshot], followed: Followed) -> bool:
+        """True when following is over (the run ended, or cannot be followed); False to poll instead."""
         try:
             async for snapshot in snapshots:
-                apply(snapshot)
-                if snapshot.status.terminal:
+                followed.apply(snapshot)
+                if followed.ended:
                     return True
         except NotFoundError:
             return False  # the server has no stream endpoint
-        except (TransportError, StatusError, BadResponse) as error:
+        except BadResponse as error:
+            followed.stop_for_answer(error)
+            return True
+        except (TransportError, StatusError) as error:
             log.debug("stream broke (%s); polling instead", error)
         return False
-
-    async def _poll(self, fetch: Callable[[], Awaitable[Snapshot]], apply: Callable[[Snapshot], None]) -> None:
-        attempt, last = 0, None
-        while True:
-            retry_after = None
-            try:
-                snapshot = await self.request(fetch)
-            except RateLimited as limited:
-                retry_after = limited.retry_after
-            except (TransportError, StatusError, BadResponse) as error:
-                if isinstance(error, StatusError) and error.status_code in (401, 403, 404):
-                    raise
-                log.debug("poll failed (%s); trying again", error)
-            else:
-                apply(snapshot)
-                if snapshot.status.terminal:
-                    return
-                if snapshot.status != last:  # something moves: look again soon
-                    attempt, last = 0, snapshot.status
-            if retry_after is not None:
-                retry_after = min(retry_after, POLL_RETRY_AFTER_CAP)
-            await asyncio.sleep(POLL.delay(attempt, retry_after=retry_after))
-            attempt += 1

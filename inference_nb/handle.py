@@ -80,8 +80,9 @@ class Run:
             self._finished.set_result(snapshot)
         elif follow:
             backend.controller.follow(
-                lambda: backend.get(self.id), lambda: backend.stream(self.id), self._apply, self._give_up
-            )
+                lambda: backend.get(self.id), lambda: backend.stream(self.id), self._apply, self._give_up,
+                run_id=self.id, feed=getattr(backend, "feed", None),
+            )  # fmt: skip
 
     # state (read from any thread; written by the controller thread)
 

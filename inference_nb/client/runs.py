@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from inference_nb.wire.statuses import Phase
 
 from .core import Snapshot, Status, astream_payloads, headers, json_body, segment, stream_payloads
 from .errors import BadResponse, InvalidRequest
+from .events import StreamEvent, events_request, read_event
 from .profile import Profile
 from .transport import AsyncTransport, SyncTransport
 
@@ -371,6 +372,23 @@ class AsyncRunsClient:
     async def approve(self, job_id: str, approved: bool, **options: Any) -> None:
         """`RunsClient.approve`, awaited."""
         await self._transport.send(self.core.approve(job_id, approved, **options))
+
+    async def events(
+        self, *, after: int | None = None, cluster: str | None = None, ids: Collection[str] = ()
+    ) -> AsyncIterator[StreamEvent]:
+        """Every change of a cluster's runs (`GET /clusters/{c}/runs/events`; see `client.events`), never
+        retried.
+
+        Raises:
+            NotFoundError: the server has no event stream (or no such cluster).
+            TransportError: no answer, or the stream broke off.
+            BadResponse: a line is no event.
+        """
+        request = events_request(self.core.profile, after=after, cluster=cluster, ids=ids)
+        async with self._transport.stream(request) as response:
+            async for line in response.aiter_lines():
+                if (event := read_event(line)) is not None:
+                    yield event
 
     async def list(self, **options: Any) -> tuple[list[dict[str, Any]], str | None]:
         """`RunsClient.list`, awaited."""

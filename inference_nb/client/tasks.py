@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from typing import Any
 
 import httpx
 
 from .core import Snapshot, Status, astream_payloads, stream_payloads
+from .events import StreamEvent, events_request, read_event
 from .files import FilesCore, Upload
 from .profile import Profile
 from .tasks_core import TasksCore, to_status
@@ -235,6 +236,20 @@ class AsyncTasksClient:
                 if (snapshot := self.core.stream_update(body, last)) is not None:
                     last = snapshot
                     yield snapshot
+
+    async def events(self, *, after: int | None = None, ids: Collection[str] = ()) -> AsyncIterator[StreamEvent]:
+        """Every change of every task (`GET /tasks/events`; see `client.events`), never retried.
+
+        Raises:
+            NotFoundError: the server has no event stream.
+            TransportError: no answer, or the stream broke off.
+            BadResponse: a line is no event, or the answer is in the other dialect.
+        """
+        async with self._transport.stream(events_request(self.core.profile, after=after, ids=ids)) as response:
+            self.core.check_dialect(response)
+            async for line in response.aiter_lines():
+                if (event := read_event(line)) is not None:
+                    yield event
 
     async def list(self, *, limit: int = 20, cursor: str | None = None) -> tuple[list[Snapshot], str | None]:
         """`TasksClient.list`, awaited."""
