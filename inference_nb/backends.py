@@ -35,6 +35,7 @@ class TaskBackend:
         self.client = AsyncTasksClient(profile)
         self.feed = EventFeed(
             server=("tasks", profile),
+            label=profile.label,
             open=(lambda after: self.client.events(after=after)) if profile.streams else None,
             id_of=lambda task: task.get("id"),
             snapshot=self.client.core.snapshot,
@@ -96,6 +97,7 @@ class RunBackend:
         self._adapter = TypeAdapter(schema_type) if schema_type is not None else None  # built once: it is costly
         self.feed = EventFeed(
             server=("runs", self.profile, cluster),
+            label=f"{self.profile.label} (cluster {cluster})",
             open=(lambda after: client.events(after=after, cluster=cluster)) if self.profile.streams else None,
             id_of=lambda detail: (detail.get("run") or {}).get("id"),
             snapshot=client.core.snapshot,

@@ -43,6 +43,8 @@ class EventFeed:
 
     server: Hashable
     """Which server (and cluster): one connection each."""
+    label: str
+    """The server for people, in log lines (never its key)."""
     open: Callable[[int | None], AsyncIterator[StreamEvent]] | None
     """Opens the stream after an event id (None: from now on); None when the server has no stream."""
     id_of: Callable[[Any], Any]
@@ -87,6 +89,7 @@ class ServerEvents:
             self._linger.cancel()
             self._linger = None
         self._followed[followed.run_id] = followed
+        followed.on_end = lambda: self._ended(followed)
         buffered = self._unclaimed.pop(followed.run_id, None)
         for data in buffered or ():
             self._deliver(followed, data)
@@ -119,12 +122,12 @@ class ServerEvents:
                     if isinstance(error, AuthenticationError):
                         self._stop_all(error)
                         return
-                    log.debug("the events stream of %s broke (%s); reconnecting", self.feed.server, error)
+                    log.debug("the events stream of %s broke (%s); reconnecting", self.feed.label, error)
                 except TransportError as error:
                     if not self._opened_ok():
                         self._not_connected(available=None)
                         return
-                    log.debug("the events stream of %s broke (%s); reconnecting", self.feed.server, error)
+                    log.debug("the events stream of %s broke (%s); reconnecting", self.feed.label, error)
                 if not self._followed:  # nobody to reconnect for: the next `ready()` opens a new one
                     self._close()
                     return
@@ -150,14 +153,13 @@ class ServerEvents:
         if self._opened is not None and not self._opened.done():
             self._opened.set_result(False)
         self._opened = None
-        for followed in self._followed.values():
+        handed_over, self._followed = list(self._followed.values()), {}
+        for followed in handed_over:
+            followed.on_end = None
             self._polls.add(followed)
-        self._followed.clear()
 
     def _resync(self, gap: StreamEvent) -> None:
-        log.debug(
-            "events of %s were lost (%s); looking at %d runs once", self.feed.server, gap.data, len(self._followed)
-        )
+        log.debug("events of %s were lost (%s); looking at each followed run once", self.feed.label, gap.data)
         self._unclaimed.clear()
         self._dropped = True
         for followed in self._followed.values():
@@ -187,14 +189,15 @@ class ServerEvents:
             followed.apply(self.feed.snapshot(data))
         except BadResponse as error:
             followed.stop_for_answer(error)
-        if followed.ended:
-            self._followed.pop(followed.run_id, None)
-            if not self._followed and self._linger is None:
-                self._linger = asyncio.get_running_loop().call_later(LINGER, self._close_if_idle)
+
+    def _ended(self, followed: Followed) -> None:
+        if self._followed.get(followed.run_id) is followed:
+            del self._followed[followed.run_id]
+        if not self._followed and self._linger is None and self._reader is not None:
+            self._linger = asyncio.get_running_loop().call_later(LINGER, self._close_if_idle)
 
     def _close_if_idle(self) -> None:
         self._linger = None
-        self._followed = {k: f for k, f in self._followed.items() if not f.ended}
         if not self._followed and self._reader is not None:
             self._reader.cancel()
             self._close()
@@ -205,9 +208,8 @@ class ServerEvents:
         self._dropped = False
 
     def _stop_all(self, error: Exception) -> None:
-        for followed in self._followed.values():
+        for followed in list(self._followed.values()):
             followed.stop(error)
-        self._followed.clear()
 
 
 class EventFollowers:

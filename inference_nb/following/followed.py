@@ -30,7 +30,7 @@ class Followed:
         server: whose `Retry-After` holds for it (a Retry-After pauses every run of that server).
     """
 
-    __slots__ = ("_apply", "_give_up", "ended", "fetch", "interval", "last", "run_id", "server")
+    __slots__ = ("_apply", "_give_up", "ended", "fetch", "interval", "last", "on_end", "run_id", "server")
 
     def __init__(
         self,
@@ -46,6 +46,8 @@ class Followed:
         self.ended = False
         self.interval = 0.0
         """Seconds between polls, while it is polled (set by the scheduler)."""
+        self.on_end: Callable[[], None] | None = None
+        """Called once when following ends, whichever path ended it (the events connection counts its runs)."""
 
     def apply(self, snapshot: Snapshot) -> bool:
         """Pass `snapshot` on unless it repeats or predates the last one; True when it was passed on.
@@ -58,14 +60,20 @@ class Followed:
         ):
             return False
         self.last = snapshot
-        self.ended = snapshot.status.terminal
         self._apply(snapshot)
+        if snapshot.status.terminal:
+            self._end()
         return True
+
+    def _end(self) -> None:
+        self.ended = True
+        if self.on_end is not None:
+            self.on_end()
 
     def stop(self, error: Exception) -> None:
         """Stop following, telling the run why (once)."""
         if not self.ended:
-            self.ended = True
+            self._end()
             self._give_up(error)
 
     def stop_for_answer(self, error: StatusError | BadResponse) -> None:
