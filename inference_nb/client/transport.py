@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 
-from .core import Backoff, raise_for_response, retry_delay
+from .core import Backoff, raise_for_response, retry_after, retry_delay
 from .errors import ConnectError, RequestTimeout, TransportError
 from .profile import Profile
 
@@ -107,11 +107,17 @@ class AsyncTransport:
         self.profile = profile
         self._backoff = backoff or Backoff()
         self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=LIMITS)
+        self._resume_at = 0.0
+        """Loop time before which nothing is sent: a Retry-After holds for every request to the server."""
 
     async def send(
         self, request: httpx.Request, *, idempotent: bool = True, run_id: str | None = None
     ) -> httpx.Response:
+        """`SyncTransport.send`, awaited; a Retry-After also holds back every other request of this transport."""
+        loop = asyncio.get_running_loop()
         for attempt in range(MAX_ATTEMPTS):
+            if (pause := self._resume_at - loop.time()) > 0:
+                await asyncio.sleep(pause)
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as error:
@@ -120,6 +126,8 @@ class AsyncTransport:
                     raise _mapped(error, self.profile, run_id) from None
             else:
                 delay = retry_delay(attempt, self._backoff, idempotent=idempotent, response=response)
+                if delay is not None and retry_after(response) is not None:  # the server asked everyone to wait
+                    self._resume_at = max(self._resume_at, loop.time() + delay)
                 if delay is None or attempt == MAX_ATTEMPTS - 1:
                     raise_for_response(response, run_id=run_id)
                     return response
