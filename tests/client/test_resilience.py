@@ -68,9 +68,9 @@ def test_without_idempotency_a_create_whose_answer_is_lost_is_not_retried(embedd
     assert len(server_tasks(embedded)) == 1
 
 
-def test_a_stream_broken_mid_run_falls_back_to_polling(embedded):
+def test_an_events_stream_broken_mid_run_resumes(embedded):
     name = f"resilience-{uuid.uuid4().hex}"
-    with CuttingProxy(embedded.url, b"/stream", the_first_line) as proxy:
+    with CuttingProxy(embedded.url, b"GET /tasks/events", the_first_line) as proxy:
         run = Client(base_url=proxy.url, key=embedded.token).run("test/gate", {"gate": name})
         try:
             assert proxy.cut.wait(10), "the stream was never cut"
