@@ -97,18 +97,19 @@ class Controller:
         *,
         run_id: str = "",
         feed: EventFeed | None = None,
+        snapshot: Snapshot | None = None,
     ) -> None:
         """Keep `apply`-ing snapshots of one run until it ends (called from any thread).
 
         Through the server's events connection when `feed` has one, else the run's own `stream`
         while a stream slot is free, else the poll scheduler. `give_up` hears of an error that
         stops the following (the key is refused; the run is gone, in conflict, or its answers
-        break the protocol).
+        break the protocol). `snapshot` is the view the run has now.
         """
         server = feed.server if feed is not None else None
 
         def start() -> None:
-            followed = Followed(run_id, fetch, apply, give_up, server)
+            followed = Followed(run_id, fetch, apply, give_up, server, snapshot)
             task = self.loop.create_task(self._follow(followed, stream, feed))
             self._watchers.add(task)
             task.add_done_callback(self._watchers.discard)

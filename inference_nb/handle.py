@@ -81,7 +81,7 @@ class Run:
         elif follow:
             backend.controller.follow(
                 lambda: backend.get(self.id), lambda: backend.stream(self.id), self._apply, self._give_up,
-                run_id=self.id, feed=getattr(backend, "feed", None),
+                run_id=self.id, feed=getattr(backend, "feed", None), snapshot=snapshot,
             )  # fmt: skip
 
     # state (read from any thread; written by the controller thread)

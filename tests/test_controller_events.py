@@ -103,3 +103,16 @@ def test_a_gap_after_a_long_cut_is_filled_by_looking_at_each_run_once(tmp_path):
             assert seen[run.id][-1] == "Completed"
             positions = [timeline.index(name) for name in seen[run.id]]
             assert positions == sorted(set(positions)), (seen[run.id], timeline)  # in order, none twice
+
+
+def test_a_run_whose_last_view_predates_the_stream_is_looked_at_once(embedded):
+    headers = {"Authorization": f"Bearer {embedded.token}"}
+    body = {"app": "demo/sleep", "input": {"seconds": 0.01}}
+    received = httpx.post(f"{embedded.url}/run?wait=false", json=body, headers=headers).json()  # before any stream
+    client = Client(base_url=embedded.url, key=embedded.token, wait_timeout=30)
+    client.run("demo/sleep", {"seconds": 0.01}).wait()  # the events connection is open from here on
+    wait_until(lambda: server_timeline(embedded, received["id"])[-1] == "Completed", "the first task ends")
+
+    backend = client._tasks()
+    late = Run(backend, backend.client.core.snapshot(received), label="late")  # its changes are not in the stream
+    assert late.wait(10).status.name == "Completed"

@@ -8,7 +8,8 @@ can overtake the answer that created it. The connection resumes after the last e
 run is looked at once. It closes `LINGER` seconds after the last followed run ends.
 
 Submits call `ready()` first, so a new run's events are published after the subscription and
-none is missed; a run followed while no connection was open is looked at once instead.
+none is missed. A run whose last known change is not later than the stream's start (the server's
+time in its `ready` or `gap` event) may have changed unseen in between: it is looked at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from ..client.core import Backoff, Snapshot
 from ..client.errors import AuthenticationError, BadResponse, RateLimited, StatusError, TransportError
 from ..client.events import StreamEvent
-from .followed import Followed
+from .followed import Followed, updated_at
 from .polls import PollScheduler
 
 log = logging.getLogger("inference_nb")
@@ -33,7 +34,7 @@ LINGER = 5.0
 """Seconds an events connection stays open after its last followed run ended."""
 UNCLAIMED_RUNS = 10_000
 """Runs whose events are kept until someone follows them (the oldest go first)."""
-UNCLAIMED_EVENTS = 16
+UNCLAIMED_EVENTS = 8
 """Events kept per unclaimed run (beyond that, only the newest replaces the last)."""
 
 
@@ -64,6 +65,8 @@ class ServerEvents:
         self._dropped = False
         """Whether unclaimed events were dropped (then a newly followed run is looked at once)."""
         self._last: int | None = None
+        self._since: str | None = None
+        """The server's time from which every change is in the stream (this subscription's start, or its last gap)."""
         self._available: bool | None = None
         """Whether the server has an events stream (None: not asked yet, or the last try failed)."""
         self._opened: asyncio.Future[bool] | None = None
@@ -82,7 +85,6 @@ class ServerEvents:
 
     async def follow(self, followed: Followed) -> bool:
         """Follow `followed` through the events; False when the server has none (poll it instead)."""
-        was_open = self._opened is not None and self._opened.done() and self._opened.result()
         if not await self.ready():
             return False
         if self._linger is not None:
@@ -93,8 +95,9 @@ class ServerEvents:
         buffered = self._unclaimed.pop(followed.run_id, None)
         for data in buffered or ():
             self._deliver(followed, data)
-        if not buffered and (self._dropped or not was_open):  # its first events may predate the subscription
-            self._polls.add(followed, once=True)
+        known = followed.last
+        if self._dropped or self._since is None or known is None or updated_at(known) <= self._since:
+            self._polls.add(followed, once=True)  # it may have changed before the stream's start: look once
         return True
 
     async def _read(self) -> None:
@@ -102,10 +105,13 @@ class ServerEvents:
         try:
             while True:
                 try:
+                    resuming = self._last is not None
                     async for event in self.feed.open(self._last):  # type: ignore[misc]
                         attempt = 0
                         if event.kind in ("ready", "gap"):
                             self._connected()
+                            if event.kind == "gap" or not resuming:  # else: lossless since the last start
+                                self._since = (event.data or {}).get("at") if isinstance(event.data, dict) else None
                             if event.kind == "gap":
                                 self._resync(event)
                         else:
@@ -203,7 +209,7 @@ class ServerEvents:
             self._close()
 
     def _close(self) -> None:
-        self._reader, self._opened, self._last = None, None, None
+        self._reader, self._opened, self._last, self._since = None, None, None, None
         self._unclaimed.clear()
         self._dropped = False
 

@@ -12,11 +12,16 @@ ENDING_STATUS = frozenset({401, 403, 404, 409, 410})
 """Answers after which looking again cannot help: the key is refused, or the run is gone or in conflict."""
 
 
-def _progress(snapshot: Snapshot) -> tuple[int, str]:
-    """How far a run has come: statuses reached, then the server's last update time (ISO, so comparable as text)."""
+def updated_at(snapshot: Snapshot) -> str:
+    """The server's time of the snapshot's last change (ISO 8601, so comparable as text), or ""."""
     raw = snapshot.raw
     updated = raw.get("updated_at") if snapshot.kind == "task" else (raw.get("run") or {}).get("updatedAt")
-    return len(snapshot.timeline), updated if isinstance(updated, str) else ""
+    return updated if isinstance(updated, str) else ""
+
+
+def _progress(snapshot: Snapshot) -> tuple[int, str]:
+    """How far a run has come: statuses reached, then the server's last update time."""
+    return len(snapshot.timeline), updated_at(snapshot)
 
 
 class Followed:
@@ -28,6 +33,7 @@ class Followed:
         apply: where each new snapshot goes (the Run's, called on the controller thread).
         give_up: told why following stopped, when it stops without the run ending.
         server: whose `Retry-After` holds for it (a Retry-After pauses every run of that server).
+        snapshot: the view the run already has (later ones must be newer).
     """
 
     __slots__ = ("_apply", "_give_up", "ended", "fetch", "interval", "last", "on_end", "run_id", "server")
@@ -39,10 +45,11 @@ class Followed:
         apply: Callable[[Snapshot], None],
         give_up: Callable[[Exception], None],
         server: Hashable = None,
+        snapshot: Snapshot | None = None,
     ) -> None:
         self.run_id, self.fetch, self.server = run_id, fetch, server
         self._apply, self._give_up = apply, give_up
-        self.last: Snapshot | None = None
+        self.last = snapshot
         self.ended = False
         self.interval = 0.0
         """Seconds between polls, while it is polled (set by the scheduler)."""

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from .store import now_iso
+
 DEFAULT_REPLAY = 10_000
 """Events a server keeps for resuming streams (`ServerConfig.event_replay`)."""
 
@@ -39,6 +41,8 @@ class Ready:
     """The first item of a stream that resumes without a gap: it goes on after `id`."""
 
     id: int
+    at: str
+    """The server's time when the stream subscribed: every change after it is in the stream."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Gap:
     """The oldest id the log still holds (None when it holds none)."""
     reason: str
     """Why, in words."""
+    at: str
+    """The server's time when the gap was found: every change after it is in the stream."""
 
 
 class EventLog:
@@ -114,6 +120,7 @@ class EventLog:
         wake = asyncio.Event()
         self._wakes.add(wake)
         start = self._last if after is None else after
+        subscribed_at = now_iso()
         gap = None
         if after is not None and not self._floor <= after <= self._last:
             reason = (
@@ -122,24 +129,30 @@ class EventLog:
                 else f"the events after id {after} are no longer kept (the server keeps the last "
                 f"{self._events.maxlen}, and forgets them all when it restarts)"
             )
-            gap, start = Gap(self._last, after, self._oldest, reason), self._last
+            gap, start = Gap(self._last, after, self._oldest, reason, subscribed_at), self._last
 
         def matches(event: Event) -> bool:
             return event.scope == scope and (not wanted or event.item in wanted)
 
-        return self._read(start, gap, matches, wake, idle)
+        return self._read(start, gap, subscribed_at, matches, wake, idle)
 
     async def _read(
-        self, cursor: int, gap: Gap | None, matches: Callable[[Event], bool], wake: asyncio.Event, idle: float | None
+        self,
+        cursor: int,
+        gap: Gap | None,
+        subscribed_at: str,
+        matches: Callable[[Event], bool],
+        wake: asyncio.Event,
+        idle: float | None,
     ) -> AsyncIterator[Ready | Event | Gap | None]:
         try:
-            yield gap if gap is not None else Ready(cursor)
+            yield gap if gap is not None else Ready(cursor, subscribed_at)
             while True:
                 wake.clear()
                 while cursor < self._last:
                     if cursor < self._floor:  # fell behind further than the log holds
                         reason = f"this stream fell more than {self._events.maxlen} events behind"
-                        gap = Gap(self._last, cursor, self._oldest, reason)
+                        gap = Gap(self._last, cursor, self._oldest, reason, now_iso())
                         cursor = self._last
                         yield gap
                         continue

@@ -52,10 +52,11 @@ def event_stream(
             if item is None:
                 yield ": keep-alive\n\n" if sse else "\n"
             elif isinstance(item, Ready):
-                yield line(item.id, "ready", "{}")
+                yield line(item.id, "ready", json.dumps({"at": item.at}))
             elif isinstance(item, Gap):
                 message = f"events were lost: {item.reason}; list what you follow again, then read on"
-                yield line(item.id, "gap", json.dumps({"after": item.after, "oldest": item.oldest, "message": message}))
+                data = {"after": item.after, "oldest": item.oldest, "at": item.at, "message": message}
+                yield line(item.id, "gap", json.dumps(data))
             else:
                 yield line(item.id, event, render(item))
 
