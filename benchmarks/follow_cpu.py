@@ -21,6 +21,7 @@ import asyncio
 import multiprocessing
 import tempfile
 import time
+import uuid
 from dataclasses import replace
 
 import httpx
@@ -64,8 +65,15 @@ async def create(url: str, token: str, count: int, until: float, backend: TaskBa
         slots = asyncio.Semaphore(32)
 
         async def one() -> Run:
+            body, key = {"app": "bench/until", "input": {"until": until}}, {"idempotency-key": str(uuid.uuid4())}
             async with slots:
-                answer = await http.post("/run?wait=false", json={"app": "bench/until", "input": {"until": until}})
+                for attempt in range(5):  # a kept-alive connection the server just closed: send again, same key
+                    try:
+                        answer = await http.post("/run?wait=false", json=body, headers=key)
+                        break
+                    except httpx.TransportError:
+                        if attempt == 4:
+                            raise
             return Run(backend, backend.client.core.snapshot(answer.json()), label="bench/until")
 
         return await asyncio.gather(*(one() for _ in range(count)))

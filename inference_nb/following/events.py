@@ -111,7 +111,7 @@ class ServerEvents:
                         if event.kind in ("ready", "gap"):
                             self._connected()
                             if event.kind == "gap" or not resuming:  # else: lossless since the last start
-                                self._since = (event.data or {}).get("at") if isinstance(event.data, dict) else None
+                                self._since = event.data.get("at") if isinstance(event.data, dict) else None
                             if event.kind == "gap":
                                 self._resync(event)
                         else:
