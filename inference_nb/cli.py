@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         default=1000,
         help="tasks that may wait for a worker; more are Rejected (default: 1000)",
     )
+    serve.add_argument(
+        "--event-replay",
+        type=int,
+        default=10_000,
+        help="events kept per API for event streams to resume from (default: 10000)",
+    )
     return parser
 
 
@@ -80,6 +86,7 @@ def serve(args: argparse.Namespace) -> int:
             token=token,
             max_workers=args.workers,
             max_queued=args.max_queued,
+            event_replay=args.event_replay,
             allow_hosts=tuple(args.allow_host),
             webhook_hosts=tuple(args.webhook_host or ("*",)),
             public_url=args.public_url,
