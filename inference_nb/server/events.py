@@ -20,6 +20,8 @@ from .store import now_iso
 
 DEFAULT_REPLAY = 10_000
 """Events a server keeps for resuming streams (`ServerConfig.event_replay`)."""
+BATCH = 256
+"""Events a stream sends in one write, at most."""
 
 
 @dataclass(frozen=True)
@@ -109,12 +111,14 @@ class EventLog:
 
     def subscribe(
         self, *, after: int | None, scope: str = "", ids: Collection[str] = (), idle: float | None = None
-    ) -> AsyncIterator[Ready | Event | Gap | None]:
-        """`Ready`, then the events after `after` (None: from now on) of `scope`, only those of `ids` when given.
+    ) -> AsyncIterator[list[Ready | Event | Gap] | None]:
+        """In batches of what there is to send: `Ready`, then the events after `after` (None: from
+        now on) of `scope`, only those of `ids` when given.
 
-        Starts with a `Gap` instead of `Ready` when `after` is older than the log holds or is no id of this server's;
-        a None after `idle` quiet seconds (for a keep-alive). Subscribed at once, before the first
-        `anext`, so nothing published after this call is missed.
+        Starts with a `Gap` instead of `Ready` when `after` is older than the log holds or is no id
+        of this server's; a None after `idle` quiet seconds (for a keep-alive). Subscribed at once, before the first
+        `anext`, so nothing published after this call is missed. Batches (up to `BATCH` items) let a
+        stream send what piled up while it waited in one write, not one write per event.
         """
         wanted = frozenset(ids)
         wake = asyncio.Event()
@@ -144,22 +148,28 @@ class EventLog:
         matches: Callable[[Event], bool],
         wake: asyncio.Event,
         idle: float | None,
-    ) -> AsyncIterator[Ready | Event | Gap | None]:
+    ) -> AsyncIterator[list[Ready | Event | Gap] | None]:
         try:
-            yield gap if gap is not None else Ready(cursor, subscribed_at)
+            yield [gap if gap is not None else Ready(cursor, subscribed_at)]
             while True:
                 wake.clear()
+                batch: list[Ready | Event | Gap] = []
                 while cursor < self._last:
                     if cursor < self._floor:  # fell behind further than the log holds
                         reason = f"this stream fell more than {self._events.maxlen} events behind"
-                        gap = Gap(self._last, cursor, self._oldest, reason, now_iso())
+                        batch = [Gap(self._last, cursor, self._oldest, reason, now_iso())]
                         cursor = self._last
-                        yield gap
-                        continue
+                        break
                     event = self._events[cursor + 1 - self._events[0].id]  # ids in the log are contiguous
                     cursor = event.id
                     if matches(event):
-                        yield event
+                        batch.append(event)
+                        if len(batch) == BATCH:
+                            yield batch
+                            batch = []
+                if batch:
+                    yield batch
+                    continue  # more may have come while that was sent
                 if self._closed:
                     return
                 if not wake.is_set():

@@ -31,7 +31,11 @@ def json_stream(request: Request, texts: AsyncIterator[str | None], *, event: st
 
 
 def event_stream(
-    request: Request, items: AsyncIterator[Ready | Event | Gap | None], render: Callable[[Event], str], *, event: str
+    request: Request,
+    items: AsyncIterator[list[Ready | Event | Gap] | None],
+    render: Callable[[Event], str],
+    *,
+    event: str,
 ) -> StreamingResponse:
     """An event stream (`EventLog.subscribe`) as NDJSON lines `{"id", "event", "data"}`, or as SSE
     with `id:` lines (which a browser's EventSource sends back as `Last-Event-ID`).
@@ -47,18 +51,18 @@ def event_stream(
             return f"id: {seq}\nevent: {name}\ndata: {data}\n\n"
         return f'{{"id":{seq},"event":"{name}","data":{data}}}\n'
 
+    def text(item: Ready | Event | Gap) -> str:
+        if isinstance(item, Ready):
+            return line(item.id, "ready", json.dumps({"at": item.at}))
+        if isinstance(item, Gap):
+            message = f"events were lost: {item.reason}; list what you follow again, then read on"
+            data = {"after": item.after, "oldest": item.oldest, "at": item.at, "message": message}
+            return line(item.id, "gap", json.dumps(data))
+        return line(item.id, event, render(item))
+
     async def lines() -> AsyncIterator[str]:
-        async for item in items:
-            if item is None:
-                yield ": keep-alive\n\n" if sse else "\n"
-            elif isinstance(item, Ready):
-                yield line(item.id, "ready", json.dumps({"at": item.at}))
-            elif isinstance(item, Gap):
-                message = f"events were lost: {item.reason}; list what you follow again, then read on"
-                data = {"after": item.after, "oldest": item.oldest, "at": item.at, "message": message}
-                yield line(item.id, "gap", json.dumps(data))
-            else:
-                yield line(item.id, event, render(item))
+        async for batch in items:
+            yield (": keep-alive\n\n" if sse else "\n") if batch is None else "".join(map(text, batch))
 
     media_type = "text/event-stream" if sse else "application/x-ndjson"
     return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})
