@@ -4,6 +4,7 @@ import { at, taskRun, timeline } from "./testing";
 
 describe("formatDuration", () => {
   it("reads like a person would say it", () => {
+    expect(formatDuration(0)).toBe("<1 ms");
     expect(formatDuration(3)).toBe("3 ms");
     expect(formatDuration(300.4)).toBe("300 ms");
     expect(formatDuration(999.6)).toBe("1.0 s");

@@ -61,8 +61,9 @@ export function elapsedMs(run: RunView, now: number): number | null {
   return isTerminal(run) ? Math.max(0, known) : Math.max(0, known, now - first.at);
 }
 
-/** "3 ms", "850 ms", "2.1 s", "1 min 5 s", "2 h 3 min": statuses often pass in milliseconds. */
+/** "<1 ms", "3 ms", "850 ms", "2.1 s", "1 min 5 s", "2 h 3 min": statuses often pass in milliseconds. */
 export function formatDuration(ms: number): string {
+  if (ms < 0.5) return "<1 ms"; // it was there, however briefly: "0 ms" would read as never
   if (ms < 999.5) return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;
   if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
