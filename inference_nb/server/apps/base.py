@@ -16,7 +16,8 @@
 
 `setup`, `run` and `unload` may each be sync or async. Sync methods run on a
 worker thread and should look at `ctx.cancelled` in long loops; async methods
-are cancelled at their next `await`. A field typed `File` in the output model
+are cancelled at their next `await`. `ctx.progress(done, total, message)` tells
+clients how far the work is. A field typed `File` in the output model
 carries a file: return `File.from_bytes(...)` or `File.from_path(...)`, and
 the server stores it and fills in its `uri` and `size`. A field typed `File` in
 an input model takes the URI of a file on this server (uploaded with
@@ -286,7 +287,7 @@ class App:
 
         Args:
             input: the task's input, an `Input` instance.
-            ctx: the task's context: `ctx.cancelled`, `ctx.work_dir`, `ctx.task_id`.
+            ctx: the task's context: `ctx.cancelled`, `ctx.progress(...)`, `ctx.work_dir`, `ctx.task_id`.
 
         Returns:
             An `Output` instance, or data that validates as one; its `File` fields are stored.
