@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .client.core import Snapshot, Status
+from .client.core import Progress, Snapshot, Status
 from .client.errors import DeadlineExceeded, InferenceError, RunCancelled, RunFailed
 from .wire.statuses import Phase
 
@@ -118,6 +118,12 @@ class Run:
             return None
         end = times[-1] if self.done else datetime.now(times[0].tzinfo)
         return (end - times[0]).total_seconds()
+
+    @property
+    def progress(self) -> Progress | None:
+        """Tasks only: how far the app says it is (done, total, message) while it runs; None when it
+        sends nothing, and once it has ended."""
+        return self._snapshot.progress
 
     @property
     def output(self) -> Any:

@@ -35,7 +35,7 @@ JSON_HTML_LIMIT = 20_000
 HTML_ROWS = 20
 TEXT_ROWS = 10
 # Provenance lands in the saved notebook; anything that might be a credential must not.
-_SECRET_NAME = re.compile(r"key|token|secret|passw|auth|cookie|credential|signature", re.IGNORECASE)
+SECRET_NAME = re.compile(r"key|token|secret|passw|auth|cookie|credential|signature", re.IGNORECASE)
 
 
 def _plain(value: Any) -> Any:
@@ -268,7 +268,7 @@ def safe_provenance(provenance: dict) -> dict:
     """
     clean = {}
     for key, value in provenance.items():
-        if _SECRET_NAME.search(str(key)):
+        if SECRET_NAME.search(str(key)):
             continue
         if isinstance(value, str) and value.lower().startswith(("bearer ", "basic ")):
             continue

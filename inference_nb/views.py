@@ -12,6 +12,7 @@ from typing import Any
 
 from .handle import Run
 from .render import image_refs, inline_image, table_rows, to_dataframe
+from .run_inputs import input_view
 from .wire.statuses import Numbering, Phase
 
 PREVIEW_ROWS = 20
@@ -60,6 +61,8 @@ def run_view(run: Run, *, steps: list[dict[str, Any]], images: list[dict[str, An
         "preview": None,
         "images": images or [],
         "text": None,
+        "progress": _progress(run),
+        "input": input_view(run),
     }
     if status.phase is Phase.SUCCEEDED:
         shown = run.result if run.result is not None else (run.output if run.kind == "task" else None)
@@ -122,6 +125,13 @@ def _json_safe(value: Any) -> Any:
 
 def _capped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _progress(run: Run) -> dict[str, Any] | None:
+    progress = run.progress
+    if progress is None or run.done:
+        return None
+    return {"done": progress.done, "total": progress.total, "message": progress.message}
 
 
 def _job(job: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,12 @@ describe("results", () => {
     ]);
     expect(el.querySelector("td.inb-num")!.textContent).toBe("3");
     expect(el.querySelector("td.inb-null")).not.toBeNull();
-    expect(el.querySelector(".inb-table-foot")!.textContent).toBe("showing 2 of 250 rows");
+    const foot = el.querySelector(".inb-table-foot")!;
+    expect(foot.firstChild!.textContent).toBe("showing 2 of 250 rows");
+    expect(Array.from(foot.querySelectorAll("button")).map((b) => [b.textContent, b.title])).toEqual([
+      ["Copy", "Copy the 2 rows shown (of 250: the whole table is widget.df in the kernel) as tab-separated text"],
+      ["Download CSV", "Download the 2 rows shown (of 250: the whole table is widget.df in the kernel) as a CSV file"],
+    ]);
   });
 
   it("shows images inline and text in a pre", () => {

@@ -3,6 +3,7 @@
 // that finished without a result are different things and must read so.
 import type { ImageView, Preview, RunView } from "./types";
 import { h } from "./dom";
+import { tableActions } from "./table-actions";
 
 export class ResultsView {
   readonly el = h("section", { class: "inb-results", "aria-label": "Result" });
@@ -54,7 +55,7 @@ function table(preview: Preview): HTMLElement {
   return h("div", { class: "inb-preview" },
     h("div", { class: "inb-table-wrap", tabindex: 0, role: "region", "aria-label": "Result table" },
       h("table", { class: "inb-table" }, h("thead", {}, head), h("tbody", {}, ...body))),
-    h("div", { class: "inb-table-foot" }, `showing ${preview.rows.length} of ${preview.total} ${noun}`));
+    h("div", { class: "inb-table-foot" }, `showing ${preview.rows.length} of ${preview.total} ${noun}`, tableActions(preview)));
 }
 
 function cell(value: unknown): HTMLElement {

@@ -119,6 +119,7 @@ export function taskRun(overrides: Partial<RunView> = {}): RunView {
     id: "task-1", kind: "task", label: "demo/picture@1.0.0", phase: "running", status: "Running", code: 7,
     steps: TASK_STEPS, timeline: timeline(["Received", 0], ["Queued", 300], ["Running", 2400]),
     jobs: [], input_requests: [], summary: null, error: null, preview: null, images: [], text: null,
+    progress: null, input: null,
     ...overrides,
   };
 }

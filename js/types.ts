@@ -88,7 +88,26 @@ export interface RunView {
   images: ImageView[];
   /** A result that is not a table, as JSON text (capped). */
   text: string | null;
+  /** Tasks: how far the app says it is, while it runs (null when it says nothing, or has ended). */
+  progress: ProgressView | null;
+  /** What the run was given, for the history (null when the server's answer does not carry it). */
+  input: RunInput | null;
 }
+
+export interface ProgressView {
+  done: number;
+  /** null: the app does not know how many steps there are. */
+  total: number | null;
+  message: string | null;
+}
+
+/**
+ * A run's input, capped and without secrets or file bytes; `complete` is false when
+ * anything was left out (then it can be loaded into the form, not run again as it is).
+ */
+export type RunInput =
+  | { kind: "app"; app: string; values: Record<string, unknown>; complete: boolean }
+  | { kind: "ask"; message: string; schema: JSONSchema | null; complete: boolean };
 
 export interface JobView {
   id: string;

@@ -138,6 +138,40 @@ describe("runs", () => {
     expect(sent()).toEqual([{ type: "select", id: expect.any(String), run_id: "task-1" }]);
   });
 
+  it("loads a history run's input into the App form, picking its app", async () => {
+    const input = { kind: "app" as const, app: "demo/sleep@1.0.0", values: { seconds: 7 }, complete: true };
+    const { el, field, $, sent } = await mount({ runs: [taskRun({ input })], current: "task-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-load")!.click();
+    expect(field<HTMLSelectElement>("app").value).toBe("demo/sleep@1.0.0");
+    expect(field("seconds").value).toBe("7");
+    expect($(".inb-notice")!.textContent).toBe("Loaded into the form.");
+    expect(sent()).toEqual([]);
+  });
+
+  it("loads a question and its schema into the Ask form", async () => {
+    const input = { kind: "ask" as const, message: "How many?", schema: { type: "integer" }, complete: false };
+    const { el, field, $ } = await mount({ mode: "app", runs: [askRun({ input })], current: "run-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-load")!.click();
+    expect(field<HTMLTextAreaElement>("message").value).toBe("How many?");
+    expect(JSON.parse(field<HTMLTextAreaElement>("schema").value)).toEqual({ type: "integer" });
+    expect($(".inb-notice")!.textContent).toMatch(/^Loaded into the form; part of that input was not kept/);
+  });
+
+  it("says so when the run's app is not on this server", async () => {
+    const input = { kind: "app" as const, app: "demo/gone@1.0.0", values: {}, complete: true };
+    const { el, $ } = await mount({ runs: [taskRun({ input })], current: "task-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-load")!.click();
+    expect($(".inb-notice")!.textContent).toBe("Not loaded: this server has no app demo/gone@1.0.0.");
+  });
+
+  it("runs a history run's input again as a submit", async () => {
+    const input = { kind: "app" as const, app: "demo/sleep@1.0.0", values: { seconds: 7 }, complete: true };
+    const { el, sent, button } = await mount({ runs: [taskRun({ input })], current: "task-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-again")!.click();
+    expect(sent()).toEqual([{ type: "submit", id: expect.any(String), mode: "app", app: "demo/sleep@1.0.0", input: { seconds: 7 }, setup_text: "", session: "none" }]);
+    expect(button("Submit").disabled).toBe(true);
+  });
+
   it("updates status and result on each runs change without re-creating the form", async () => {
     const { field, model, $ } = await mount({ runs: [askRun()], current: "run-1" });
     const message = field<HTMLTextAreaElement>("message");

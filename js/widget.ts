@@ -3,12 +3,13 @@
 // runs. Traits come from the kernel only; clicks go back as custom messages.
 import type { Render } from "@anywidget/types";
 import css from "./widget.css";
-import type { RunView, WidgetTraits } from "./types";
+import type { RunInput, RunView, WidgetTraits } from "./types";
 import { h } from "./dom";
 import { AskPanel } from "./forms/ask";
 import { AppPanel } from "./forms/app";
 import type { Panel } from "./forms/panel";
 import { HistoryView } from "./history";
+import { matchApp, rerunRequest, schemaText } from "./run-input";
 import { JobsView } from "./jobs";
 import { Messenger, onTraits, type SubmitRequest } from "./messages";
 import { ResultsView } from "./results";
@@ -31,7 +32,9 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   };
   const messenger = new Messenger(model, (reply) => reply.type === "refused" && say(reply.message, "error"));
 
-  const panels: Record<Mode, Panel> = { ask: new AskPanel(model), app: new AppPanel(model) };
+  const ask = new AskPanel(model);
+  const app = new AppPanel(model);
+  const panels: Record<Mode, Panel> = { ask, app };
   const tabs = new Tabs({ ask: panels.ask.el, app: panels.app.el }, () => say(""));
   const server = h("span", { class: "inb-server", title: "Where runs go" });
   const submitButton = h("button", { type: "button", class: "inb-primary" }, "Submit");
@@ -49,8 +52,17 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     });
   });
   const results = new ResultsView();
-  const history = new HistoryView((runId) => {
-    messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
+  const history = new HistoryView({
+    select: (runId) => {
+      messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
+    },
+    load: (input) => load(input),
+    rerun: (input) => {
+      if (awaiting !== null || reading) return;
+      const request = rerunRequest(input);
+      submitButton.disabled = true;
+      send(request.mode, request, []);
+    },
   });
 
   const style = h("style", {}, css);
@@ -117,6 +129,19 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       submitButton.disabled = false;
       say("No answer from the kernel yet: is it busy or stopped? You can submit again.", "warn");
     }, ANSWER_TIMEOUT_MS);
+  };
+
+  const load = (input: RunInput) => {
+    const found = input.kind === "app" ? matchApp(model.get("apps"), input.app) : null;
+    if (input.kind === "app" && !found) {
+      say(`Not loaded: this server has no app ${input.app}.`, "error");
+      return;
+    }
+    tabs.select(input.kind);
+    if (input.kind === "ask") ask.load(input.message, schemaText(input));
+    else app.load(found!, input.values);
+    say(input.complete ? "Loaded into the form." : "Loaded into the form; part of that input was not kept (a secret, file data or a long value): complete it before submitting.",
+      input.complete ? "info" : "warn");
   };
 
   const currentRun = (): RunView | null => {
@@ -193,8 +218,8 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   // listeners from it, or they would keep writing into a detached element.
   return () => {
     offs.forEach((off) => off());
-    panels.ask.destroy();
-    panels.app.destroy();
+    ask.destroy();
+    app.destroy();
     messenger.dispose();
     clearInterval(ticker);
     clearTimeout(answerTimer);

@@ -101,6 +101,15 @@ export class AppPanel implements Panel {
     this.stop();
   }
 
+  /** Fill the form with an earlier run's input: pick `app` and rebuild its form from `values`. */
+  load(app: AppInfo, values: Record<string, unknown>): void {
+    if (this.form && this.built) this.typed.set(this.built.id, this.form.values());
+    this.picker.value = app.id;
+    this.typed.set(app.id, structuredClone(values));
+    this.built = null; // built again from what was just put in `typed`
+    this.build();
+  }
+
   private selected(): AppInfo | undefined {
     return this.model.get("apps").find((a) => a.id === this.picker.value);
   }

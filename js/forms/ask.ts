@@ -73,6 +73,14 @@ export class AskPanel implements Panel {
     this.stop();
   }
 
+  /** Fill the form with an earlier run's question and schema (a schema from a pydantic model stays). */
+  load(message: string, schemaText: string): void {
+    this.message.value = message;
+    this.messageRow.problem(null);
+    if (!this.editor.readOnly) this.editor.value = schemaText;
+    this.checkSchema();
+  }
+
   /** Check the schema as typed; true when it can be sent. */
   private checkSchema(): boolean {
     const checked = checkSchemaText(this.editor.value);
