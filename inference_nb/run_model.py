@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import ipywidgets
+import anywidget
 import traitlets
 
 from .handle import Run
@@ -19,8 +19,15 @@ from .render import image_refs, inline_image
 from .views import IMAGE_BYTES, MAX_IMAGES
 
 
-class RunModel(ipywidgets.Widget):
-    """The synced state of one run (`RunModel` in js/types.ts); `@jupyter-widgets/base` WidgetModel, no view."""
+class RunModel(anywidget.AnyWidget):
+    """The synced state of one run (`RunModelTraits` in js/types.ts), never displayed itself.
+
+    An anywidget model rather than a plain `ipywidgets.Widget`: when a notebook is saved, a plain
+    WidgetModel copies its state through JSON, which turns binary buffers into `{}`; anywidget's
+    model copies it with `structuredClone`, so the images survive in the saved widget state.
+    """
+
+    _esm = "export default {};"
 
     view = traitlets.Dict().tag(sync=True)
     """The run's small view (`views.run_view`): statuses, timings, jobs, a capped preview; no images."""
