@@ -317,6 +317,12 @@ class InferenceWidget(anywidget.AnyWidget):
                 model.images = images
                 model.view = run_view(run, steps=steps, has_images=True)
 
+    def close(self) -> None:
+        """Close the widget and the models of its runs (each is a comm of its own)."""
+        for model in list(self._models.values()):
+            model.close()
+        super().close()
+
     # what a notebook shows without the front end
 
     def __repr__(self) -> str:

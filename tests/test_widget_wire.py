@@ -120,6 +120,10 @@ def test_images_travel_once_as_buffers_and_a_status_change_is_small(images_clien
     assert browser.view(table, terminal)["preview"]["total"] == 40
     assert all(json_bytes + buffers <= UPDATE_BYTES for _, json_bytes, buffers in traffic.since(mark))
 
+    models = list(browser.widget.runs)
+    browser.widget.close()
+    assert [m.comm for m in models] == [None] * 3  # the runs' comms go with the widget's
+
 
 def test_the_text_and_html_fallback_summarise_the_shown_run_escaped_and_without_the_key(client, embedded, monkeypatch):
     widget = InferenceWidget(client)
