@@ -1,10 +1,8 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RunStore } from "./run-store";
 import type { Model } from "./messages";
 import type { RunModelTraits } from "./types";
 import { askRun, fakeModel, image, settle, stubBlobUrls, taskRun, traits } from "./testing";
-
-afterEach(() => vi.unstubAllGlobals());
 
 function setup() {
   const blobs = stubBlobUrls();

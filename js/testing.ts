@@ -181,19 +181,17 @@ export function askRun(overrides: Partial<RunView> = {}): RunView {
   });
 }
 
-/** jsdom has no blob: URLs: stand-ins that count what was made and revoked. */
+/** jsdom has no blob: URLs: installs stand-ins that record what was made and revoked. */
 export function stubBlobUrls() {
   const made: string[] = [];
   const revoked: string[] = [];
-  let n = 0;
-  vi.stubGlobal("URL", Object.assign(URL, {
-    createObjectURL: (blob: Blob) => {
-      n += 1;
-      const url = `blob:fake/${n}-${blob.type}`;
-      made.push(url);
-      return url;
-    },
-    revokeObjectURL: (url: string) => revoked.push(url),
-  }));
+  URL.createObjectURL = (blob: Blob) => {
+    const url = `blob:fake/${made.length + 1}-${blob.type}`;
+    made.push(url);
+    return url;
+  };
+  URL.revokeObjectURL = (url: string) => {
+    revoked.push(url);
+  };
   return { made, revoked };
 }

@@ -10,6 +10,7 @@ import { AppPanel } from "./forms/app";
 import type { Panel } from "./forms/panel";
 import { HistoryView } from "./history";
 import { JobsView } from "./jobs";
+import { snapshotNote as makeSnapshotNote, watchKernel } from "./liveness";
 import { Messenger, onTraits, type SubmitRequest } from "./messages";
 import { ResultsView } from "./results";
 import { RunStore } from "./run-store";
@@ -21,8 +22,6 @@ import { isTerminal } from "./time";
 const TICK_MS = 200;
 /** How long "Submitting…" waits before saying the kernel has not answered. */
 const ANSWER_TIMEOUT_MS = 15_000;
-/** How long the ping at render may go unanswered before the view counts as a saved snapshot. */
-const PING_TIMEOUT_MS = 2_000;
 
 type NoticeKind = "info" | "error" | "warn";
 
@@ -61,19 +60,17 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
   });
 
+  const snapshotNote = makeSnapshotNote();
   const style = h("style", {}, css);
   // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
   // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
-  const snapshotNote = h("p", { class: "inb-snapshot-note", role: "note", hidden: true },
-    h("strong", {}, "Saved view"), " — re-run the cell to use it.");
   const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
     snapshotNote,
     h("div", { class: "inb-head" }, tabs.list, server),
     panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
   el.append(style, root);
 
-  // A view restored from a saved notebook has no kernel object behind it: until the ping
-  // is answered after PING_TIMEOUT_MS it is a read-only snapshot (docs/ARCHITECTURE.md, "The widget").
+  // No kernel object behind this view (liveness.ts): a read-only snapshot.
   let snapshot = false;
   /** The run picked in the history of a snapshot (the kernel picks it when live). */
   let localCurrent: string | null = null;
@@ -206,26 +203,12 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     say("");
     updateRuns();
   };
-  let pingTimer: ReturnType<typeof setTimeout> | undefined;
-  const ping = () => {
-    pingTimer = setTimeout(() => setSnapshot(true), PING_TIMEOUT_MS);
-    try {
-      messenger.send({ type: "ping" }, () => {
-        // A late answer (the kernel was only busy) makes a snapshot live again.
-        clearTimeout(pingTimer);
-        if (snapshot) setSnapshot(false);
-      });
-    } catch {
-      clearTimeout(pingTimer);
-      setSnapshot(true);  // no comm at all: certainly nobody to answer
-    }
-  };
 
   const store = new RunStore(model, updateRuns);
   tabs.select(model.get("mode"));
   showServer();
   store.sync();
-  ping();
+  const stopWatching = watchKernel(messenger, setSnapshot);
   const offs = [
     onTraits(model, ["runs"], () => store.sync()),
     onTraits(model, ["current"], updateRuns),
@@ -242,7 +225,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     messenger.dispose();
     store.dispose();
     clearInterval(ticker);
-    clearTimeout(pingTimer);
+    stopWatching();
     clearTimeout(answerTimer);
   };
 };
