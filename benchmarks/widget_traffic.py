@@ -84,7 +84,7 @@ class GateApp(App):
 
 def _noise_png() -> bytes:
     buffer = io.BytesIO()
-    Image.frombytes("RGB", (SIDE, SIDE), os.urandom(SIDE * SIDE * 3)).save(buffer, format="PNG")
+    Image.frombytes("RGB", (SIDE, SIDE), os.urandom(SIDE * SIDE * 3)).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

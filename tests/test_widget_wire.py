@@ -21,7 +21,7 @@ from inference_nb.views import IMAGE_BYTES
 from inference_nb.widget import InferenceWidget
 
 from .server.helpers import TEST_APPS, gate
-from .test_widget import Browser, terminal
+from .test_widget import Browser, terminal, until
 
 STATUS_CHANGE_BYTES = 4 * 1024
 UPDATE_BYTES = 64 * 1024
@@ -46,7 +46,7 @@ class ImagesApp(App):
 
 def _noise_png() -> bytes:
     buffer = io.BytesIO()
-    Image.frombytes("RGB", (SIDE, SIDE), os.urandom(SIDE * SIDE * 3)).save(buffer, format="PNG")
+    Image.frombytes("RGB", (SIDE, SIDE), os.urandom(SIDE * SIDE * 3)).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
@@ -96,7 +96,10 @@ def submit(browser: Browser, app: str, app_input: dict[str, Any]) -> str:
 def test_images_travel_once_as_buffers_and_a_status_change_is_small(images_client, traffic, monkeypatch):
     browser = Browser(InferenceWidget(images_client), monkeypatch)
     mark = len(traffic.messages)  # after the widget's own opening state (the apps and their schemas)
-    shown = browser.model(submit(browser, "test/images", {"count": 4}), lambda m: len(m.images) == 4)
+    run_id = submit(browser, "test/images", {"count": 4})
+    # Making, fetching and checking 8 MB of images takes a while on a busy machine.
+    shown = until(lambda: next((m for m in browser.widget.runs if m.view["id"] == run_id and len(m.images) == 4), None),
+                  timeout=90)  # fmt: skip
     sizes = [len(image["data"]) for image in shown.images]
     assert all(2 * 10**6 < size <= IMAGE_BYTES for size in sizes), sizes
     # The image bytes went exactly once, as buffers, never as text.
