@@ -337,7 +337,8 @@ class InferenceWidget(anywidget.AnyWidget):
         return data, metadata
 
     def _shown_view(self) -> dict[str, Any] | None:
-        model = self._models.get(self.current or "")
+        # repr may be asked for before __init__ has run to its end (in an error message, a debugger).
+        model = getattr(self, "_models", {}).get(self.current or "")
         return model.view if model else None
 
 
