@@ -17,12 +17,15 @@ from typing import Any
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
 from .backends import resolve_schema
 from .base import BaseClient
 from .client.errors import InferenceError, InvalidRequest
 from .handle import Run
-from .views import RUN_STEPS, image_views, run_view, task_steps
+from .run_model import RunModel, image_payloads
+from .summary import summary_html, summary_text
+from .views import RUN_STEPS, run_view, task_steps
 from .wire.statuses import Phase
 
 log = logging.getLogger("inference_nb")
@@ -113,8 +116,8 @@ class InferenceWidget(anywidget.AnyWidget):
     """App: the session choice at first: "none", "new" or "last"."""
     last_session_id = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     """App: the session "last" continues (the newest one started here)."""
-    runs = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """Views of every run started here, oldest first: statuses, timings, a capped preview."""
+    runs = traitlets.List(traitlets.Instance(RunModel)).tag(sync=True, **widget_serialization)
+    """Every run started here, oldest first, as references to their `RunModel`s (run_model.py)."""
     current = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     """The id of the run shown."""
 
@@ -153,7 +156,8 @@ class InferenceWidget(anywidget.AnyWidget):
         )
         self._cluster = cluster
         self._tracked: dict[str, Run] = {}
-        self._images: dict[str, list[dict[str, Any]]] = {}
+        self._models: dict[str, RunModel] = {}
+        self._fetching: set[str] = set()
         self._handlers: set[asyncio.Task] = set()
         self._task_steps = task_steps(self._client.profile("tasks").numbering)
         self.on_msg(self._on_message)
@@ -214,6 +218,8 @@ class InferenceWidget(anywidget.AnyWidget):
 
     async def _dispatch(self, content: dict[str, Any], buffers: list[bytes]) -> str | None:
         kind = content.get("type")
+        if kind == "ping":  # the front end asks whether a kernel object stands behind it
+            return None
         if kind == "submit":
             run = await (self._ask(content) if content.get("mode") == "ask" else self._start_app(content, buffers))
             self._track(run)
@@ -288,24 +294,52 @@ class InferenceWidget(anywidget.AnyWidget):
 
     def _publish(self, run: Run) -> None:
         steps = self._task_steps if run.kind == "task" else RUN_STEPS
-        view = run_view(run, steps=steps, images=self._images.get(run.id))
-        others = [v for v in self.runs if v["id"] != run.id]
-        position = next((i for i, v in enumerate(self.runs) if v["id"] == run.id), len(others))
-        self.runs = [*others[:position], view, *others[position:]]
-        if run.kind == "task" and run.status.phase is Phase.SUCCEEDED and run.id not in self._images:
-            self._images[run.id] = []
-            task = asyncio.get_running_loop().create_task(self._add_images(run))
+        model = self._models.get(run.id)
+        if model is None:
+            model = self._models[run.id] = RunModel(view=run_view(run, steps=steps))
+            self.runs = [*self.runs, model]
+        else:  # an equal view is not sent again (traitlets compares)
+            model.view = run_view(run, steps=steps, has_images=bool(model.images))
+        if run.kind == "task" and run.status.phase is Phase.SUCCEEDED and run.id not in self._fetching:
+            self._fetching.add(run.id)
+            task = asyncio.get_running_loop().create_task(self._add_images(run, model, steps))
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
 
-    async def _add_images(self, run: Run) -> None:
+    async def _add_images(self, run: Run, model: RunModel, steps: list[dict[str, Any]]) -> None:
         try:
-            self._images[run.id] = await image_views(run, run.fetch_async)
+            images = await image_payloads(run, run.fetch_async)
         except Exception as error:  # the rest of the result still shows
             log.warning("images of %s could not be shown: %s", run.id, error)
             return
-        if self._images[run.id]:
-            self._publish(run)
+        if images:
+            with model.hold_sync():
+                model.images = images
+                model.view = run_view(run, steps=steps, has_images=True)
+
+    def close(self) -> None:
+        """Close the widget and the models of its runs (each is a comm of its own)."""
+        for model in list(self._models.values()):
+            model.close()
+        super().close()
+
+    # what a notebook shows without the front end
+
+    def __repr__(self) -> str:
+        return summary_text(self._shown_view(), server=self.server)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data["text/html"] = summary_html(self._shown_view(), server=self.server)
+        return data, metadata
+
+    def _shown_view(self) -> dict[str, Any] | None:
+        # repr may be asked for before __init__ has run to its end (in an error message, a debugger).
+        model = getattr(self, "_models", {}).get(self.current or "")
+        return model.view if model else None
 
 
 def _put(value: dict[str, Any], path: list[str], item: Any, field: str) -> None:

@@ -31,8 +31,11 @@ export interface WidgetTraits {
   session: SessionChoice;
   /** App: the session the "continue" choice continues, if any. */
   last_session_id: string | null;
-  /** Every run started from this widget, oldest first (small views, not results). */
-  runs: RunView[];
+  /**
+   * Every run started from this widget, oldest first: references ("IPY_MODEL_<id>") to one
+   * child model per run (`RunModelTraits`), so a change sends only that run's changed trait.
+   */
+  runs: string[];
   /** The run shown in the result area. */
   current: string | null;
 }
@@ -60,6 +63,21 @@ export interface Step {
   terminal: boolean;
 }
 
+/** The synced traits of `inference_nb.run_model.RunModel`: one run, a model with no view. */
+export interface RunModelTraits {
+  /** The run's small view; its images come apart, below. */
+  view: Omit<RunView, "images">;
+  /** The run's images as binary buffers (ipywidgets hands them over as DataViews); set once. */
+  images: ImagePayload[];
+}
+
+export interface ImagePayload {
+  data: DataView<ArrayBuffer> | ArrayBuffer;
+  /** Its media type, read from the bytes by the kernel. */
+  type: string;
+  filename: string | null;
+}
+
 export type PhaseName = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
 export interface RunView {
@@ -84,7 +102,7 @@ export interface RunView {
   error: string | null;
   /** A tabular result: first rows only. */
   preview: Preview | null;
-  /** Image outputs, embedded as data: URLs (capped in size). */
+  /** Image outputs, as blob: URLs of the run model's buffers (capped in size). */
   images: ImageView[];
   /** A result that is not a table, as JSON text (capped). */
   text: string | null;
@@ -161,7 +179,9 @@ export type BrowserMessage =
     }
   | { type: "cancel"; id: string; run_id: string }
   | { type: "approve"; id: string; run_id: string; job_id: string; approved: boolean }
-  | { type: "select"; id: string; run_id: string };
+  | { type: "select"; id: string; run_id: string }
+  /** Sent at render: an answer means a kernel object stands behind this view (else: a saved snapshot). */
+  | { type: "ping"; id: string };
 
 /** A file sent with a submit. */
 export interface FileRef {

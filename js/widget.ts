@@ -11,8 +11,10 @@ import type { Panel } from "./forms/panel";
 import { HistoryView } from "./history";
 import { matchApp, rerunRequest, schemaText } from "./run-input";
 import { JobsView } from "./jobs";
+import { snapshotNote as makeSnapshotNote, watchKernel } from "./liveness";
 import { Messenger, onTraits, type SubmitRequest } from "./messages";
 import { ResultsView } from "./results";
+import { RunStore } from "./run-store";
 import { StatusBar } from "./status-bar";
 import { Tabs, type Mode } from "./tabs";
 import { isTerminal } from "./time";
@@ -44,7 +46,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
 
   const bar = new StatusBar();
   const jobs = new JobsView((runId, request, approved) => {
-    if (request.jobId === null) return;
+    if (request.jobId === null || snapshot) return;
     messenger.send({ type: "approve", run_id: runId, job_id: request.jobId, approved }, (reply) => {
       if (reply.type !== "refused") return;
       jobs.reopen(request.id);
@@ -54,32 +56,43 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   const results = new ResultsView();
   const history = new HistoryView({
     select: (runId) => {
+      if (snapshot) {  // no kernel to ask: show that run's saved view here
+        localCurrent = runId;
+        updateRuns();
+        return;
+      }
       messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
     },
     load: (input) => load(input),
     rerun: (input) => {
-      if (awaiting !== null || reading) return;
+      if (snapshot || awaiting !== null || reading) return;
       const request = rerunRequest(input);
       submitButton.disabled = true;
       send(request.mode, request, []);
     },
   });
 
+  const snapshotNote = makeSnapshotNote();
   const style = h("style", {}, css);
   // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
   // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
   const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
+    snapshotNote,
     h("div", { class: "inb-head" }, tabs.list, server),
     panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
   el.append(style, root);
 
+  // No kernel object behind this view (liveness.ts): a read-only snapshot.
+  let snapshot = false;
+  /** The run picked in the history of a snapshot (the kernel picks it when live). */
+  let localCurrent: string | null = null;
   let awaiting: string | null = null;
   let reading = false;
   let answerTimer: ReturnType<typeof setTimeout> | undefined;
   const cancelling = new Set<string>();
 
   const submit = () => {
-    if (awaiting !== null || reading) return;
+    if (awaiting !== null || reading || snapshot) return;
     const mode = tabs.mode;
     const submission = panels[mode].collect();
     if (!submission) {
@@ -101,7 +114,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       },
       (error: unknown) => {
         reading = false;
-        submitButton.disabled = false;
+        submitButton.disabled = snapshot;
         say(`Not sent: the file could not be read (${error instanceof Error ? error.message : String(error)}).`, "error");
       },
     );
@@ -115,7 +128,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       if (id !== awaiting && awaiting !== null) return;
       clearTimeout(answerTimer);
       awaiting = null;
-      submitButton.disabled = false;
+      submitButton.disabled = snapshot;
       if (reply.type === "accepted") {
         say("");
         return;
@@ -126,7 +139,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     awaiting = id;
     answerTimer = setTimeout(() => {
       awaiting = null;
-      submitButton.disabled = false;
+      submitButton.disabled = snapshot;
       say("No answer from the kernel yet: is it busy or stopped? You can submit again.", "warn");
     }, ANSWER_TIMEOUT_MS);
   };
@@ -144,22 +157,20 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       input.complete ? "info" : "warn");
   };
 
-  const currentRun = (): RunView | null => {
-    const current = model.get("current");
-    return model.get("runs").find((r) => r.id === current) ?? null;
-  };
+  const shownId = () => localCurrent ?? model.get("current");
+  const currentRun = (): RunView | null => store.find(shownId());
 
   const updateCancel = () => {
     const run = currentRun();
     const live = run !== null && !isTerminal(run);
     const asked = run !== null && cancelling.has(run.id);
-    cancelButton.disabled = !live || asked;
+    cancelButton.disabled = snapshot || !live || asked;
     cancelButton.textContent = live && asked ? "Cancelling…" : "Cancel";
   };
 
   const cancel = () => {
     const run = currentRun();
-    if (!run || isTerminal(run)) return;
+    if (!run || isTerminal(run) || snapshot) return;
     cancelling.add(run.id);
     updateCancel();
     messenger.send({ type: "cancel", run_id: run.id }, (reply) => {
@@ -174,16 +185,17 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   const tick = () => {
     const now = Date.now();
     bar.update(currentRun(), now);
-    history.update(model.get("runs"), model.get("current"), now);
+    history.update(store.runs, shownId(), now);
   };
   const updateRuns = () => {
     const run = currentRun();
     tick();
     jobs.update(run);
+    if (snapshot) jobs.el.querySelectorAll("button").forEach((button) => { button.disabled = true; });
     results.update(run);
     updateCancel();
     // Tick only while something is live: a notebook can hold many idle widgets.
-    const live = model.get("runs").some((r) => !isTerminal(r));
+    const live = !snapshot && store.runs.some((r) => !isTerminal(r));
     if (live && ticker === undefined) ticker = setInterval(tick, TICK_MS);
     if (!live && ticker !== undefined) {
       clearInterval(ticker);
@@ -205,11 +217,26 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     submit();
   });
 
+  const setSnapshot = (on: boolean) => {
+    snapshot = on;
+    snapshotNote.hidden = !on;
+    root.classList.toggle("inb-is-snapshot", on);
+    localCurrent = null;
+    clearTimeout(answerTimer);
+    awaiting = null;
+    submitButton.disabled = on;
+    say("");
+    updateRuns();
+  };
+
+  const store = new RunStore(model, updateRuns);
   tabs.select(model.get("mode"));
   showServer();
-  updateRuns();
+  store.sync();
+  const stopWatching = watchKernel(messenger, setSnapshot);
   const offs = [
-    onTraits(model, ["runs", "current"], updateRuns),
+    onTraits(model, ["runs"], () => store.sync()),
+    onTraits(model, ["current"], updateRuns),
     onTraits(model, ["mode"], () => tabs.select(model.get("mode"))),
     onTraits(model, ["server"], showServer),
   ];
@@ -221,7 +248,9 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     ask.destroy();
     app.destroy();
     messenger.dispose();
+    store.dispose();
     clearInterval(ticker);
+    stopWatching();
     clearTimeout(answerTimer);
   };
 };

@@ -104,6 +104,10 @@ def jupyterlab(tmp_path: Path, notebook: Path) -> Iterator[tuple[str, str]]:
     notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Save widget state with the notebook (off by default), as users who share notebooks turn it on.
+    widgets = settings / "@jupyter-widgets" / "jupyterlab-manager" / "plugin.jupyterlab-settings"
+    widgets.parent.mkdir(parents=True)
+    widgets.write_text(json.dumps({"saveState": True}))
 
     port, token = free_port(), secrets.token_hex(16)
     env = os.environ | {
