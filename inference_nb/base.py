@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from .backends import RunBackend, TaskBackend, resolve_schema
-from .client.errors import ConfigurationError, NotFoundError
+from .client.app_ids import resolve_app
+from .client.errors import ConfigurationError, InferenceError, InvalidRequest, NotFoundError
 from .client.files import Found, replaced, to_upload
 from .client.profile import Profile, embedded, from_environment
 from .client.runs import AsyncRunsClient
@@ -134,7 +135,8 @@ class BaseClient:
 
         Raises:
             InvalidRequest: bad input, found before anything is sent (the field is named; a Path
-                with no file behind it too).
+                with no file behind it too); or an app the server does not have (the closest
+                ones it has are named).
             StatusError: the server refused the task (`AuthenticationError` for the key).
             TransportError: the server could not be reached.
             BadResponse: the server's answer does not fit the tasks API.
@@ -166,8 +168,26 @@ class BaseClient:
         backend = self._tasks()
         input = await backend.with_uploads(input, files)
         submit = backend.client.submit
-        snapshot = await self.controller.request(lambda: submit(app, input, **options))
+        try:
+            snapshot = await self.controller.request(lambda: submit(app, input, **options))
+        except NotFoundError as error:
+            await self._raise_if_unknown_app(app, error)
+            raise
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
+
+    async def _raise_if_unknown_app(self, app: str, error: NotFoundError) -> None:
+        """Turn the server's 404 for an app it lacks into an error naming the closest apps it has.
+
+        The server resolves `namespace/name` to its newest version itself, so this costs a request
+        only when starting failed."""
+        try:
+            apps = await self.controller.request(self._tasks().client.apps)
+        except InferenceError:
+            return  # the server lists no apps: its own answer is the best there is
+        try:
+            resolve_app(app, apps)
+        except InvalidRequest as unknown:
+            raise unknown from error
 
     def upload(self, data: Any, *, filename: str | None = None, content_type: str | None = None) -> str:
         """Upload a file to the task server and return its URI, which an input can name.

@@ -20,6 +20,7 @@ import traitlets
 
 from .backends import resolve_schema
 from .base import BaseClient
+from .client.app_ids import resolve_app
 from .client.errors import InferenceError, InvalidRequest
 from .handle import Run
 from .views import RUN_STEPS, image_views, run_view, task_steps
@@ -76,14 +77,14 @@ class InferenceWidget(anywidget.AnyWidget):
         mode: the form shown first, "ask" or "app".
         message: Ask: the question.
         schema: Ask: the result's JSON Schema, or a pydantic model / type (then shown read-only).
-        app: App: the app selected at first.
+        app: App: the app selected at first (`namespace/name`: its newest version).
         input: App: input values to pre-fill.
         setup: App: setup parameters to pre-fill.
         session: App: "none", "new" or "last".
         cluster: where questions go (default: the client's).
 
     Raises:
-        InvalidRequest: `schema` is neither a JSON Schema dict nor a type.
+        InvalidRequest: `schema` is neither a JSON Schema dict nor a type, or the server has no app `app`.
         StatusError, TransportError: the server's app list could not be read.
     """
 
@@ -146,7 +147,7 @@ class InferenceWidget(anywidget.AnyWidget):
             schema_examples=SCHEMA_EXAMPLES,
             schema_locked=self._schema_type is not None,
             apps=apps,
-            app=app or (apps[0]["id"] if apps else ""),
+            app=resolve_app(app, apps)["id"] if app else (apps[0]["id"] if apps else ""),  # newest when unversioned
             input_values=input or {},
             setup_text=json.dumps(setup, indent=2) if setup else "",
             session=session,
