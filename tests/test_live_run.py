@@ -1,0 +1,87 @@
+"""A Run shown in a cell updates in place until it ends (issue 11): in a real kernel, in a notebook
+executed and saved by nbclient, and once only in a terminal IPython (no thread writes there later)."""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import nbformat
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+
+FOLLOW_LIMIT = 60.0
+"""Seconds a test waits for what must come; only a broken build ever waits this long."""
+
+START = """from inference_nb import Client
+client = Client()
+run = client.run("demo/sleep", {"seconds": 5, "steps": 5, "message": "<b>slept</b>"})
+run"""
+
+
+@pytest.fixture
+def kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFERENCE_NB_DATA_DIR", str(tmp_path / "data"))
+    manager, kc = start_new_kernel(kernel_name="python3")
+    try:
+        yield kc
+    finally:
+        kc.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_a_shown_run_is_updated_in_place_until_its_final_view(kernel):
+    cell = kernel.execute(START)
+    shown, updates = None, []
+    deadline = time.monotonic() + FOLLOW_LIMIT
+    while not (updates and "Completed" in updates[-1]["data"]["text/plain"]):
+        assert time.monotonic() < deadline, f"no final view; updates: {[u['data']['text/plain'] for u in updates]}"
+        try:
+            msg = kernel.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "display_data" and msg["parent_header"].get("msg_id") == cell:
+            shown = content
+        elif kind == "update_display_data":
+            updates.append(content)
+        elif kind == "error":
+            pytest.fail("\n".join(content["traceback"]))
+    assert shown is not None and "Completed" not in shown["data"]["text/plain"]
+    display_id = shown["transient"]["display_id"]
+    assert {u["transient"]["display_id"] for u in updates} == {display_id}
+    final = updates[-1]["data"]
+    assert "demo/sleep@1.0.0" in final["text/plain"] and "&lt;b&gt;slept&lt;/b&gt;" in final["text/html"]
+    assert updates[-1]["metadata"]["inference_nb"]["run_id"] == shown["metadata"]["inference_nb"]["run_id"]
+    # Nothing after the final view: the output stays as it is.
+    pause = kernel.execute("import time; time.sleep(1.5)")
+    late = []
+    while not late or late[-1] != ("status", pause, "idle"):
+        msg = kernel.get_iopub_msg(timeout=FOLLOW_LIMIT)
+        late.append((msg["msg_type"], msg["parent_header"].get("msg_id"), msg["content"].get("execution_state")))
+    assert "update_display_data" not in [kind for kind, _, _ in late]
+
+
+def test_a_saved_notebook_keeps_the_final_view_of_a_run_shown_while_it_ran(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFERENCE_NB_DATA_DIR", str(tmp_path / "data"))
+    cells = [START, "run.wait()\nNone"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    (output,) = nb.cells[0].outputs
+    saved = nbformat.reads(nbformat.writes(nb), as_version=4).cells[0].outputs[0]
+    assert "Completed" in output["data"]["text/plain"] and saved["data"] == output["data"]
+    assert "transient" not in saved
+
+
+def test_a_terminal_shell_shows_a_running_run_once_and_keeps_no_listener(client):
+    shell = InteractiveShell.instance()
+    shell.user_ns["run"] = client.run("test/echo", {"text": "hi"})
+    with capture_output() as captured:
+        shell.run_cell("run")
+    (output,) = captured.outputs
+    assert "test/echo" in output.data["text/plain"]
+    assert shell.user_ns["run"]._listeners == []
+    shell.user_ns["run"].wait()
