@@ -16,7 +16,7 @@ from .client.profile import Profile, embedded, from_environment
 from .client.runs import AsyncRunsClient
 from .controller import Controller
 from .handle import Run, short_label
-from .local_server import embedded_server
+from .local_server import embedded_server, embedded_server_running
 from .sessions import AppSession
 
 DEFAULT_WAIT = 600.0
@@ -350,6 +350,15 @@ class BaseClient:
         return [self.get(r["id"], kind="run", cluster=run_backend.cluster) for r in runs]
 
     def __repr__(self) -> str:
-        tasks = self._tasks_profile.label if self._tasks_profile else "not yet chosen"
-        runs = self._runs_profile.label if self._runs_profile else "not yet chosen"
-        return f"<inference_nb.Client tasks: {tasks}; runs: {runs}>"
+        return f"<inference_nb.Client tasks: {self._destination('tasks')}; runs: {self._destination('runs')}>"
+
+    def _destination(self, protocol: Literal["tasks", "runs"]) -> str:
+        """Where `protocol`'s work goes, for people, without starting anything to find out."""
+        given = self._tasks_profile if protocol == "tasks" else self._runs_profile
+        try:
+            profile = given or from_environment(protocol)
+        except ConfigurationError as error:
+            return f"not usable ({error})"
+        if profile:
+            return profile.label
+        return "embedded server" if embedded_server_running() else "embedded server (starts on first use)"

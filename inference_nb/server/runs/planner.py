@@ -85,7 +85,7 @@ def conclude(outcomes: list[CallOutcome], schema: dict[str, Any] | None) -> Conc
     called = "; ".join(_describe_call(o) for o in outcomes)
     values = [o.value for o in outcomes if o.ok]
     if not values:
-        return Conclusion(None, f"No result: {called}.")
+        return Conclusion(None, f"{called}.")  # what failed; the front ends say "No result" themselves
     value = values[0] if len(values) == 1 else values
     if schema is None:
         return Conclusion(value, f"Called {called}.")
