@@ -3,6 +3,7 @@ executed and saved by nbclient, and once only in a terminal IPython (no thread w
 
 from __future__ import annotations
 
+import json
 import queue
 import time
 
@@ -13,13 +14,19 @@ from IPython.utils.capture import capture_output
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
+from .server.helpers import gate
+
 FOLLOW_LIMIT = 60.0
 """Seconds a test waits for what must come; only a broken build ever waits this long."""
 
-START = """from inference_nb import Client
+WARM_UP = """%load_ext inference_nb
+from inference_nb import Client
 client = Client()
-run = client.run("demo/sleep", {"seconds": 5, "steps": 5, "message": "<b>slept</b>"})
-run"""
+client.run("demo/sleep", {"seconds": 0}).wait()._repr_mimebundle_() and None"""
+"""Starts the server and imports what showing a Run needs, so that the slow run is seen running."""
+SLOW = {"seconds": 8, "steps": 8, "message": "<b>slept</b>"}
+START = f"run = client.run('demo/sleep', {SLOW})\nrun"
+NO_WAIT_MAGIC = f"%%infer demo/sleep --no-wait --as run\n{json.dumps(SLOW)}"
 
 
 @pytest.fixture
@@ -27,14 +34,17 @@ def kernel(tmp_path, monkeypatch):
     monkeypatch.setenv("INFERENCE_NB_DATA_DIR", str(tmp_path / "data"))
     manager, kc = start_new_kernel(kernel_name="python3")
     try:
+        reply = kc.execute_interactive(WARM_UP, timeout=FOLLOW_LIMIT, output_hook=lambda msg: None)
+        assert reply["content"]["status"] == "ok", reply["content"]
         yield kc
     finally:
         kc.stop_channels()
         manager.shutdown_kernel(now=True)
 
 
-def test_a_shown_run_is_updated_in_place_until_its_final_view(kernel):
-    cell = kernel.execute(START)
+@pytest.mark.parametrize("source", [START, NO_WAIT_MAGIC], ids=["client.run", "%%infer --no-wait"])
+def test_a_shown_run_is_updated_in_place_until_its_final_view(kernel, source):
+    cell = kernel.execute(source)
     shown, updates = None, []
     deadline = time.monotonic() + FOLLOW_LIMIT
     while not (updates and "Completed" in updates[-1]["data"]["text/plain"]):
@@ -67,21 +77,22 @@ def test_a_shown_run_is_updated_in_place_until_its_final_view(kernel):
 
 def test_a_saved_notebook_keeps_the_final_view_of_a_run_shown_while_it_ran(tmp_path, monkeypatch):
     monkeypatch.setenv("INFERENCE_NB_DATA_DIR", str(tmp_path / "data"))
-    cells = [START, "run.wait()\nNone"]
+    cells = [WARM_UP.partition("\n")[2], START, "run.wait()\nNone"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    (output,) = nb.cells[0].outputs
-    saved = nbformat.reads(nbformat.writes(nb), as_version=4).cells[0].outputs[0]
+    (output,) = nb.cells[1].outputs
+    saved = nbformat.reads(nbformat.writes(nb), as_version=4).cells[1].outputs[0]
     assert "Completed" in output["data"]["text/plain"] and saved["data"] == output["data"]
     assert "transient" not in saved
 
 
 def test_a_terminal_shell_shows_a_running_run_once_and_keeps_no_listener(client):
     shell = InteractiveShell.instance()
-    shell.user_ns["run"] = client.run("test/echo", {"text": "hi"})
+    run = shell.user_ns["run"] = client.run("test/gate", {"gate": "terminal"})
     with capture_output() as captured:
         shell.run_cell("run")
     (output,) = captured.outputs
-    assert "test/echo" in output.data["text/plain"]
-    assert shell.user_ns["run"]._listeners == []
-    shell.user_ns["run"].wait()
+    assert not run.done and "test/gate" in output.data["text/plain"]
+    assert run._listeners == []  # nothing will write to the terminal when it changes
+    gate("terminal").set()
+    assert run.wait().output["opened"] is True
