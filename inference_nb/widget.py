@@ -134,10 +134,12 @@ class InferenceWidget(anywidget.AnyWidget):
     ) -> None:
         self._client = client or BaseClient()
         json_schema, self._schema_type = resolve_schema(schema)
+        listed = self._client.apps()
+        chosen = resolve_app(app, listed)["id"] if app else None  # `namespace/name`: its newest version
         apps = [
             {k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")}
-            for a in self._client.apps()
-            if a.get("latest", True)
+            for a in listed
+            if a.get("latest", True) or a.get("id") == chosen  # an older version only when asked for
         ]
         super().__init__(
             mode=mode,
@@ -147,7 +149,7 @@ class InferenceWidget(anywidget.AnyWidget):
             schema_examples=SCHEMA_EXAMPLES,
             schema_locked=self._schema_type is not None,
             apps=apps,
-            app=resolve_app(app, apps)["id"] if app else (apps[0]["id"] if apps else ""),  # newest when unversioned
+            app=chosen or (apps[0]["id"] if apps else ""),
             input_values=input or {},
             setup_text=json.dumps(setup, indent=2) if setup else "",
             session=session,

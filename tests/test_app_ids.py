@@ -65,6 +65,13 @@ def test_the_widget_selects_the_newest_version_and_keeps_the_prefilled_input(cli
     assert widget.app in [entry["id"] for entry in widget.apps]
 
 
+def test_the_widget_offers_an_older_version_only_when_it_is_asked_for(client):
+    assert "test/echo@1.0.0" not in [entry["id"] for entry in InferenceWidget(client).apps]
+    widget = InferenceWidget(client, mode="app", app="test/echo@1.0.0")
+    assert widget.app == "test/echo@1.0.0"
+    assert {"test/echo@1.0.0", "test/echo@2.0.0"} <= {entry["id"] for entry in widget.apps}
+
+
 def test_the_widget_refuses_an_unknown_app_naming_the_closest(client):
     with pytest.raises(InvalidRequest, match="did you mean test/echo"):
         InferenceWidget(client, mode="app", app="test/ech")
