@@ -3,6 +3,8 @@ running the cell again; and an App widget named `namespace/name` opens that app,
 
 from __future__ import annotations
 
+import time
+
 import nbformat
 import pytest
 from playwright.sync_api import expect
@@ -10,6 +12,12 @@ from playwright.sync_api import expect
 from .conftest import run_all_cells, screenshot
 
 pytestmark = pytest.mark.browser
+
+
+def shown_text(path) -> str:
+    """The text/plain of the second cell's outputs as saved in the notebook file."""
+    cell = nbformat.read(path, as_version=4).cells[1]
+    return "".join(output.get("data", {}).get("text/plain", "") for output in cell.outputs)
 
 
 def notebook(tmp_path, *cells: str):
@@ -42,6 +50,16 @@ def test_a_shown_run_updates_in_place_until_it_completes(lab, tmp_path):
         counts = page.locator(".jp-InputArea-prompt").all_inner_texts()
         assert [c.strip() for c in counts] == ["[1]:", "[2]:"], counts  # nothing ran again
         screenshot(page, "live-run-completed", output)
+
+        # Saved, the notebook keeps the final view.
+        page.locator(".jp-Cell").nth(1).locator(".jp-InputArea-prompt").click()
+        page.keyboard.press("Control+s")
+        saved = tmp_path / "root" / source.name
+        deadline = time.monotonic() + 30
+        while "Completed" not in (text := shown_text(saved)):
+            assert time.monotonic() < deadline, f"the saved output is not the final view: {text}"
+            time.sleep(0.2)
+        assert "Running" not in text
 
 
 @pytest.mark.timeout(300)
