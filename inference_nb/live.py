@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
+
+log = logging.getLogger("inference_nb")
 
 MIN_INTERVAL = 0.2
 """Seconds between two updates of one output: status changes closer than this are merged."""
@@ -108,7 +111,10 @@ class LiveOutput:
             if self._ended and not final:
                 return
             self._last = time.monotonic()
-            data, metadata = self._run._repr_mimebundle_()
-            # An empty context: ipykernel then sends under the parent header of the latest request,
-            # not one this thread inherited (see docs/ARCHITECTURE.md, "A Run in a cell").
-            contextvars.Context().run(self._handle.update, data, metadata=metadata, raw=True)
+            try:
+                data, metadata = self._run._repr_mimebundle_()
+                # An empty context: ipykernel then sends under the parent header of the latest request,
+                # not one this thread inherited (see docs/ARCHITECTURE.md, "A Run in a cell").
+                contextvars.Context().run(self._handle.update, data, metadata=metadata, raw=True)
+            except Exception:  # the kernel is going away, say: the output keeps its last view
+                log.exception("the output of a run could not be updated")
