@@ -45,7 +45,8 @@ def kernel(tmp_path, monkeypatch):
 @pytest.mark.parametrize("source", [START, NO_WAIT_MAGIC], ids=["client.run", "%%infer --no-wait"])
 def test_a_shown_run_is_updated_in_place_until_its_final_view(kernel, source):
     cell = kernel.execute(source)
-    shown, updates = None, []
+    shown, updates, later, later_running = None, [], None, False
+    parents_while_later_ran = []
     deadline = time.monotonic() + FOLLOW_LIMIT
     while not (updates and "Completed" in updates[-1]["data"]["text/plain"]):
         assert time.monotonic() < deadline, f"no final view; updates: {[u['data']['text/plain'] for u in updates]}"
@@ -53,11 +54,16 @@ def test_a_shown_run_is_updated_in_place_until_its_final_view(kernel, source):
             msg = kernel.get_iopub_msg(timeout=1)
         except queue.Empty:
             continue
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "display_data" and msg["parent_header"].get("msg_id") == cell:
+        kind, content, parent = msg["msg_type"], msg["content"], msg["parent_header"].get("msg_id")
+        if kind == "display_data" and parent == cell:
             shown = content
+            later = kernel.execute("import time; time.sleep(3)")  # a later cell runs while the run goes on
+        elif kind == "status" and parent == later:
+            later_running = content["execution_state"] == "busy"
         elif kind == "update_display_data":
             updates.append(content)
+            if later_running:
+                parents_while_later_ran.append(parent)
         elif kind == "error":
             pytest.fail("\n".join(content["traceback"]))
     assert shown is not None and "Completed" not in shown["data"]["text/plain"]
@@ -66,6 +72,8 @@ def test_a_shown_run_is_updated_in_place_until_its_final_view(kernel, source):
     final = updates[-1]["data"]
     assert "demo/sleep@1.0.0" in final["text/plain"] and "&lt;b&gt;slept&lt;/b&gt;" in final["text/html"]
     assert updates[-1]["metadata"]["inference_nb"]["run_id"] == shown["metadata"]["inference_nb"]["run_id"]
+    # Updates carry the latest request's header, so nbclient applies them while it runs a later cell.
+    assert parents_while_later_ran and set(parents_while_later_ran) == {later}
     # Nothing after the final view: the output stays as it is.
     pause = kernel.execute("import time; time.sleep(1.5)")
     late = []
