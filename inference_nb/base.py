@@ -185,7 +185,7 @@ class BaseClient:
         except InferenceError:
             return  # the server lists no apps: its own answer is the best there is
         try:
-            resolve_app(app, apps)
+            resolve_app(app.partition(":")[0], apps)  # `…:function`: a missing function is the server's to say
         except InvalidRequest as unknown:
             raise unknown from error
 
