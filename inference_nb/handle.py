@@ -412,6 +412,12 @@ class Run:
     def __repr__(self) -> str:
         return f"<Run {self._name}: {self.status.name}>"
 
+    def _ipython_display_(self) -> None:
+        """In a notebook, an output that follows the run until it ends (see `live.show`)."""
+        from .live import show
+
+        show(self, self._backend.controller.loop, stopped=self._finished.done)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
         from .render import bundle
 

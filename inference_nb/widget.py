@@ -21,6 +21,7 @@ from ipywidgets import widget_serialization
 
 from .backends import resolve_schema
 from .base import BaseClient
+from .client.app_ids import resolve_app
 from .client.errors import InferenceError, InvalidRequest
 from .handle import Run
 from .run_model import RunModel, image_payloads
@@ -79,14 +80,14 @@ class InferenceWidget(anywidget.AnyWidget):
         mode: the form shown first, "ask" or "app".
         message: Ask: the question.
         schema: Ask: the result's JSON Schema, or a pydantic model / type (then shown read-only).
-        app: App: the app selected at first.
+        app: App: the app selected at first (`namespace/name`: its newest version).
         input: App: input values to pre-fill.
         setup: App: setup parameters to pre-fill.
         session: App: "none", "new" or "last".
         cluster: where questions go (default: the client's).
 
     Raises:
-        InvalidRequest: `schema` is neither a JSON Schema dict nor a type.
+        InvalidRequest: `schema` is neither a JSON Schema dict nor a type, or the server has no app `app`.
         StatusError, TransportError: the server's app list could not be read.
     """
 
@@ -136,10 +137,12 @@ class InferenceWidget(anywidget.AnyWidget):
     ) -> None:
         self._client = client or BaseClient()
         json_schema, self._schema_type = resolve_schema(schema)
+        listed = self._client.apps()
+        chosen = resolve_app(app, listed)["id"] if app else None  # `namespace/name`: its newest version
         apps = [
             {k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")}
-            for a in self._client.apps()
-            if a.get("latest", True)
+            for a in listed
+            if a.get("latest", True) or a.get("id") == chosen  # an older version only when asked for
         ]
         super().__init__(
             mode=mode,
@@ -149,7 +152,7 @@ class InferenceWidget(anywidget.AnyWidget):
             schema_examples=SCHEMA_EXAMPLES,
             schema_locked=self._schema_type is not None,
             apps=apps,
-            app=app or (apps[0]["id"] if apps else ""),
+            app=chosen or (apps[0]["id"] if apps else ""),
             input_values=input or {},
             setup_text=json.dumps(setup, indent=2) if setup else "",
             session=session,

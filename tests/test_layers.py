@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("wire", ("wire",)),
     ("client", ("client",)),
     ("server", ("server",)),
-    ("kernel side", ("controller", "handle", "backends", "base", "sessions", "local_server", "render")),
+    ("kernel side", ("controller", "handle", "backends", "base", "sessions", "local_server", "render", "live")),
     ("surfaces", ("widget", "views", "run_inputs", "run_model", "summary", "magics", "magic_args", "mapping")),
     ("facade", ("api",)),
     ("entry points", ("", "cli")),

@@ -71,7 +71,7 @@ def test_traits_are_prefilled_and_hold_no_secret(client, embedded):
     )
     state = json.dumps(widget.get_state(), default=str)
     assert embedded.token not in state
-    assert widget.mode == "app" and widget.app == "demo/picture" and widget.input_values == {"prompt": "A sunset"}
+    assert widget.mode == "app" and widget.app == "demo/picture@1.0.0" and widget.input_values == {"prompt": "A sunset"}
     assert json.loads(widget.setup_text) == {"style": "soft"}
     assert "demo/sql@1.0.0" in [a["id"] for a in widget.apps]
     assert "test/echo@1.0.0" not in [a["id"] for a in widget.apps]  # only the latest version of each app
