@@ -322,7 +322,8 @@ class InferenceWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget and the models of its runs (each is a comm of its own)."""
-        for model in list(self._models.values()):
+        # Also called by ipywidgets' __del__ on a widget whose __init__ refused its arguments.
+        for model in list(getattr(self, "_models", {}).values()):
             model.close()
         super().close()
 
