@@ -2,7 +2,6 @@
 // Cancel, and the current run's status, jobs and result, with a history of
 // runs. Traits come from the kernel only; clicks go back as custom messages.
 import type { Render } from "@anywidget/types";
-import css from "./widget.css";
 import type { RunView, WidgetTraits } from "./types";
 import { h } from "./dom";
 import { AskPanel } from "./forms/ask";
@@ -53,13 +52,12 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
   });
 
-  const style = h("style", {}, css);
   // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
   // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
   const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
     h("div", { class: "inb-head" }, tabs.list, server),
     panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
-  el.append(style, root);
+  el.append(root);
 
   let awaiting: string | null = null;
   let reading = false;

@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("client", ("client",)),
     ("server", ("server",)),
     ("kernel side", ("controller", "handle", "backends", "base", "sessions", "local_server", "render")),
-    ("surfaces", ("widget", "views", "magics", "magic_args", "mapping")),
+    ("surfaces", ("widget", "frontend", "views", "magics", "magic_args", "mapping")),
     ("facade", ("api",)),
     ("entry points", ("", "cli")),
 ]
