@@ -70,3 +70,13 @@ def test_two_widgets_render_and_render_again_after_a_reload(lab, tmp_path):
         page.goto(page.url.split("?")[0] + "?reset")
         expect_both_widgets(page)
         screenshot(page, "two-widgets-reloaded", page.locator(".jp-Notebook"))
+
+        # The styles follow JupyterLab's theme variables from the page's head as they did from the widget.
+        page.get_by_role("menuitem", name="Settings", exact=True).click()
+        page.locator(".lm-Menu-item", has_text="Theme").first.hover()
+        page.locator(".lm-Menu-item", has_text="JupyterLab Dark").first.click()
+        expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=30_000)
+        expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=30_000)  # the theme change's splash
+        message = page.locator(".inb-widget").first.get_by_label("Message", exact=True)
+        expect(message).not_to_have_css("background-color", "rgb(255, 255, 255)")
+        screenshot(page, "two-widgets-dark", page.locator(".jp-Notebook"))
