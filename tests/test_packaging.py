@@ -113,3 +113,23 @@ def test_a_saved_notebook_holds_the_front_end_once(tmp_path, monkeypatch):
     assert one.count(marker) == four.count(marker) == 1
     assert four.count("Question 3") >= 1  # the fourth widget was saved
     assert len(four) <= 1.3 * len(one), (len(one), len(four))
+
+
+def test_one_shared_model_per_value_per_kernel_and_a_new_one_once_closed():
+    first = frontend.shared({"rows": [1, 2]})
+    assert frontend.shared({"rows": [1, 2]}) is first
+    assert frontend.shared({"rows": [2, 1]}) is not first
+    first.close()  # as `Widget.close_all()` does
+    again = frontend.shared({"rows": [1, 2]})
+    assert again is not first and again.digest == first.digest and again.comm is not None
+
+
+def test_a_widget_names_its_shared_models_and_carries_only_the_loader(client):
+    widget = InferenceWidget(client)
+    state = widget.get_state()
+    assert state["_shared"] == {
+        "bundle": f"IPY_MODEL_{frontend.bundle().model_id}",
+        "apps": f"IPY_MODEL_{frontend.shared(widget.apps).model_id}",
+    }
+    assert state["_esm"] == frontend.loader() and len(state["_esm"]) < 4096
+    assert "apps" not in state and not state.get("_css")
