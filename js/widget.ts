@@ -1,6 +1,7 @@
 // The inference widget (anywidget ESM): the Ask and App forms, Submit and
 // Cancel, and the current run's status, jobs and result, with a history of
 // runs. Traits come from the kernel only; clicks go back as custom messages.
+// Its styles (widget.css) reach the page once, through js/loader.ts.
 import type { Render } from "@anywidget/types";
 import type { RunView, WidgetTraits } from "./types";
 import { h } from "./dom";
