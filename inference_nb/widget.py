@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -23,6 +22,7 @@ from .backends import resolve_schema
 from .base import BaseClient
 from .client.app_ids import resolve_app
 from .client.errors import InferenceError, InvalidRequest
+from .frontend import Shared, bundle, loader, shared
 from .handle import Run
 from .run_model import RunModel, image_payloads
 from .summary import summary_html, summary_text
@@ -30,8 +30,6 @@ from .views import RUN_STEPS, run_view, task_steps
 from .wire.statuses import Phase
 
 log = logging.getLogger("inference_nb")
-
-_BUNDLE = Path(__file__).parent / "static" / "widget.js"
 
 MAX_FILE_BYTES = 8 * 2**20
 """The largest file a submit carries (the front end refuses bigger ones first, js/forms/file-control.ts:
@@ -58,16 +56,6 @@ SCHEMA_EXAMPLES = [
 ]
 
 
-def _built(bundle: Path) -> Path:
-    # A fresh clone has no bundle (it is built, not committed); anywidget's own error would only say "not found".
-    if not bundle.is_file():
-        raise FileNotFoundError(
-            f"The widget's front end is not built: {bundle} is missing. "
-            "Run `npm install && npm run build` (or `./dev setup`) in the repository root."
-        )
-    return bundle
-
-
 class InferenceWidget(anywidget.AnyWidget):
     """Ask a question or run an app, watch it live, get the result in the kernel.
 
@@ -89,9 +77,13 @@ class InferenceWidget(anywidget.AnyWidget):
     Raises:
         InvalidRequest: `schema` is neither a JSON Schema dict nor a type, or the server has no app `app`.
         StatusError, TransportError: the server's app list could not be read.
+        FrontEndMissing: the front end is not built (a source checkout before `npm run build`).
     """
 
-    _esm = _built(_BUNDLE)
+    _esm = traitlets.Unicode().tag(sync=True)
+    """The small loader of the front end (docs/ARCHITECTURE.md, "Packaging: one bundle per page")."""
+    _shared = traitlets.Dict(value_trait=traitlets.Instance(Shared)).tag(sync=True, **widget_serialization)
+    """Values stored once per kernel, not per widget: "bundle" (the front end) and "apps"."""
 
     mode = traitlets.Unicode("ask").tag(sync=True)
     """Which form shows first: "ask" or "app"."""
@@ -105,8 +97,6 @@ class InferenceWidget(anywidget.AnyWidget):
     """Ask: ready schemas to pick from."""
     schema_locked = traitlets.Bool(False).tag(sync=True)
     """Ask: the schema is a pydantic model's; the front end shows it read-only."""
-    apps = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """App: the server's apps with their input and setup schemas."""
     app = traitlets.Unicode("").tag(sync=True)
     """App: the app selected at first."""
     input_values = traitlets.Dict().tag(sync=True)
@@ -135,6 +125,7 @@ class InferenceWidget(anywidget.AnyWidget):
         session: str = "none",
         cluster: str | None = None,
     ) -> None:
+        esm, front_end = loader(), bundle()  # first, so that an unbuilt front end is the error shown
         self._client = client or BaseClient()
         json_schema, self._schema_type = resolve_schema(schema)
         listed = self._client.apps()
@@ -151,7 +142,8 @@ class InferenceWidget(anywidget.AnyWidget):
             schema_text=json.dumps(json_schema, indent=2) if json_schema else "",
             schema_examples=SCHEMA_EXAMPLES,
             schema_locked=self._schema_type is not None,
-            apps=apps,
+            _esm=esm,
+            _shared={"bundle": front_end, "apps": shared(apps)},
             app=chosen or (apps[0]["id"] if apps else ""),
             input_values=input or {},
             setup_text=json.dumps(setup, indent=2) if setup else "",
@@ -166,6 +158,11 @@ class InferenceWidget(anywidget.AnyWidget):
         self.on_msg(self._on_message)
 
     # what the kernel side reads
+
+    @property
+    def apps(self) -> list[dict[str, Any]]:
+        """The server's apps with their input and setup schemas, as the App form offers them."""
+        return self._shared["apps"].value
 
     @property
     def run(self) -> Run | None:

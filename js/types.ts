@@ -19,7 +19,7 @@ export interface WidgetTraits {
   schema_examples: SchemaExample[];
   /** Ask: the schema came from a pydantic model; shown, not edited. */
   schema_locked: boolean;
-  /** App: the server's apps with their schemas. */
+  /** App: the server's apps with their schemas. Not a trait of its own: the shared value `_shared.apps`, read as one (js/loader.ts). */
   apps: AppInfo[];
   /** App: the app selected at first. */
   app: string;

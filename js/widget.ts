@@ -1,8 +1,8 @@
 // The inference widget (anywidget ESM): the Ask and App forms, Submit and
 // Cancel, and the current run's status, jobs and result, with a history of
 // runs. Traits come from the kernel only; clicks go back as custom messages.
+// Its styles (widget.css) reach the page once, through js/loader.ts.
 import type { Render } from "@anywidget/types";
-import css from "./widget.css";
 import type { RunInput, RunView, WidgetTraits } from "./types";
 import { h } from "./dom";
 import { AskPanel } from "./forms/ask";
@@ -73,14 +73,13 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   });
 
   const snapshotNote = makeSnapshotNote();
-  const style = h("style", {}, css);
   // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
   // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
   const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
     snapshotNote,
     h("div", { class: "inb-head" }, tabs.list, server),
     panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
-  el.append(style, root);
+  el.append(root);
 
   // No kernel object behind this view (liveness.ts): a read-only snapshot.
   let snapshot = false;

@@ -17,7 +17,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("client", ("client",)),
     ("server", ("server",)),
     ("kernel side", ("controller", "handle", "backends", "base", "sessions", "local_server", "render", "live")),
-    ("surfaces", ("widget", "views", "run_inputs", "run_model", "summary", "magics", "magic_args", "mapping")),
+    (
+        "surfaces",
+        ("widget", "frontend", "views", "run_inputs", "run_model", "summary", "magics", "magic_args", "mapping"),
+    ),
     ("facade", ("api",)),
     ("entry points", ("", "cli")),
 ]
