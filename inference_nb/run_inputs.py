@@ -37,7 +37,7 @@ def input_view(run: Run) -> dict[str, Any] | None:
         if not isinstance(message, str) or not message:
             return None
         kept = _Kept()
-        schema = detail.get("resultSchema") or (detail.get("result") or {}).get("schema")
+        schema = detail.get("resultSchema")  # `result` is the answer itself once the run is done
         view = {"kind": "ask", "message": kept.value(message), "schema": kept.value(schema) if schema else None}
     view["complete"] = kept.complete
     if len(json.dumps(view)) > INPUT_CHARS:

@@ -31,6 +31,17 @@ def test_a_questions_input_is_its_message_and_schema(client):
     }
 
 
+def test_a_question_answered_with_a_list_keeps_its_input_view(client):
+    run = client.ask("What does our inventory look like?").wait()  # the demo answers with rows
+    assert isinstance(run.result, list)
+    assert input_view(run) == {
+        "kind": "ask",
+        "message": "What does our inventory look like?",
+        "schema": None,
+        "complete": True,
+    }
+
+
 def test_secret_looking_fields_and_inline_file_bytes_are_left_out_and_it_says_so(client):
     given = {"text": "hi", "api_key": "sk-do-not-keep", "picture": "data:image/png;base64,AAAA"}
     run = client.run("test/echo", given).wait()
