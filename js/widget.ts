@@ -10,6 +10,7 @@ import { AppPanel } from "./forms/app";
 import type { Panel } from "./forms/panel";
 import { HistoryView } from "./history";
 import { JobsView } from "./jobs";
+import { keepKeys } from "./keys";
 import { Messenger, onTraits, type SubmitRequest } from "./messages";
 import { ResultsView } from "./results";
 import { StatusBar } from "./status-bar";
@@ -54,9 +55,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   });
 
   const style = h("style", {}, css);
-  // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
-  // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
-  const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
+  const root = h("div", { class: "inb-widget" },
     h("div", { class: "inb-head" }, tabs.list, server),
     panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
   el.append(style, root);
@@ -173,12 +172,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
 
   submitButton.addEventListener("click", submit);
   cancelButton.addEventListener("click", cancel);
-  root.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
-    event.preventDefault();
-    event.stopPropagation();
-    submit();
-  });
+  keepKeys(root, submit);
 
   tabs.select(model.get("mode"));
   showServer();
