@@ -16,8 +16,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("wire", ("wire",)),
     ("client", ("client",)),
     ("server", ("server",)),
-    ("kernel side", ("controller", "handle", "backends", "base", "sessions", "local_server", "render")),
-    ("surfaces", ("widget", "views", "magics", "magic_args", "mapping")),
+    ("kernel side", ("controller", "handle", "backends", "base", "sessions", "local_server", "render", "input_check")),
+    ("surfaces", ("widget", "views", "magics", "magic_args", "mapping", "form_checks")),
     ("facade", ("api",)),
     ("entry points", ("", "cli")),
 ]

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..client.errors import DeadlineExceeded, StatusError
+from ..client.errors import DeadlineExceeded, InvalidRequest, StatusError
 from ..handle import CANCEL_TIMEOUT, Run
 from ..wire.statuses import Phase
 from .progress import Progress
@@ -59,6 +59,9 @@ class Mapper:
             except StatusError as error:
                 if error.status_code not in REFUSED:
                     raise
+                self.refused[i] = str(error)
+                return
+            except InvalidRequest as error:  # the app's input schema refused the row before sending it
                 self.refused[i] = str(error)
                 return
             self.runs[i] = run
