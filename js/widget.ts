@@ -8,6 +8,7 @@ import { h } from "./dom";
 import { AskPanel } from "./forms/ask";
 import { AppPanel } from "./forms/app";
 import type { Panel } from "./forms/panel";
+import type { SendCheck } from "./forms/remote-check";
 import { HistoryView } from "./history";
 import { JobsView } from "./jobs";
 import { keepKeys } from "./keys";
@@ -32,7 +33,8 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   };
   const messenger = new Messenger(model, (reply) => reply.type === "refused" && say(reply.message, "error"));
 
-  const panels: Record<Mode, Panel> = { ask: new AskPanel(model), app: new AppPanel(model) };
+  const sendCheck: SendCheck = (request, onReply) => messenger.send(request, onReply);
+  const panels: Record<Mode, Panel> = { ask: new AskPanel(model, sendCheck), app: new AppPanel(model) };
   const tabs = new Tabs({ ask: panels.ask.el, app: panels.app.el }, () => say(""));
   const server = h("span", { class: "inb-server", title: "Where runs go" });
   const submitButton = h("button", { type: "button", class: "inb-primary" }, "Submit");
