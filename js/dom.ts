@@ -27,10 +27,10 @@ function append(parent: Node, children: Child[]): void {
   }
 }
 
-// anywidget evaluates this module once per widget model, so a counter alone
-// restarts for every widget on the page (ids repeated, a label focused another
-// widget's control). The random part is drawn once per evaluation; the counter
-// keeps ids distinct within it (several views of one model share a module).
+// anywidget evaluates this module once per widget model (docs/ARCHITECTURE.md,
+// "Ids unique on the page"), so a counter alone restarts for every widget on the
+// page (ids repeated, a label focused another widget's control). The random part
+// is drawn once per evaluation; the counter keeps ids distinct within it.
 const pageUnique = Math.random().toString(36).slice(2, 10);
 let counter = 0;
 
