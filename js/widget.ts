@@ -34,7 +34,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   const messenger = new Messenger(model, (reply) => reply.type === "refused" && say(reply.message, "error"));
 
   const sendCheck: SendCheck = (request, onReply) => messenger.send(request, onReply);
-  const panels: Record<Mode, Panel> = { ask: new AskPanel(model, sendCheck), app: new AppPanel(model) };
+  const panels: Record<Mode, Panel> = { ask: new AskPanel(model, sendCheck), app: new AppPanel(model, sendCheck) };
   const tabs = new Tabs({ ask: panels.ask.el, app: panels.app.el }, () => say(""));
   const server = h("span", { class: "inb-server", title: "Where runs go" });
   const submitButton = h("button", { type: "button", class: "inb-primary" }, "Submit");

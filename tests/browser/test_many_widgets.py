@@ -128,3 +128,17 @@ def test_three_widgets_keep_their_ids_focus_and_keys(lab, many_notebook):
         expect(app.locator(".inb-run-status")).to_have_text("Completed", timeout=30_000)
         assert cell_count(page) == cells
         screenshot(page, "many-widgets", None)
+
+        # Raw JSON input that breaks the app's schema: the kernel names the field while it is typed,
+        # and Submit is refused with the same words before any request.
+        app.get_by_label("Raw JSON").check()
+        raw = app.get_by_label("Input as JSON")
+        raw.fill("")
+        raw.press_sequentially('{"amount": "lots"}')
+        raw_problem = app.locator(".inb-raw .inb-error")
+        expect(raw_problem).to_have_text("input.amount: must be a whole number, not text", timeout=10_000)
+        app.get_by_role("button", name="Submit").click()
+        expect(app.locator(".inb-notice")).to_have_text("Not started: see the field marked above.", timeout=10_000)
+        expect(raw_problem).to_have_text("input.amount: must be a whole number, not text")
+        expect(app.locator(".inb-history-item")).to_have_count(1)
+        screenshot(page, "many-widgets-raw-input", app)
