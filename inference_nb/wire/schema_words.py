@@ -74,7 +74,7 @@ def schema_problem(schema: Any) -> str | None:
     except RecursionError:
         return "the schema is nested too deeply"
     if error is None:
-        return _dangling_ref(schema, cls)
+        return _dangling_ref(schema)
     path = list(error.absolute_path)
     words = _meta_words(path, error.validator, error.validator_value)
     # The wrong value itself, when it is short and is the whole value of the place named.
@@ -131,30 +131,39 @@ def _keyword_of(path: list[str | int]) -> tuple[int, bool]:
     return keyword, expect == "schema"
 
 
-def _schemas_in(schema: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], dict]]:
-    """Every sub-schema of `schema` (itself first), with its path."""
-    if not isinstance(schema, dict):
-        return
-    yield path, schema
+def _subschemas(schema: dict[str, Any], path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """The schemas directly inside `schema`, with their paths."""
     for key, value in schema.items():
         if key in SCHEMA_KEYWORDS:
-            yield from _schemas_in(value, (*path, key))
+            yield (*path, key), value
         elif key in SCHEMA_LIST_KEYWORDS and isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from _schemas_in(item, (*path, key, i))
+            yield from (((*path, key, i), item) for i, item in enumerate(value))
         elif key in SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
-            for name, item in value.items():
-                yield from _schemas_in(item, (*path, key, name))
+            yield from (((*path, key, name), item) for name, item in value.items())
 
 
-def _dangling_ref(schema: Any, cls: Any) -> str | None:
+def _dangling_ref(schema: Any) -> str | None:
+    """The first `$ref` in `schema` that points at nothing, in words, or None."""
+    import referencing
+    import referencing.jsonschema
+
+    # Resolved as validation resolves them: against the schema itself (its `$schema` picks the
+    # draft), from the base URI of the `$id` around each reference.
+    dialect = schema.get("$schema", "") if isinstance(schema, dict) else ""
+    specification = referencing.jsonschema.specification_with(dialect, default=referencing.jsonschema.DRAFT202012)
+    resolver = referencing.Registry().resolver_with_root(specification.create_resource(schema))
+    return _dangling_ref_in(schema, (), resolver, specification)
+
+
+def _dangling_ref_in(schema: Any, path: tuple[str | int, ...], resolver: Any, specification: Any) -> str | None:
     import referencing.exceptions
 
-    resolver = cls(schema)._resolver  # the validator's own: it resolves exactly as validation will
-    for path, sub in _schemas_in(schema):
-        ref = sub.get("$ref")
-        if not isinstance(ref, str):
-            continue
+    if not isinstance(schema, dict):
+        return None
+    if path and isinstance(schema.get("$id"), str):
+        resolver = resolver.in_subresource(specification.create_resource(schema))
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
         try:
             resolver.lookup(ref)
         except referencing.exceptions.Unresolvable:
@@ -162,6 +171,10 @@ def _dangling_ref(schema: Any, cls: Any) -> str | None:
             if ref.startswith("#"):
                 return f"{where}, which does not exist"
             return f"{where}, which cannot be found: point inside the schema instead, like #/$defs/Item"
+    for sub_path, sub in _subschemas(schema, path):
+        problem = _dangling_ref_in(sub, sub_path, resolver, specification)
+        if problem:
+            return problem
     return None
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from inference_nb.wire.schema_words import schema_problem, value_problem
 
+DRAFT_7 = "http://json-schema.org/draft-07/schema#"
 SCHEMA = "a schema (a JSON object, or true/false)"
 TYPES = "one of the JSON Schema types (string, number, integer, boolean, object, array, null) or a list of them"
 
@@ -34,6 +35,10 @@ TYPES = "one of the JSON Schema types (string, number, integer, boolean, object,
         ({"format": 3}, "format must be text naming a format, such as date-time or email, not 3"),
         ({"$ref": "#/$defs/x"}, "$ref points to #/$defs/x, which does not exist"),
         ({"properties": {"a": {"$ref": "#/$defs/x"}}}, "properties.a.$ref points to #/$defs/x, which does not exist"),
+        (  # "#" inside a resource with its own $id is that resource's root, not the outer schema's
+            {"$defs": {"z": {}, "a": {"$id": "https://example.com/a", "items": {"$ref": "#/$defs/z"}}}},
+            "$defs.a.items.$ref points to #/$defs/z, which does not exist",
+        ),
         (["a"], "the schema must be a JSON object"),
         ({"$schema": 5}, "$schema must be a URI"),
     ],
@@ -49,6 +54,8 @@ def test_a_broken_schema_is_described_in_plain_words_with_its_place(schema, word
         {"$defs": {"x": {"type": "string"}}, "properties": {"a": {"$ref": "#/$defs/x"}}},
         {"properties": {"$ref": {"type": "string"}, "type": {"enum": [1]}}},  # fields named like keywords
         {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+        {"$schema": DRAFT_7, "definitions": {"a": {}}, "items": {"$ref": "#/definitions/a"}},
+        {"$defs": {"a": {"$id": "https://example.com/a", "$defs": {"z": {}}, "items": {"$ref": "#/$defs/z"}}}},
         True,
     ],
 )
