@@ -3,11 +3,11 @@
 // `b` inserts a cell, `x` cuts one. JupyterLab leaves keys alone only when the
 // focused element is an editable box, so a read-only box or a button let them
 // through. Two guards, because front ends listen differently:
-// - JupyterLab listens on the document while the event bubbles: stopping it at
-//   the widget's root is enough there;
-// - a front end listening in the capture phase sees the key first; Lumino skips
-//   every shortcut whose target carries `data-lm-suppress-shortcuts`, so the
-//   focused control is marked with it.
+// - JupyterLab listens on the document while the event bubbles (it starts with
+//   `bubblingKeydown: true`): stopping it at the widget's root is enough there;
+// - Notebook 7 starts without that option, so it listens in the capture phase
+//   and sees the key first; Lumino skips every shortcut whose target carries
+//   `data-lm-suppress-shortcuts`, so the focused control is marked with it.
 
 const SUPPRESS = "data-lm-suppress-shortcuts";
 
