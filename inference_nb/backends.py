@@ -18,6 +18,7 @@ from .client.files import Found, Upload, files_in, replaced
 from .client.profile import Profile
 from .client.runs import AsyncRunsClient
 from .client.tasks import AsyncTasksClient
+from .input_check import AppInputs
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -32,6 +33,8 @@ class TaskBackend:
     def __init__(self, profile: Profile, controller: Controller, wait_timeout: float) -> None:
         self.profile, self.controller, self.wait_timeout = profile, controller, wait_timeout
         self.client = AsyncTasksClient(profile)
+        self.inputs = AppInputs(lambda: controller.request(self.client.apps))
+        """Checks inputs against the apps' input schemas before a task is sent."""
 
     def provenance(self, run: Run) -> dict[str, Any]:
         return {"server": self.profile.label, "protocol": "tasks", "app": run.label, "run_id": run.id}

@@ -6,6 +6,7 @@ which sit a layer above and use only the public methods here (docs/ARCHITECTURE.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from .backends import RunBackend, TaskBackend, resolve_schema
@@ -160,12 +161,27 @@ class BaseClient:
         self._tasks().client.core.submit(app, replaced(input or {}, {at: "" for at, _ in files}), **options)
         return files
 
+    async def check_input(
+        self, app: str, input: Any, *, files: Sequence[str] = (), function: str | None = None
+    ) -> None:
+        """Refuse `input` when it breaks the input schema of `app`, before anything is sent (the widget's check).
+
+        Args:
+            files: dotted paths in `input` where files will be (any text passes there).
+
+        Raises:
+            InvalidRequest: the field that breaks the schema, named (`input.amount`).
+        """
+        paths = [("input", *path.split(".")) for path in files]
+        await self._tasks().inputs.check(app, input, paths, function=function)
+
     async def start_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> Run:
         """`run`, for code on the controller loop (the widget's handlers, `map`). Takes `run`'s options."""
         return await self._start_task(app, input or {}, self._tasks().files(input or {}), options)
 
     async def _start_task(self, app: str, input: dict[str, Any], files: list[Found], options: dict[str, Any]) -> Run:
         backend = self._tasks()
+        await backend.inputs.check(app, input, [at for at, _ in files], function=options.get("function"))
         input = await backend.with_uploads(input, files)
         submit = backend.client.submit
         try:

@@ -22,6 +22,7 @@ from .backends import resolve_schema
 from .base import BaseClient
 from .client.app_ids import resolve_app
 from .client.errors import InferenceError, InvalidRequest
+from .form_checks import check
 from .frontend import Shared, bundle, loader, shared
 from .handle import Run
 from .run_model import RunModel, image_payloads
@@ -224,6 +225,9 @@ class InferenceWidget(anywidget.AnyWidget):
             run = await (self._ask(content) if content.get("mode") == "ask" else self._start_app(content, buffers))
             self._track(run)
             return run.id
+        if kind == "check":  # a form field checked while it is typed (form_checks)
+            await check(self._client, content, cluster=self._cluster)
+            return None
         if kind in ("cancel", "approve", "select"):
             run = self._tracked.get(str(content.get("run_id")))
             if run is None:
@@ -253,13 +257,16 @@ class InferenceWidget(anywidget.AnyWidget):
             raise InvalidRequest("session: no session was started here yet; choose new", field="session")
         session = {"none": None, "new": "new", "last": self.last_session_id}.get(choice)
         # Uploaded last, after every check of this message that can refuse it without the server.
-        app_input = await self._with_files(app_input, content.get("files"), buffers)
-        run = await self._client.start_task(str(content.get("app") or ""), app_input, setup=setup, session=session)
+        app = str(content.get("app") or "")
+        app_input = await self._with_files(app, app_input, content.get("files"), buffers)
+        run = await self._client.start_task(app, app_input, setup=setup, session=session)
         if choice == "new" and run.session_id:
             self.last_session_id = run.session_id
         return run
 
-    async def _with_files(self, app_input: dict[str, Any], files: Any, buffers: list[bytes]) -> dict[str, Any]:
+    async def _with_files(
+        self, app: str, app_input: dict[str, Any], files: Any, buffers: list[bytes]
+    ) -> dict[str, Any]:
         """`app_input` with each file sent with the submit uploaded, and its URI at its field's path."""
         if files is None:
             return app_input
@@ -276,6 +283,7 @@ class InferenceWidget(anywidget.AnyWidget):
                 limit = f"the widget sends files up to {MAX_FILE_BYTES // 2**20} MiB (client.upload takes bigger ones)"
                 raise InvalidRequest(f"{field}: {name} is {len(buffers[index])} bytes; {limit}", field=field)
             taken.append((str(path), field, name, ref.get("content_type") or None, buffers[index]))
+        await self._client.check_input(app, app_input, files=[path for path, *_ in taken])
         for path, field, name, content_type, data in taken:
             try:
                 uri = await self._client.start_upload(data, filename=name, content_type=content_type)

@@ -181,7 +181,10 @@ export type BrowserMessage =
   | { type: "approve"; id: string; run_id: string; job_id: string; approved: boolean }
   | { type: "select"; id: string; run_id: string }
   /** Sent at render: an answer means a kernel object stands behind this view (else: a saved snapshot). */
-  | { type: "ping"; id: string };
+  | { type: "ping"; id: string }
+  /** Would Submit take this? Answered with Submit's own checks (accepted, or refused naming the field). */
+  | { type: "check"; id: string; what: "schema"; schema_text: string }
+  | { type: "check"; id: string; what: "input"; app: string; input: Record<string, unknown>; files: string[] };
 
 /** A file sent with a submit. */
 export interface FileRef {

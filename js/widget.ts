@@ -8,9 +8,11 @@ import { h } from "./dom";
 import { AskPanel } from "./forms/ask";
 import { AppPanel } from "./forms/app";
 import type { Panel } from "./forms/panel";
+import type { SendCheck } from "./forms/remote-check";
 import { HistoryView } from "./history";
 import { matchApp, rerunRequest, schemaText } from "./run-input";
 import { JobsView } from "./jobs";
+import { keepKeys } from "./keys";
 import { snapshotNote as makeSnapshotNote, watchKernel } from "./liveness";
 import { Messenger, onTraits, type SubmitRequest } from "./messages";
 import { ResultsView } from "./results";
@@ -34,8 +36,9 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   };
   const messenger = new Messenger(model, (reply) => reply.type === "refused" && say(reply.message, "error"));
 
-  const ask = new AskPanel(model);
-  const app = new AppPanel(model);
+  const sendCheck: SendCheck = (request, onReply) => messenger.send(request, onReply);
+  const ask = new AskPanel(model, sendCheck);
+  const app = new AppPanel(model, sendCheck);
   const panels: Record<Mode, Panel> = { ask, app };
   const tabs = new Tabs({ ask: panels.ask.el, app: panels.app.el }, () => say(""));
   const server = h("span", { class: "inb-server", title: "Where runs go" });
@@ -73,9 +76,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   });
 
   const snapshotNote = makeSnapshotNote();
-  // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
-  // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
-  const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
+  const root = h("div", { class: "inb-widget" },
     snapshotNote,
     h("div", { class: "inb-head" }, tabs.list, server),
     panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
@@ -209,12 +210,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
 
   submitButton.addEventListener("click", submit);
   cancelButton.addEventListener("click", cancel);
-  root.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
-    event.preventDefault();
-    event.stopPropagation();
-    submit();
-  });
+  keepKeys(root, submit);
 
   const setSnapshot = (on: boolean) => {
     snapshot = on;

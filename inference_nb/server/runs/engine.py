@@ -319,7 +319,7 @@ class RunEngine:
 
 
 def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:
-    import jsonschema  # on first use: its import costs over a second (see wire.runs.check_schema)
+    import jsonschema  # on first use: its import costs over a second (see wire.schema_words)
     import referencing.exceptions
 
     try:
