@@ -167,8 +167,9 @@ def test_input_the_app_refuses_is_a_status_error_naming_the_field(raw):
 
 
 def test_an_unknown_app_and_task_are_not_found(hosted, raw):
-    with pytest.raises(NotFoundError, match="demo/nope"):
+    with pytest.raises(InvalidRequest, match="no app 'demo/nope'") as unknown:  # the closest apps named
         hosted.run("demo/nope", {})
+    assert isinstance(unknown.value.__cause__, NotFoundError)  # the server's 404 behind it
     with pytest.raises(NotFoundError, match="task_missing"):
         raw.get("task_missing")
 

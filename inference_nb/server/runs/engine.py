@@ -175,8 +175,8 @@ class RunEngine:
                 active, job, function, arguments, "failure", describe_arguments_error(function, error)
             )
         # From here on the call is described with the arguments as the function takes them (qty=20, not the
-        # message's text "20").
-        arguments = job["arguments"] = validated.model_dump(mode="json")
+        # message's text "20"), and only those given: defaults would bury them (name=null, limit=100…).
+        arguments = job["arguments"] = validated.model_dump(mode="json", exclude_unset=True)
         self._save(active)
         if function.requires_approval and not await self._approval(active, job, function):
             return self._job_ended(active, job, function, arguments, "success", "the call was not approved")
