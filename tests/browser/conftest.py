@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -179,6 +180,14 @@ def _opener(tmp_path: Path, chromium_path: Path, app: str):
                 browser.close()
 
     return open_notebook
+
+
+def write_notebook(path: Path, *cells: str) -> Path:
+    """A notebook of code `cells` at `path`, on the kernel the tests' JupyterLab offers."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, path)
+    return path
 
 
 def run_all_cells(page: Page) -> None:

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import run_all_cells, screenshot
+from .conftest import run_all_cells, screenshot, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -20,18 +20,10 @@ def shown_text(path) -> str:
     return "".join(output.get("data", {}).get("text/plain", "") for output in cell.outputs)
 
 
-def notebook(tmp_path, *cells: str):
-    path = tmp_path / "runs.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 @pytest.mark.timeout(300)
 def test_a_shown_run_updates_in_place_until_it_completes(lab, tmp_path):
-    source = notebook(
-        tmp_path,
+    source = write_notebook(
+        tmp_path / "runs.ipynb",
         # A finished run first: the server is up and the kernel has shown a Run once before the timed one.
         'import inference_nb\nclient = inference_nb.Client()\nclient.run("demo/sleep", {"seconds": 0}).wait()',
         'run = client.run("demo/sleep", {"seconds": 8, "steps": 8})\nrun',
@@ -64,8 +56,8 @@ def test_a_shown_run_updates_in_place_until_it_completes(lab, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_an_app_named_without_version_opens_prefilled(lab, tmp_path):
-    source = notebook(
-        tmp_path,
+    source = write_notebook(
+        tmp_path / "runs.ipynb",
         "import inference_nb\nclient = inference_nb.Client()\n"
         'client.widget(mode="app", app="demo/picture", input={"prompt": "A lighthouse at dusk", "width": 128})',
     )

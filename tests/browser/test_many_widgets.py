@@ -5,11 +5,10 @@ never called valid: the kernel's plain-word problem shows instead."""
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .conftest import run_all_cells, screenshot
+from .conftest import run_all_cells, screenshot, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +27,7 @@ CELLS = [
 
 @pytest.fixture
 def many_notebook(tmp_path):
-    path = tmp_path / "many.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(tmp_path / "many.ipynb", *CELLS)
 
 
 def cell_count(page: Page) -> int:

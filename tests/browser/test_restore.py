@@ -7,11 +7,10 @@ import json
 import time
 from collections.abc import Callable
 
-import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import run_all_cells, screenshot
+from .conftest import run_all_cells, screenshot, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -20,12 +19,8 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 @pytest.fixture
 def restore_notebook(tmp_path):
-    path = tmp_path / "restore.ipynb"
-    cells = ["import inference_nb\n\nclient = inference_nb.Client()\nwidget = client.widget(mode='app')\nwidget"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, path)
-    return path
+    code = "import inference_nb\n\nclient = inference_nb.Client()\nwidget = client.widget(mode='app')\nwidget"
+    return write_notebook(tmp_path / "restore.ipynb", code)
 
 
 def saved_widget_models(path) -> dict:

@@ -174,9 +174,10 @@ class RunEngine:
             return self._job_ended(
                 active, job, function, arguments, "failure", describe_arguments_error(function, error)
             )
-        # From here on the call is described with the arguments as the function takes them (qty=20, not the
-        # message's text "20"), and only those given: defaults would bury them (name=null, limit=100…).
-        arguments = job["arguments"] = validated.model_dump(mode="json", exclude_unset=True)
+        job["arguments"] = validated.model_dump(mode="json")
+        # From here on the call is described with the arguments given, as the function takes them (qty=20,
+        # not the message's text "20"); the defaults would bury them (name=null, limit=100…).
+        arguments = validated.model_dump(mode="json", exclude_unset=True)
         self._save(active)
         if function.requires_approval and not await self._approval(active, job, function):
             return self._job_ended(active, job, function, arguments, "success", "the call was not approved")
