@@ -19,6 +19,7 @@ from .client.profile import Profile
 from .client.runs import AsyncRunsClient
 from .client.tasks import AsyncTasksClient
 from .following.events import EventFeed
+from .input_check import AppInputs
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -33,6 +34,8 @@ class TaskBackend:
     def __init__(self, profile: Profile, controller: Controller, wait_timeout: float) -> None:
         self.profile, self.controller, self.wait_timeout = profile, controller, wait_timeout
         self.client = AsyncTasksClient(profile)
+        self.inputs = AppInputs(lambda: controller.request(self.client.apps))
+        """Checks inputs against the apps' input schemas before a task is sent."""
         self.feed = EventFeed(
             server=("tasks", profile),
             label=profile.label,

@@ -6,16 +6,18 @@ which sit a layer above and use only the public methods here (docs/ARCHITECTURE.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from .backends import RunBackend, TaskBackend, resolve_schema
-from .client.errors import ConfigurationError, NotFoundError
+from .client.app_ids import resolve_app
+from .client.errors import ConfigurationError, InferenceError, InvalidRequest, NotFoundError
 from .client.files import Found, replaced, to_upload
 from .client.profile import Profile, embedded, from_environment
 from .client.runs import AsyncRunsClient
 from .controller import Controller
 from .handle import Run, short_label
-from .local_server import embedded_server
+from .local_server import embedded_server, embedded_server_running
 from .sessions import AppSession
 
 DEFAULT_WAIT = 600.0
@@ -134,7 +136,8 @@ class BaseClient:
 
         Raises:
             InvalidRequest: bad input, found before anything is sent (the field is named; a Path
-                with no file behind it too).
+                with no file behind it too); or an app the server does not have (the closest
+                ones it has are named).
             StatusError: the server refused the task (`AuthenticationError` for the key).
             TransportError: the server could not be reached.
             BadResponse: the server's answer does not fit the tasks API.
@@ -158,17 +161,50 @@ class BaseClient:
         self._tasks().client.core.submit(app, replaced(input or {}, {at: "" for at, _ in files}), **options)
         return files
 
+    async def check_input(
+        self, app: str, input: Any, *, files: Sequence[str] = (), function: str | None = None
+    ) -> None:
+        """Refuse `input` when it breaks the input schema of `app`, before anything is sent (the widget's check).
+
+        Args:
+            files: dotted paths in `input` where files will be (any text passes there).
+
+        Raises:
+            InvalidRequest: the field that breaks the schema, named (`input.amount`).
+        """
+        paths = [("input", *path.split(".")) for path in files]
+        await self._tasks().inputs.check(app, input, paths, function=function)
+
     async def start_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> Run:
         """`run`, for code on the controller loop (the widget's handlers, `map`). Takes `run`'s options."""
         return await self._start_task(app, input or {}, self._tasks().files(input or {}), options)
 
     async def _start_task(self, app: str, input: dict[str, Any], files: list[Found], options: dict[str, Any]) -> Run:
         backend = self._tasks()
+        await backend.inputs.check(app, input, [at for at, _ in files], function=options.get("function"))
         input = await backend.with_uploads(input, files)
         await self.controller.prepare(backend.feed)  # the task's events then follow the subscription
         submit = backend.client.submit
-        snapshot = await self.controller.request(lambda: submit(app, input, **options))
+        try:
+            snapshot = await self.controller.request(lambda: submit(app, input, **options))
+        except NotFoundError as error:
+            await self._raise_if_unknown_app(app, error)
+            raise
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
+
+    async def _raise_if_unknown_app(self, app: str, error: NotFoundError) -> None:
+        """Turn the server's 404 for an app it lacks into an error naming the closest apps it has.
+
+        The server resolves `namespace/name` to its newest version itself, so this costs a request
+        only when starting failed."""
+        try:
+            apps = await self.controller.request(self._tasks().client.apps)
+        except InferenceError:
+            return  # the server lists no apps: its own answer is the best there is
+        try:
+            resolve_app(app.partition(":")[0], apps)  # `…:function`: a missing function is the server's to say
+        except InvalidRequest as unknown:
+            raise unknown from error
 
     def upload(self, data: Any, *, filename: str | None = None, content_type: str | None = None) -> str:
         """Upload a file to the task server and return its URI, which an input can name.
@@ -336,6 +372,15 @@ class BaseClient:
         return [self.get(r["id"], kind="run", cluster=run_backend.cluster) for r in runs]
 
     def __repr__(self) -> str:
-        tasks = self._tasks_profile.label if self._tasks_profile else "not yet chosen"
-        runs = self._runs_profile.label if self._runs_profile else "not yet chosen"
-        return f"<inference_nb.Client tasks: {tasks}; runs: {runs}>"
+        return f"<inference_nb.Client tasks: {self._destination('tasks')}; runs: {self._destination('runs')}>"
+
+    def _destination(self, protocol: Literal["tasks", "runs"]) -> str:
+        """Where `protocol`'s work goes, for people, without starting anything to find out."""
+        given = self._tasks_profile if protocol == "tasks" else self._runs_profile
+        try:
+            profile = given or from_environment(protocol)
+        except ConfigurationError as error:
+            return f"not usable ({error})"
+        if profile:
+            return profile.label
+        return "embedded server" if embedded_server_running() else "embedded server (starts on first use)"

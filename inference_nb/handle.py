@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .client.core import Snapshot, Status
+from .client.core import Progress, Snapshot, Status
 from .client.errors import DeadlineExceeded, InferenceError, RunCancelled, RunFailed
 from .wire.statuses import Phase
 
@@ -119,6 +119,12 @@ class Run:
             return None
         end = times[-1] if self.done else datetime.now(times[0].tzinfo)
         return (end - times[0]).total_seconds()
+
+    @property
+    def progress(self) -> Progress | None:
+        """Tasks only: how far the app says it is (done, total, message) while it runs; None when it
+        sends nothing, and once it has ended."""
+        return self._snapshot.progress
 
     @property
     def output(self) -> Any:
@@ -406,6 +412,12 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self._name}: {self.status.name}>"
+
+    def _ipython_display_(self) -> None:
+        """In a notebook, an output that follows the run until it ends (see `live.show`)."""
+        from .live import show
+
+        show(self, self._backend.controller.loop, stopped=self._finished.done)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
         from .render import bundle

@@ -39,3 +39,8 @@ def embedded_server() -> EmbeddedServer:
                          default_data_dir(), data_dir)  # fmt: skip
                 _server = start_server(data_dir=data_dir)
         return _server
+
+
+def embedded_server_running() -> bool:
+    """Whether this process's embedded server is up (without starting it)."""
+    return _server is not None and _server.running

@@ -30,7 +30,8 @@ from pydantic_core import to_jsonable_python
 
 from . import magic_args
 from .base import DEFAULT_WAIT, BaseClient
-from .client.errors import InferenceError
+from .client.app_ids import resolve_app
+from .client.errors import InferenceError, InvalidRequest
 from .client.profile import embedded, hosted_runs, hosted_tasks
 from .handle import Run
 from .local_server import embedded_server
@@ -206,12 +207,10 @@ class InferenceMagics(Magics):
         return magic_args.interpolate(cell, self.shell.user_ns) if args.interpolate else cell
 
     def _input_schema(self, app: str) -> dict[str, Any]:
-        apps = self.client.apps()
-        for entry in apps:
-            if entry["id"] == app or (entry["id"].partition("@")[0] == app and entry.get("latest", True)):
-                return entry.get("input_schema") or {}
-        known = ", ".join(sorted({entry["id"].partition("@")[0] for entry in apps})) or "none"
-        raise UsageError(f"no app {app} on {self.client.profile('tasks').label} (apps: {known})")
+        try:
+            return resolve_app(app, self.client.apps()).get("input_schema") or {}
+        except InvalidRequest as unknown:
+            raise UsageError(f"{unknown} (on {self.client.profile('tasks').label})") from None
 
     def _session(self, app: str, choice: str | None) -> str | None:
         if choice != "last":

@@ -17,12 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import pandas as pd
 from PIL import Image
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FileRef", "InlineImage", "bundle", "find_files", "images", "safe_provenance", "to_dataframe"]
 
@@ -35,7 +37,7 @@ JSON_HTML_LIMIT = 20_000
 HTML_ROWS = 20
 TEXT_ROWS = 10
 # Provenance lands in the saved notebook; anything that might be a credential must not.
-_SECRET_NAME = re.compile(r"key|token|secret|passw|auth|cookie|credential|signature", re.IGNORECASE)
+SECRET_NAME = re.compile(r"key|token|secret|passw|auth|cookie|credential|signature", re.IGNORECASE)
 
 
 def _plain(value: Any) -> Any:
@@ -72,6 +74,8 @@ def to_dataframe(value: Any) -> pd.DataFrame:
             exactly one such list) gives a row per object; another object gives one row; a list
             of scalars a `value` column; None an empty frame.
     """
+    import pandas as pd  # only here: it takes seconds to import, and showing a Run must not wait for it
+
     value = _plain(value)
     if value is None:
         return pd.DataFrame()
@@ -268,7 +272,7 @@ def safe_provenance(provenance: dict) -> dict:
     """
     clean = {}
     for key, value in provenance.items():
-        if _SECRET_NAME.search(str(key)):
+        if SECRET_NAME.search(str(key)):
             continue
         if isinstance(value, str) and value.lower().startswith(("bearer ", "basic ")):
             continue

@@ -1,7 +1,7 @@
 """Small, JSON-safe views of runs for the widget's front end (`RunView` in js/types.ts).
 
-Full results stay in the kernel; the browser gets the first rows, a few capped
-images and short texts. Nothing here is secret: a view is saved into the notebook.
+Full results stay in the kernel; the browser gets the first rows and short texts (a run's images
+travel apart, as binary buffers: run_model.py). Nothing here is secret: a view is saved into the notebook.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import math
 from typing import Any
 
 from .handle import Run
-from .render import image_refs, inline_image, table_rows, to_dataframe
+from .render import table_rows, to_dataframe
+from .run_inputs import input_view
 from .wire.statuses import Numbering, Phase
 
 PREVIEW_ROWS = 20
@@ -39,7 +40,8 @@ def task_steps(numbering: Numbering) -> list[dict[str, Any]]:
     ]
 
 
-def run_view(run: Run, *, steps: list[dict[str, Any]], images: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def run_view(run: Run, *, steps: list[dict[str, Any]], has_images: bool = False) -> dict[str, Any]:
+    """The run's view for the front end; `has_images`: its images are shown, so no JSON text of the output."""
     status = run.status
     timeline = [{"name": name, "at": at.isoformat()} for name, at in run.timeline]
     if status.phase is Phase.CANCELLED and timeline:  # the runs API ends a cancel as "failed"
@@ -58,13 +60,14 @@ def run_view(run: Run, *, steps: list[dict[str, Any]], images: list[dict[str, An
         "summary": run.summary,
         "error": run.error,
         "preview": None,
-        "images": images or [],
         "text": None,
+        "progress": _progress(run),
+        "input": input_view(run),
     }
     if status.phase is Phase.SUCCEEDED:
         shown = run.result if run.result is not None else (run.output if run.kind == "task" else None)
         view["preview"] = preview(shown)
-        if view["preview"] is None and shown is not None and not view["images"]:
+        if view["preview"] is None and shown is not None and not has_images:
             view["text"] = _capped(json.dumps(_json_safe(shown), indent=2, default=str), TEXT_CHARS)
     return view
 
@@ -77,18 +80,6 @@ def preview(result: Any) -> dict[str, Any] | None:
     head = frame.head(PREVIEW_ROWS)
     rows = [[_cell(value) for value in row] for row in head.itertuples(index=False, name=None)]
     return {"columns": [str(c) for c in frame.columns], "rows": rows, "total": len(frame)}
-
-
-async def image_views(run: Run, fetch: Any) -> list[dict[str, Any]]:
-    """Up to a few of the output's images, fetched (`await fetch(uri)`) and embedded as data URLs."""
-    views = []
-    for ref in image_refs(run.output)[:MAX_IMAGES]:
-        if ref.size is not None and ref.size > IMAGE_BYTES:
-            continue
-        data = await fetch(ref.uri)
-        if len(data) <= IMAGE_BYTES:
-            views.append({"src": inline_image(ref, data).data_url(), "filename": ref.filename})
-    return views
 
 
 def _cell(value: Any) -> Any:
@@ -122,6 +113,13 @@ def _json_safe(value: Any) -> Any:
 
 def _capped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _progress(run: Run) -> dict[str, Any] | None:
+    progress = run.progress
+    if progress is None or run.done:
+        return None
+    return {"done": progress.done, "total": progress.total, "message": progress.message}
 
 
 def _job(job: dict[str, Any]) -> dict[str, Any]:

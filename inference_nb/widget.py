@@ -12,22 +12,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
 from .backends import resolve_schema
 from .base import BaseClient
+from .client.app_ids import resolve_app
 from .client.errors import InferenceError, InvalidRequest
+from .form_checks import check
+from .frontend import Shared, bundle, loader, shared
 from .handle import Run
-from .views import RUN_STEPS, image_views, run_view, task_steps
+from .run_model import RunModel, image_payloads
+from .summary import summary_html, summary_text
+from .views import RUN_STEPS, run_view, task_steps
 from .wire.statuses import Phase
 
 log = logging.getLogger("inference_nb")
-
-_BUNDLE = Path(__file__).parent / "static" / "widget.js"
 
 MAX_FILE_BYTES = 8 * 2**20
 """The largest file a submit carries (the front end refuses bigger ones first, js/forms/file-control.ts:
@@ -54,16 +57,6 @@ SCHEMA_EXAMPLES = [
 ]
 
 
-def _built(bundle: Path) -> Path:
-    # A fresh clone has no bundle (it is built, not committed); anywidget's own error would only say "not found".
-    if not bundle.is_file():
-        raise FileNotFoundError(
-            f"The widget's front end is not built: {bundle} is missing. "
-            "Run `npm install && npm run build` (or `./dev setup`) in the repository root."
-        )
-    return bundle
-
-
 class InferenceWidget(anywidget.AnyWidget):
     """Ask a question or run an app, watch it live, get the result in the kernel.
 
@@ -76,18 +69,22 @@ class InferenceWidget(anywidget.AnyWidget):
         mode: the form shown first, "ask" or "app".
         message: Ask: the question.
         schema: Ask: the result's JSON Schema, or a pydantic model / type (then shown read-only).
-        app: App: the app selected at first.
+        app: App: the app selected at first (`namespace/name`: its newest version).
         input: App: input values to pre-fill.
         setup: App: setup parameters to pre-fill.
         session: App: "none", "new" or "last".
         cluster: where questions go (default: the client's).
 
     Raises:
-        InvalidRequest: `schema` is neither a JSON Schema dict nor a type.
+        InvalidRequest: `schema` is neither a JSON Schema dict nor a type, or the server has no app `app`.
         StatusError, TransportError: the server's app list could not be read.
+        FrontEndMissing: the front end is not built (a source checkout before `npm run build`).
     """
 
-    _esm = _built(_BUNDLE)
+    _esm = traitlets.Unicode().tag(sync=True)
+    """The small loader of the front end (docs/ARCHITECTURE.md, "Packaging: one bundle per page")."""
+    _shared = traitlets.Dict(value_trait=traitlets.Instance(Shared)).tag(sync=True, **widget_serialization)
+    """Values stored once per kernel, not per widget: "bundle" (the front end) and "apps"."""
 
     mode = traitlets.Unicode("ask").tag(sync=True)
     """Which form shows first: "ask" or "app"."""
@@ -101,8 +98,6 @@ class InferenceWidget(anywidget.AnyWidget):
     """Ask: ready schemas to pick from."""
     schema_locked = traitlets.Bool(False).tag(sync=True)
     """Ask: the schema is a pydantic model's; the front end shows it read-only."""
-    apps = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """App: the server's apps with their input and setup schemas."""
     app = traitlets.Unicode("").tag(sync=True)
     """App: the app selected at first."""
     input_values = traitlets.Dict().tag(sync=True)
@@ -113,8 +108,8 @@ class InferenceWidget(anywidget.AnyWidget):
     """App: the session choice at first: "none", "new" or "last"."""
     last_session_id = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     """App: the session "last" continues (the newest one started here)."""
-    runs = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """Views of every run started here, oldest first: statuses, timings, a capped preview."""
+    runs = traitlets.List(traitlets.Instance(RunModel)).tag(sync=True, **widget_serialization)
+    """Every run started here, oldest first, as references to their `RunModel`s (run_model.py)."""
     current = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     """The id of the run shown."""
 
@@ -131,12 +126,15 @@ class InferenceWidget(anywidget.AnyWidget):
         session: str = "none",
         cluster: str | None = None,
     ) -> None:
+        esm, front_end = loader(), bundle()  # first, so that an unbuilt front end is the error shown
         self._client = client or BaseClient()
         json_schema, self._schema_type = resolve_schema(schema)
+        listed = self._client.apps()
+        chosen = resolve_app(app, listed)["id"] if app else None  # `namespace/name`: its newest version
         apps = [
             {k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")}
-            for a in self._client.apps()
-            if a.get("latest", True)
+            for a in listed
+            if a.get("latest", True) or a.get("id") == chosen  # an older version only when asked for
         ]
         super().__init__(
             mode=mode,
@@ -145,20 +143,27 @@ class InferenceWidget(anywidget.AnyWidget):
             schema_text=json.dumps(json_schema, indent=2) if json_schema else "",
             schema_examples=SCHEMA_EXAMPLES,
             schema_locked=self._schema_type is not None,
-            apps=apps,
-            app=app or (apps[0]["id"] if apps else ""),
+            _esm=esm,
+            _shared={"bundle": front_end, "apps": shared(apps)},
+            app=chosen or (apps[0]["id"] if apps else ""),
             input_values=input or {},
             setup_text=json.dumps(setup, indent=2) if setup else "",
             session=session,
         )
         self._cluster = cluster
         self._tracked: dict[str, Run] = {}
-        self._images: dict[str, list[dict[str, Any]]] = {}
+        self._models: dict[str, RunModel] = {}
+        self._fetching: set[str] = set()
         self._handlers: set[asyncio.Task] = set()
         self._task_steps = task_steps(self._client.profile("tasks").numbering)
         self.on_msg(self._on_message)
 
     # what the kernel side reads
+
+    @property
+    def apps(self) -> list[dict[str, Any]]:
+        """The server's apps with their input and setup schemas, as the App form offers them."""
+        return self._shared["apps"].value
 
     @property
     def run(self) -> Run | None:
@@ -214,10 +219,15 @@ class InferenceWidget(anywidget.AnyWidget):
 
     async def _dispatch(self, content: dict[str, Any], buffers: list[bytes]) -> str | None:
         kind = content.get("type")
+        if kind == "ping":  # the front end asks whether a kernel object stands behind it
+            return None
         if kind == "submit":
             run = await (self._ask(content) if content.get("mode") == "ask" else self._start_app(content, buffers))
             self._track(run)
             return run.id
+        if kind == "check":  # a form field checked while it is typed (form_checks)
+            await check(self._client, content, cluster=self._cluster)
+            return None
         if kind in ("cancel", "approve", "select"):
             run = self._tracked.get(str(content.get("run_id")))
             if run is None:
@@ -247,13 +257,16 @@ class InferenceWidget(anywidget.AnyWidget):
             raise InvalidRequest("session: no session was started here yet; choose new", field="session")
         session = {"none": None, "new": "new", "last": self.last_session_id}.get(choice)
         # Uploaded last, after every check of this message that can refuse it without the server.
-        app_input = await self._with_files(app_input, content.get("files"), buffers)
-        run = await self._client.start_task(str(content.get("app") or ""), app_input, setup=setup, session=session)
+        app = str(content.get("app") or "")
+        app_input = await self._with_files(app, app_input, content.get("files"), buffers)
+        run = await self._client.start_task(app, app_input, setup=setup, session=session)
         if choice == "new" and run.session_id:
             self.last_session_id = run.session_id
         return run
 
-    async def _with_files(self, app_input: dict[str, Any], files: Any, buffers: list[bytes]) -> dict[str, Any]:
+    async def _with_files(
+        self, app: str, app_input: dict[str, Any], files: Any, buffers: list[bytes]
+    ) -> dict[str, Any]:
         """`app_input` with each file sent with the submit uploaded, and its URI at its field's path."""
         if files is None:
             return app_input
@@ -270,6 +283,7 @@ class InferenceWidget(anywidget.AnyWidget):
                 limit = f"the widget sends files up to {MAX_FILE_BYTES // 2**20} MiB (client.upload takes bigger ones)"
                 raise InvalidRequest(f"{field}: {name} is {len(buffers[index])} bytes; {limit}", field=field)
             taken.append((str(path), field, name, ref.get("content_type") or None, buffers[index]))
+        await self._client.check_input(app, app_input, files=[path for path, *_ in taken])
         for path, field, name, content_type, data in taken:
             try:
                 uri = await self._client.start_upload(data, filename=name, content_type=content_type)
@@ -288,24 +302,53 @@ class InferenceWidget(anywidget.AnyWidget):
 
     def _publish(self, run: Run) -> None:
         steps = self._task_steps if run.kind == "task" else RUN_STEPS
-        view = run_view(run, steps=steps, images=self._images.get(run.id))
-        others = [v for v in self.runs if v["id"] != run.id]
-        position = next((i for i, v in enumerate(self.runs) if v["id"] == run.id), len(others))
-        self.runs = [*others[:position], view, *others[position:]]
-        if run.kind == "task" and run.status.phase is Phase.SUCCEEDED and run.id not in self._images:
-            self._images[run.id] = []
-            task = asyncio.get_running_loop().create_task(self._add_images(run))
+        model = self._models.get(run.id)
+        if model is None:
+            model = self._models[run.id] = RunModel(view=run_view(run, steps=steps))
+            self.runs = [*self.runs, model]
+        else:  # an equal view is not sent again (traitlets compares)
+            model.view = run_view(run, steps=steps, has_images=bool(model.images))
+        if run.kind == "task" and run.status.phase is Phase.SUCCEEDED and run.id not in self._fetching:
+            self._fetching.add(run.id)
+            task = asyncio.get_running_loop().create_task(self._add_images(run, model, steps))
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
 
-    async def _add_images(self, run: Run) -> None:
+    async def _add_images(self, run: Run, model: RunModel, steps: list[dict[str, Any]]) -> None:
         try:
-            self._images[run.id] = await image_views(run, run.fetch_async)
+            images = await image_payloads(run, run.fetch_async)
         except Exception as error:  # the rest of the result still shows
             log.warning("images of %s could not be shown: %s", run.id, error)
             return
-        if self._images[run.id]:
-            self._publish(run)
+        if images:
+            with model.hold_sync():
+                model.images = images
+                model.view = run_view(run, steps=steps, has_images=True)
+
+    def close(self) -> None:
+        """Close the widget and the models of its runs (each is a comm of its own)."""
+        # Also called by ipywidgets' __del__ on a widget whose __init__ refused its arguments.
+        for model in list(getattr(self, "_models", {}).values()):
+            model.close()
+        super().close()
+
+    # what a notebook shows without the front end
+
+    def __repr__(self) -> str:
+        return summary_text(self._shown_view(), server=self.server)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data["text/html"] = summary_html(self._shown_view(), server=self.server)
+        return data, metadata
+
+    def _shown_view(self) -> dict[str, Any] | None:
+        # repr may be asked for before __init__ has run to its end (in an error message, a debugger).
+        model = getattr(self, "_models", {}).get(self.current or "")
+        return model.view if model else None
 
 
 def _put(value: dict[str, Any], path: list[str], item: Any, field: str) -> None:

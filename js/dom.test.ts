@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { h, syncKeyed } from "./dom";
 
 describe("h", () => {
@@ -24,5 +24,17 @@ describe("syncKeyed", () => {
     expect(Array.from(list.children).map((n) => n.textContent)).toEqual(["b", "d", "a"]);
     expect(list.children[0]).toBe(b);
     expect(list.children[2]).toBe(a);
+  });
+});
+
+describe("uniqueId", () => {
+  it("differs between two evaluations of the module (anywidget loads it once per widget)", async () => {
+    const first = await import("./dom");
+    vi.resetModules();
+    const second = await import("./dom");
+    expect(second.uniqueId).not.toBe(first.uniqueId);
+    const ids = [first.uniqueId("field"), second.uniqueId("field"), first.uniqueId("field"), second.uniqueId("field")];
+    expect(new Set(ids).size).toBe(4);
+    expect(ids.every((id) => /^inb-[a-z0-9]+-field-\d+$/.test(id))).toBe(true);
   });
 });

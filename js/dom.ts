@@ -27,13 +27,17 @@ function append(parent: Node, children: Child[]): void {
   }
 }
 
+// anywidget evaluates this module once per widget model (docs/ARCHITECTURE.md,
+// "Ids unique on the page"), so a counter alone restarts for every widget on the
+// page (ids repeated, a label focused another widget's control). The random part
+// is drawn once per evaluation; the counter keeps ids distinct within it.
+const pageUnique = Math.random().toString(36).slice(2, 10);
 let counter = 0;
 
-// Labels point at inputs by id, and one document can hold several views of one
-// model (the same widget displayed twice): ids must be unique per document.
+/** An id no other element of the document has, for labels and aria references. */
 export function uniqueId(prefix: string): string {
   counter += 1;
-  return `inb-${prefix}-${counter}`;
+  return `inb-${pageUnique}-${prefix}-${counter}`;
 }
 
 /** An inline error line, announced to screen readers when it changes. */

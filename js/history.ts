@@ -1,15 +1,28 @@
-// Every run started from this widget, newest first; picking one makes it the
-// current run (the kernel decides, through a "select" message).
-import type { RunView } from "./types";
+// Every run started from this widget, newest first: when it started, what it was
+// given, its status and time. Picking one makes it the current run (the kernel
+// decides, through a "select" message); its input can be loaded into the form or
+// run again.
+import type { RunInput, RunView } from "./types";
 import { h, syncKeyed } from "./dom";
-import { elapsedMs, formatDuration } from "./time";
+import { inputSummary } from "./run-input";
+import { elapsedMs, formatClock, formatDuration } from "./time";
+
+export interface HistoryActions {
+  select(runId: string): void;
+  load(input: RunInput): void;
+  rerun(input: RunInput): void;
+}
+
+const INCOMPLETE = "Part of this input was not kept (a secret, file data or a long value): load it into the form and complete it.";
 
 export class HistoryView {
   readonly el: HTMLElement;
   private readonly list = h("ol", { class: "inb-history-list" });
   private readonly count = h("span", {});
+  /** The input each item's buttons use: the latest view of its run. */
+  private readonly inputs = new Map<string, RunInput | null>();
 
-  constructor(private readonly select: (runId: string) => void) {
+  constructor(private readonly actions: HistoryActions) {
     this.el = h("details", { class: "inb-history", open: true },
       h("summary", {}, "Runs ", this.count), this.list);
     this.el.hidden = true;
@@ -19,29 +32,54 @@ export class HistoryView {
     this.el.hidden = runs.length === 0;
     this.count.textContent = `(${runs.length})`;
     const newestFirst = [...runs].reverse();
-    syncKeyed(this.list, newestFirst, (r) => r.id, (r) => this.createItem(r), (node, r) => updateItem(node, r, r.id === current, now));
+    syncKeyed(this.list, newestFirst, (r) => r.id, (r) => this.createItem(r), (node, r) => {
+      this.inputs.set(r.id, r.input);
+      updateItem(node, r, r.id === current, now);
+    });
   }
 
   private createItem(run: RunView): HTMLElement {
-    const button = h("button", { type: "button", class: "inb-history-item" },
+    // The status stays outside the button: a button named "… Cancelled" would also answer to "Cancel".
+    const show = h("button", { type: "button", class: "inb-history-item" },
       h("span", { class: "inb-history-dot", "aria-hidden": "true" }),
-      h("span", { class: "inb-history-label" }),
+      h("span", { class: "inb-history-clock" }),
+      h("span", { class: "inb-history-label" }));
+    const load = h("button", { type: "button", class: "inb-history-load" }, "Load into form");
+    const again = h("button", { type: "button", class: "inb-history-again" }, "Run again");
+    show.addEventListener("click", () => this.actions.select(run.id));
+    load.addEventListener("click", () => this.withInput(run.id, (input) => this.actions.load(input)));
+    again.addEventListener("click", () => this.withInput(run.id, (input) => input.complete && this.actions.rerun(input)));
+    return h("li", { class: "inb-history-row" },
+      show,
       h("span", { class: "inb-history-status" }),
-      h("span", { class: "inb-history-time" }));
-    button.addEventListener("click", () => this.select(run.id));
-    return h("li", {}, button);
+      h("span", { class: "inb-history-time" }),
+      h("span", { class: "inb-history-actions" }, load, again));
+  }
+
+  private withInput(runId: string, use: (input: RunInput) => void): void {
+    const input = this.inputs.get(runId);
+    if (input) use(input);
   }
 }
 
 function updateItem(node: HTMLElement, run: RunView, isCurrent: boolean, now: number): void {
-  const button = node.firstElementChild as HTMLButtonElement;
-  const [, label, status, time] = Array.from(button.children) as HTMLElement[];
-  button.className = `inb-history-item inb-phase-${run.phase}`;
-  if (isCurrent) button.setAttribute("aria-current", "true");
-  else button.removeAttribute("aria-current");
-  if (button.title !== run.id) button.title = run.id;
-  label!.textContent = run.label;
+  const [show, status, time, actions] = Array.from(node.children) as HTMLElement[];
+  const [, clock, label] = Array.from(show!.children) as HTMLElement[];
+  const [load, again] = Array.from(actions!.children) as HTMLButtonElement[];
+  node.className = `inb-history-row inb-phase-${run.phase}`;
+  if (isCurrent) show!.setAttribute("aria-current", "true");
+  else show!.removeAttribute("aria-current");
+  if (show!.title !== run.id) show!.title = run.id;
+  const started = run.timeline[0]?.at;
+  clock!.textContent = started ? formatClock(started) : "";
+  const summary = inputSummary(run.input, run.label);
+  label!.textContent = summary;
   status!.textContent = run.status;
   const ms = elapsedMs(run, now);
   time!.textContent = ms === null ? "" : formatDuration(ms);
+  actions!.hidden = run.input === null;
+  load!.setAttribute("aria-label", `Load into form: ${summary}`);
+  again!.setAttribute("aria-label", `Run again: ${summary}`);
+  again!.disabled = run.input !== null && !run.input.complete;
+  again!.title = again!.disabled ? INCOMPLETE : "";
 }

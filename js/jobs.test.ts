@@ -43,6 +43,14 @@ describe("JobsView", () => {
     expect(decide).toHaveBeenLastCalledWith("run-1", expect.anything(), true);
   });
 
+  it("says a call refused at approval was not called, not that it succeeded", () => {
+    const view = new JobsView(vi.fn());
+    const refused = job({ targetFn: "restock", resultType: "rejection", approvalRequested: true, approved: false, error: "the call was not approved" });
+    view.update(askRun({ jobs: [refused, job({ id: "j2", approvalRequested: true, approved: true })] }));
+    const rows = Array.from(view.el.querySelectorAll(".inb-job")).map((li) => li.textContent);
+    expect(rows).toEqual(["inventory.restockrejected, not calledthe call was not approved", "inventory.searchsuccess, approved→ resolution"]);
+  });
+
   it("is empty for tasks and runs without jobs", () => {
     const view = new JobsView(vi.fn());
     view.update(taskRun());

@@ -73,13 +73,19 @@ function updateJob(node: HTMLElement, job: JobView): void {
   fn!.textContent = job.service ? `${job.service}.${job.targetFn}` : job.targetFn;
   status!.textContent = jobStatus(job);
   status!.dataset.status = job.status;
-  type!.textContent = job.resultType ? `→ ${job.resultType}` : "";
+  type!.textContent = job.resultType && !refused(job) ? `→ ${job.resultType}` : "";
   error!.textContent = job.error ?? "";
   error!.hidden = !job.error;
 }
 
+function refused(job: JobView): boolean {
+  return job.approvalRequested && job.approved === false;
+}
+
 function jobStatus(job: JobView): string {
   if (job.approvalRequested && job.approved === null) return `${job.status}, awaiting approval`;
-  if (job.approvalRequested) return `${job.status}, ${job.approved ? "approved" : "rejected"}`;
+  // The server ends a refused call "success" (the run went on without it): saying so read "success, rejected".
+  if (refused(job)) return "rejected, not called";
+  if (job.approvalRequested) return `${job.status}, approved`;
   return job.status;
 }

@@ -4,7 +4,7 @@ import type { RunView } from "./types";
 import { askRun, taskRun } from "./testing";
 
 const done = { phase: "succeeded" as const, status: "done" };
-const PNG = "data:image/png;base64,iVBORw0KGgo=";
+const BLOB = "blob:http://localhost/1";
 
 function render(run: RunView) {
   const view = new ResultsView();
@@ -26,17 +26,19 @@ describe("results", () => {
     ]);
     expect(el.querySelector("td.inb-num")!.textContent).toBe("3");
     expect(el.querySelector("td.inb-null")).not.toBeNull();
-    expect(el.querySelector(".inb-table-foot")!.textContent).toBe("showing 2 of 250 rows");
+    const foot = el.querySelector(".inb-table-foot")!;
+    expect(foot.firstChild!.textContent).toBe("showing 2 of 250 rows");
+    expect(Array.from(foot.querySelectorAll("button")).map((b) => [b.textContent, b.title])).toEqual([
+      ["Copy", "Copy the 2 rows shown (of 250: the whole table is widget.df in the kernel) as tab-separated text"],
+      ["Download CSV", "Download the 2 rows shown (of 250: the whole table is widget.df in the kernel) as a CSV file"],
+    ]);
   });
 
   it("shows images inline and text in a pre", () => {
-    const el = render(taskRun({ phase: "succeeded", status: "Completed", images: [{ src: PNG, filename: "out.png" }, { src: "javascript:alert(1)", filename: null }], text: '{"slept": 2.0}' }));
+    const el = render(taskRun({ phase: "succeeded", status: "Completed", images: [{ src: BLOB, filename: "out.png" }, { src: `${BLOB}2`, filename: null }], text: '{"slept": 2.0}' }));
     const imgs = el.querySelectorAll("img");
-    expect(imgs).toHaveLength(1);
-    expect(imgs[0]!.getAttribute("src")).toBe(PNG);
-    expect(imgs[0]!.alt).toBe("out.png");
-    expect(el.querySelector("figcaption")!.textContent).toBe("out.png");
-    expect(el.querySelector(".inb-note")!.textContent).toContain("not shown");
+    expect(Array.from(imgs).map((i) => [i.getAttribute("src"), i.alt])).toEqual([[BLOB, "out.png"], [`${BLOB}2`, "result image"]]);
+    expect(Array.from(el.querySelectorAll("figcaption")).map((f) => f.textContent)).toEqual(["out.png"]);
     expect(el.querySelector("pre.inb-text")!.textContent).toBe('{"slept": 2.0}');
   });
 

@@ -3,20 +3,22 @@
 // that finished without a result are different things and must read so.
 import type { ImageView, Preview, RunView } from "./types";
 import { h } from "./dom";
+import { tableActions } from "./table-actions";
 
 export class ResultsView {
   readonly el = h("section", { class: "inb-results", "aria-label": "Result" });
-  private shown = "";
+  private shown: unknown[] = [];
 
   constructor() {
     this.el.hidden = true;
   }
 
   update(run: RunView | null): void {
-    // Runs change several times a second while live; the result part rarely does.
-    const key = run ? JSON.stringify([run.id, run.phase, run.summary, run.error, run.preview, run.images, run.text]) : "";
-    if (key === this.shown) return;
-    this.shown = key;
+    // Runs change several times a second while live; the result part rarely does. A new
+    // preview or image list is a new object (run-store.ts), so identity tells a change.
+    const parts = run ? [run.id, run.phase, run.summary, run.error, run.text, run.preview, run.images] : [];
+    if (parts.length === this.shown.length && parts.every((part, i) => part === this.shown[i])) return;
+    this.shown = parts;
     const nodes = run ? resultNodes(run) : [];
     this.el.replaceChildren(...nodes);
     this.el.hidden = nodes.length === 0;
@@ -54,7 +56,7 @@ function table(preview: Preview): HTMLElement {
   return h("div", { class: "inb-preview" },
     h("div", { class: "inb-table-wrap", tabindex: 0, role: "region", "aria-label": "Result table" },
       h("table", { class: "inb-table" }, h("thead", {}, head), h("tbody", {}, ...body))),
-    h("div", { class: "inb-table-foot" }, `showing ${preview.rows.length} of ${preview.total} ${noun}`));
+    h("div", { class: "inb-table-foot" }, `showing ${preview.rows.length} of ${preview.total} ${noun}`, tableActions(preview)));
 }
 
 function cell(value: unknown): HTMLElement {
@@ -65,12 +67,9 @@ function cell(value: unknown): HTMLElement {
   return h("td", { class: numeric ? "inb-num" : null, title: text.length > 40 ? text : null }, text);
 }
 
-// Only sources that cannot run anything or reach odd schemes; the kernel embeds data: URLs.
-const SAFE_SRC = /^(data:image\/|https?:|blob:)/i;
-
+// The source is a blob: URL the run store made from the image's bytes.
 function image(img: ImageView): HTMLElement {
   const name = img.filename ?? "";
-  if (!SAFE_SRC.test(img.src)) return h("div", { class: "inb-note" }, `image ${name} not shown: unsupported source`);
   return h("figure", { class: "inb-figure" },
     h("img", { src: img.src, alt: name || "result image" }),
     name ? h("figcaption", {}, name) : null);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { shownSteps, StatusBar, stepTitle } from "./status-bar";
+import { shownSteps, StatusBar, stepTitle, timelineText } from "./status-bar";
 import { askRun, at, taskRun, timeline, TASK_STEPS } from "./testing";
 
 afterEach(() => document.body.replaceChildren());
@@ -59,9 +59,10 @@ describe("StatusBar", () => {
     const running = bar.el.querySelector<HTMLElement>('[aria-current="step"]')!;
     expect(running.className).toBe("inb-step inb-step-current");
     expect(running.title).toBe("7 · Running");
-    expect(running.querySelector(".inb-step-time")!.textContent).toBe("0.6 s");
+    expect(running.querySelector(".inb-step-time")!.textContent).toBe("600 ms");
     expect(items[1]!.className).toBe("inb-step inb-step-done");
     expect(items[1]!.querySelector(".inb-step-time")!.textContent).toBe("2.1 s");
+    expect(items[0]!.querySelector(".inb-step-time")!.textContent).toBe("300 ms");
     expect(items[2]!.className).toBe("inb-step inb-step-skipped");
     expect(bar.el.querySelector(".inb-elapsed")!.textContent).toBe("3.0 s");
     expect(bar.el.querySelector(".inb-run-label")!.textContent).toBe("demo/picture@1.0.0");
@@ -74,6 +75,42 @@ describe("StatusBar", () => {
     bar.update(taskRun(), at(65_000));
     expect(Array.from(bar.el.querySelectorAll(".inb-step"))).toEqual(before);
     expect(bar.el.querySelector(".inb-elapsed")!.textContent).toBe("1 min 5 s");
+  });
+
+  it("shows the app's progress while the run is live, and drops it once it ended", () => {
+    const bar = new StatusBar();
+    bar.update(taskRun({ progress: { done: 3, total: 10, message: "step 3" } }), at(3000));
+    const line = bar.el.querySelector<HTMLElement>(".inb-progress")!;
+    const meter = line.querySelector<HTMLProgressElement>("progress")!;
+    expect(line.hidden).toBe(false);
+    expect([meter.value, meter.max, meter.getAttribute("aria-valuetext")]).toEqual([3, 10, "3 / 10 · step 3"]);
+    expect(line.querySelector(".inb-progress-text")!.textContent).toBe("3 / 10 · step 3");
+    bar.update(taskRun({ progress: { done: 7, total: null, message: null } }), at(3000));
+    expect(meter.hasAttribute("value")).toBe(false); // indeterminate: no total known
+    expect(line.textContent).toBe("7");
+    bar.update(taskRun({ phase: "succeeded", status: "Completed", progress: { done: 10, total: 10, message: null } }), at(3000));
+    expect(line.hidden).toBe(true);
+    bar.update(taskRun(), at(3000));
+    expect(line.hidden).toBe(true);
+  });
+
+  it("keeps statuses that passed in milliseconds visible as a timeline", () => {
+    const run = taskRun({
+      phase: "succeeded", status: "Completed",
+      timeline: timeline(["Received", 0], ["Queued", 3], ["Scheduled", 4], ["Running", 6], ["Completed", 2106]),
+    });
+    expect(timelineText(run, at(9000))).toBe("Received 3 ms · Queued 1 ms · Scheduled 2 ms · Running 2.1 s · Completed");
+    const bar = new StatusBar();
+    bar.update(run, at(9000));
+    expect(bar.el.querySelector(".inb-timeline")!.textContent).toBe(timelineText(run, at(9000)));
+  });
+
+  it("never says a step was done when the run was cancelled in it", () => {
+    const bar = new StatusBar();
+    bar.update(taskRun({ phase: "cancelled", status: "Cancelled", timeline: timeline(["Received", 0], ["Running", 5], ["Cancelled", 900]) }), at(1000));
+    const running = Array.from(bar.el.querySelectorAll(".inb-step")).find((li) => li.textContent!.startsWith("Running"))!;
+    expect(running.querySelector(".inb-sr")!.textContent).toBe(" (passed)");
+    expect(bar.el.textContent).not.toMatch(/\(done\)/);
   });
 
   it("colours terminal phases through classes and shows the total", () => {

@@ -1,8 +1,10 @@
 // The live status bar of the current run: each status of its protocol as a
-// step, the one it is in marked, how long each took, the time so far.
+// step, the one it is in marked, how long each took, the time so far; the app's
+// own progress while it runs; and the timeline of statuses in the order passed.
 import type { RunView, Step } from "./types";
 import { h, syncKeyed } from "./dom";
-import { elapsedMs, fold, formatDuration, isTerminal, stepDurations } from "./time";
+import { ProgressLine } from "./progress";
+import { elapsedMs, fold, formatDuration, isTerminal, passages, stepDurations } from "./time";
 
 export type StepState = "done" | "current" | "skipped" | "future";
 
@@ -39,8 +41,10 @@ export function stepTitle(step: Step): string {
   return `${step.code} · ${step.name}`;
 }
 
+// Screen-reader words after a step's name. Not "done": after a cancel, "Running (done)"
+// would read as if the work had finished.
 const STATE_WORDS: Record<StepState, string> = {
-  done: "done",
+  done: "passed",
   current: "now",
   skipped: "skipped",
   future: "not reached",
@@ -51,11 +55,13 @@ export class StatusBar {
   private readonly label = h("span", { class: "inb-run-label" });
   private readonly status = h("span", { class: "inb-run-status" });
   private readonly elapsed = h("span", { class: "inb-elapsed", "aria-label": "elapsed time" });
-  private readonly steps = h("ol", { class: "inb-steps", "aria-label": "Progress" });
+  private readonly steps = h("ol", { class: "inb-steps", "aria-label": "Statuses" });
+  private readonly progress = new ProgressLine();
+  private readonly timeline = h("p", { class: "inb-timeline" });
 
   constructor() {
     const head = h("div", { class: "inb-run-head" }, this.label, this.status, this.elapsed);
-    this.el = h("section", { class: "inb-run", "aria-label": "Current run" }, head, this.steps);
+    this.el = h("section", { class: "inb-run", "aria-label": "Current run" }, head, this.steps, this.progress.el, this.timeline);
     this.el.hidden = true;
   }
 
@@ -69,7 +75,17 @@ export class StatusBar {
     const ms = elapsedMs(run, now);
     this.elapsed.textContent = ms === null ? "" : isTerminal(run) ? `total ${formatDuration(ms)}` : formatDuration(ms);
     syncKeyed(this.steps, shownSteps(run, now), (s) => s.step.name, createStep, updateStep);
+    this.progress.update(isTerminal(run) ? null : run.progress);
+    this.timeline.textContent = timelineText(run, now);
   }
+}
+
+/**
+ * "Received 3 ms · Queued 1 ms · … · Running 2.1 s · Completed": every status in the
+ * order passed, with its own duration, so statuses that passed in milliseconds stay visible.
+ */
+export function timelineText(run: RunView, now: number): string {
+  return passages(run, now).map((p) => (p.ms === null ? p.name : `${p.name} ${formatDuration(p.ms)}`)).join(" · ");
 }
 
 function createStep(): HTMLElement {

@@ -3,20 +3,22 @@
 import { vi } from "vitest";
 import type { RenderProps } from "@anywidget/types";
 import widget from "./widget";
-import type { RunView, Step, WidgetTraits } from "./types";
+import type { ImagePayload, RunModelTraits, RunView, Step, WidgetTraits } from "./types";
 
 type Handler = (...args: unknown[]) => void;
+type ObjectHash = Record<string, any>;  // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Just enough of an anywidget model: traits, listeners by event name, a spy on send(). */
-export function fakeModel(traits: WidgetTraits) {
+/** Just enough of an anywidget model: traits, listeners by event name, a spy on send(), and
+ * a widget manager that knows the child models in `children` (by model id). */
+export function fakeModel<T extends ObjectHash = WidgetTraits>(traits: T, children = new Map<string, unknown>()) {
   const state = { ...traits };
   const listeners = new Map<string, Set<Handler>>();
   const emit = (event: string, ...args: unknown[]) => {
     for (const handler of listeners.get(event) ?? []) handler(...args);
   };
   const model = {
-    get: <K extends keyof WidgetTraits>(key: K) => state[key],
-    set: <K extends keyof WidgetTraits>(key: K, value: WidgetTraits[K]) => {
+    get: <K extends keyof T>(key: K) => state[key],
+    set: <K extends keyof T>(key: K, value: T[K]) => {
       state[key] = value;
       emit(`change:${String(key)}`);
     },
@@ -29,7 +31,9 @@ export function fakeModel(traits: WidgetTraits) {
     },
     send: vi.fn(),
     save_changes: () => {},
-    widget_manager: { get_model: () => Promise.reject(new Error("unused")) },
+    widget_manager: {
+      get_model: (id: string) => children.has(id) ? Promise.resolve(children.get(id)) : Promise.reject(new Error(`no model ${id}`)),
+    },
   };
   const listenerCount = () => [...listeners.values()].reduce((n, set) => n + set.size, 0);
   /** The kernel's answer to the last message sent. */
@@ -42,13 +46,57 @@ export function fakeModel(traits: WidgetTraits) {
   return { model, emit, reply, sent, listenerCount };
 }
 
-export async function mount(overrides: Partial<WidgetTraits> = {}) {
-  const fake = fakeModel({ ...traits(), ...overrides });
+/** Let resolved promises (the widget manager's) run their callbacks. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i += 1) await Promise.resolve();  // not a timer: tests may fake those
+}
+
+export type MountOptions = Partial<Omit<WidgetTraits, "runs">> & {
+  /** The runs, as the views their child models hold (images as payloads, see `image`). */
+  runs?: (RunView | RunWithImages)[];
+  /** Whether a kernel answers the ping sent at render (false: a view restored from saved state). */
+  kernel?: boolean;
+};
+export type RunWithImages = Omit<RunView, "images"> & { images: ImagePayload[] };
+
+/** An image payload as the kernel sends it: bytes, media type, name. */
+export function image(filename: string | null = "a.png", type = "image/png"): ImagePayload {
+  return { data: new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47]).buffer), type, filename };
+}
+
+export async function mount({ runs = [], kernel = true, ...overrides }: MountOptions = {}) {
+  const children = new Map<string, ReturnType<typeof fakeModel<RunModelTraits>>>();
+  const registry = new Map<string, unknown>();
+  const fake = fakeModel({ ...traits(), ...overrides }, registry);
+  const refs = () => [...children.keys()].map((id) => `IPY_MODEL_${id}`);
+  /** Set the runs as the kernel does: a changed run's view (or images) on its own model, new runs as new models. */
+  const setRuns = async (views: (RunView | RunWithImages)[]) => {
+    for (const run of views) {
+      const { images, ...view } = run;
+      const child = children.get(run.id);
+      if (!child) {
+        const created = fakeModel<RunModelTraits>({ view, images: images as ImagePayload[] });
+        children.set(run.id, created);
+        registry.set(run.id, created.model);
+        continue;
+      }
+      if (JSON.stringify(child.model.get("view")) !== JSON.stringify(view)) child.model.set("view", view);
+      if (child.model.get("images") !== images) child.model.set("images", images as ImagePayload[]);
+    }
+    if (refs().join() !== fake.model.get("runs").join()) fake.model.set("runs", refs());
+    await settle();
+  };
+  await setRuns(runs);
   const el = document.createElement("div");
   document.body.append(el);
   const props = { model: fake.model, el } as unknown as RenderProps<WidgetTraits>;
   const cleanup = await widget.render!(props);
   if (typeof cleanup !== "function") throw new Error("render must return a cleanup");
+  await settle();
+  if (kernel) {
+    fake.reply({ type: "accepted", run_id: null });  // the ping
+    fake.model.send.mockClear();
+  }
   const $ = <E extends Element = HTMLElement>(selector: string) => el.querySelector<E>(selector);
   /** The control a field's label is for. */
   const field = <E extends HTMLElement = HTMLInputElement>(path: string) => {
@@ -57,7 +105,9 @@ export async function mount(overrides: Partial<WidgetTraits> = {}) {
   };
   const button = (text: string) =>
     Array.from(el.querySelectorAll("button")).find((b) => b.textContent?.trim() === text)!;
-  return { ...fake, el, cleanup, $, field, button };
+  /** Every listener, on the widget's model and on its runs' models. */
+  const listenerCount = () => fake.listenerCount() + [...children.values()].reduce((n, c) => n + c.listenerCount(), 0);
+  return { ...fake, el, cleanup, $, field, button, setRuns, children, listenerCount };
 }
 
 /** Type into a control the way a person does: value, then input and change events. */
@@ -119,6 +169,7 @@ export function taskRun(overrides: Partial<RunView> = {}): RunView {
     id: "task-1", kind: "task", label: "demo/picture@1.0.0", phase: "running", status: "Running", code: 7,
     steps: TASK_STEPS, timeline: timeline(["Received", 0], ["Queued", 300], ["Running", 2400]),
     jobs: [], input_requests: [], summary: null, error: null, preview: null, images: [], text: null,
+    progress: null, input: null,
     ...overrides,
   };
 }
@@ -129,4 +180,19 @@ export function askRun(overrides: Partial<RunView> = {}): RunView {
     steps: RUN_STEPS, timeline: timeline(["pending", 0], ["running", 500]),
     ...overrides,
   });
+}
+
+/** jsdom has no blob: URLs: installs stand-ins that record what was made and revoked. */
+export function stubBlobUrls() {
+  const made: string[] = [];
+  const revoked: string[] = [];
+  URL.createObjectURL = (blob: Blob) => {
+    const url = `blob:fake/${made.length + 1}-${blob.type}`;
+    made.push(url);
+    return url;
+  };
+  URL.revokeObjectURL = (url: string) => {
+    revoked.push(url);
+  };
+  return { made, revoked };
 }

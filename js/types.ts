@@ -19,7 +19,7 @@ export interface WidgetTraits {
   schema_examples: SchemaExample[];
   /** Ask: the schema came from a pydantic model; shown, not edited. */
   schema_locked: boolean;
-  /** App: the server's apps with their schemas. */
+  /** App: the server's apps with their schemas. Not a trait of its own: the shared value `_shared.apps`, read as one (js/loader.ts). */
   apps: AppInfo[];
   /** App: the app selected at first. */
   app: string;
@@ -31,8 +31,11 @@ export interface WidgetTraits {
   session: SessionChoice;
   /** App: the session the "continue" choice continues, if any. */
   last_session_id: string | null;
-  /** Every run started from this widget, oldest first (small views, not results). */
-  runs: RunView[];
+  /**
+   * Every run started from this widget, oldest first: references ("IPY_MODEL_<id>") to one
+   * child model per run (`RunModelTraits`), so a change sends only that run's changed trait.
+   */
+  runs: string[];
   /** The run shown in the result area. */
   current: string | null;
 }
@@ -60,6 +63,21 @@ export interface Step {
   terminal: boolean;
 }
 
+/** The synced traits of `inference_nb.run_model.RunModel`: one run, a model with no view. */
+export interface RunModelTraits {
+  /** The run's small view; its images come apart, below. */
+  view: Omit<RunView, "images">;
+  /** The run's images as binary buffers (ipywidgets hands them over as DataViews); set once. */
+  images: ImagePayload[];
+}
+
+export interface ImagePayload {
+  data: DataView<ArrayBuffer> | ArrayBuffer;
+  /** Its media type, read from the bytes by the kernel. */
+  type: string;
+  filename: string | null;
+}
+
 export type PhaseName = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
 export interface RunView {
@@ -84,11 +102,30 @@ export interface RunView {
   error: string | null;
   /** A tabular result: first rows only. */
   preview: Preview | null;
-  /** Image outputs, embedded as data: URLs (capped in size). */
+  /** Image outputs, as blob: URLs of the run model's buffers (capped in size). */
   images: ImageView[];
   /** A result that is not a table, as JSON text (capped). */
   text: string | null;
+  /** Tasks: how far the app says it is, while it runs (null when it says nothing, or has ended). */
+  progress: ProgressView | null;
+  /** What the run was given, for the history (null when the server's answer does not carry it). */
+  input: RunInput | null;
 }
+
+export interface ProgressView {
+  done: number;
+  /** null: the app does not know how many steps there are. */
+  total: number | null;
+  message: string | null;
+}
+
+/**
+ * A run's input, capped and without secrets or file bytes; `complete` is false when
+ * anything was left out (then it can be loaded into the form, not run again as it is).
+ */
+export type RunInput =
+  | { kind: "app"; app: string; values: Record<string, unknown>; complete: boolean }
+  | { kind: "ask"; message: string; schema: JSONSchema | null; complete: boolean };
 
 export interface JobView {
   id: string;
@@ -142,7 +179,12 @@ export type BrowserMessage =
     }
   | { type: "cancel"; id: string; run_id: string }
   | { type: "approve"; id: string; run_id: string; job_id: string; approved: boolean }
-  | { type: "select"; id: string; run_id: string };
+  | { type: "select"; id: string; run_id: string }
+  /** Sent at render: an answer means a kernel object stands behind this view (else: a saved snapshot). */
+  | { type: "ping"; id: string }
+  /** Would Submit take this? Answered with Submit's own checks (accepted, or refused naming the field). */
+  | { type: "check"; id: string; what: "schema"; schema_text: string }
+  | { type: "check"; id: string; what: "input"; app: string; input: Record<string, unknown>; files: string[] };
 
 /** A file sent with a submit. */
 export interface FileRef {

@@ -22,13 +22,9 @@ describe("schema editor", () => {
     expect(problem(checkSchemaText("3"))).toBe("must be a JSON object, not a number");
   });
 
-  it("flags a type that is not a JSON Schema type, wherever it is", () => {
-    expect(problem(checkSchemaText('{"type": "strng"}'))).toMatch(/^type: "strng" is not a JSON Schema type \(string, /);
-    const nested = '{"type": "object", "properties": {"qty": {"type": "int"}}}';
-    expect(problem(checkSchemaText(nested))).toMatch(/^properties\.qty\.type: "int" is not/);
-    expect(problem(checkSchemaText('{"anyOf": [{"type": "null"}, {"type": "float"}]}'))).toMatch(/^anyOf\[1\]\.type: "float"/);
-    // A property called "type" is a name, not the keyword.
-    expect(checkSchemaText('{"properties": {"type": {"type": "string"}}}').ok).toBe(true);
+  it("leaves what the schema means to the kernel", () => {
+    expect(checkSchemaText('{"type": "object", "required": "name"}').ok).toBe(true);
+    expect(checkSchemaText('{"type": "strng"}').ok).toBe(true);
   });
 });
 

@@ -6,48 +6,17 @@ import { describeJSONError, isPlainObject, jsonKind, parseJSON } from "./json";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-const SCHEMA_TYPES = ["string", "number", "integer", "boolean", "object", "array", "null"];
-
-// Keywords whose value is a schema, a list of schemas, or a map of schemas:
-// where to look for more `type`s. A property that happens to be called "type"
-// (inside "properties") is a name, not a keyword.
-const SUBSCHEMA = ["items", "additionalProperties", "not", "contains", "propertyNames", "if", "then", "else"];
-const SUBSCHEMA_LISTS = ["anyOf", "allOf", "oneOf", "prefixItems", "items"];
-const SUBSCHEMA_MAPS = ["properties", "patternProperties", "$defs", "definitions"];
-
-/** The Ask form's result schema: "" for none, else a JSON object with sane types. */
+/**
+ * The Ask form's result schema as far as the browser judges it: "" for none, else
+ * a JSON object. Whether it is a sound JSON Schema only the kernel says (a `check`
+ * message, forms/remote-check.ts): two validators would disagree.
+ */
 export function checkSchemaText(text: string): Checked<JSONSchema | null> {
   if (!text.trim()) return { ok: true, value: null };
   const parsed = parseJSON(text);
   if (!parsed.ok) return { ok: false, problem: describeJSONError(parsed.error) };
   if (!isPlainObject(parsed.value)) return { ok: false, problem: `must be a JSON object, not ${jsonKind(parsed.value)}` };
-  const bad = badType(parsed.value, "");
-  return bad ? { ok: false, problem: bad } : { ok: true, value: parsed.value };
-}
-
-function badType(schema: Record<string, unknown>, path: string): string | null {
-  const type = schema.type;
-  const types = Array.isArray(type) ? type : type === undefined ? [] : [type];
-  for (const t of types) {
-    if (typeof t !== "string" || !SCHEMA_TYPES.includes(t)) {
-      return `${path}type: ${JSON.stringify(t)} is not a JSON Schema type (${SCHEMA_TYPES.join(", ")})`;
-    }
-  }
-  const children: [string, unknown][] = [];
-  for (const key of SUBSCHEMA) children.push([`${path}${key}.`, schema[key]]);
-  for (const key of SUBSCHEMA_LISTS) {
-    const list = schema[key];
-    if (Array.isArray(list)) list.forEach((item, i) => children.push([`${path}${key}[${i}].`, item]));
-  }
-  for (const key of SUBSCHEMA_MAPS) {
-    const map = schema[key];
-    if (isPlainObject(map)) for (const [name, sub] of Object.entries(map)) children.push([`${path}${key}.${name}.`, sub]);
-  }
-  for (const [where, sub] of children) {
-    const bad = isPlainObject(sub) ? badType(sub, where) : null;
-    if (bad) return bad;
-  }
-  return null;
+  return { ok: true, value: parsed.value };
 }
 
 /** Setup parameters: "" for none, else a JSON object. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { askRun, at, mount, taskRun, timeline, type } from "./testing";
+import { askRun, at, image, mount, stubBlobUrls, taskRun, timeline, type } from "./testing";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -7,7 +7,6 @@ afterEach(() => {
 });
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
-const PNG = "data:image/png;base64,iVBORw0KGgo=";
 
 describe("submit", () => {
   it("sends an ask submit with a fresh id and waits for the answer", async () => {
@@ -114,14 +113,14 @@ describe("tabs", () => {
 
 describe("runs", () => {
   it("cancels the current live run, once", async () => {
-    const { button, sent, model, reply } = await mount({ runs: [taskRun()], current: "task-1" });
+    const { button, sent, setRuns, reply } = await mount({ runs: [taskRun()], current: "task-1" });
     expect(button("Cancel").disabled).toBe(false);
     button("Cancel").click();
     expect(sent()).toEqual([{ type: "cancel", id: expect.any(String), run_id: "task-1" }]);
     expect(button("Cancelling…").disabled).toBe(true);
     reply({ type: "refused", message: "already finished", field: null });
     expect(button("Cancel").disabled).toBe(false);
-    model.set("runs", [taskRun({ phase: "cancelled", status: "Cancelled" })]);
+    await setRuns([taskRun({ phase: "cancelled", status: "Cancelled" })]);
     expect(button("Cancel").disabled).toBe(true);
   });
 
@@ -138,12 +137,46 @@ describe("runs", () => {
     expect(sent()).toEqual([{ type: "select", id: expect.any(String), run_id: "task-1" }]);
   });
 
+  it("loads a history run's input into the App form, picking its app", async () => {
+    const input = { kind: "app" as const, app: "demo/sleep@1.0.0", values: { seconds: 7 }, complete: true };
+    const { el, field, $, sent } = await mount({ runs: [taskRun({ input })], current: "task-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-load")!.click();
+    expect(field<HTMLSelectElement>("app").value).toBe("demo/sleep@1.0.0");
+    expect(field("seconds").value).toBe("7");
+    expect($(".inb-notice")!.textContent).toBe("Loaded into the form.");
+    expect(sent()).toEqual([]);
+  });
+
+  it("loads a question and its schema into the Ask form", async () => {
+    const input = { kind: "ask" as const, message: "How many?", schema: { type: "integer" }, complete: false };
+    const { el, field, $ } = await mount({ mode: "app", runs: [askRun({ input })], current: "run-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-load")!.click();
+    expect(field<HTMLTextAreaElement>("message").value).toBe("How many?");
+    expect(JSON.parse(field<HTMLTextAreaElement>("schema").value)).toEqual({ type: "integer" });
+    expect($(".inb-notice")!.textContent).toMatch(/^Loaded into the form; part of that input was not kept/);
+  });
+
+  it("says so when the run's app is not on this server", async () => {
+    const input = { kind: "app" as const, app: "demo/gone@1.0.0", values: {}, complete: true };
+    const { el, $ } = await mount({ runs: [taskRun({ input })], current: "task-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-load")!.click();
+    expect($(".inb-notice")!.textContent).toBe("Not loaded: this server has no app demo/gone@1.0.0.");
+  });
+
+  it("runs a history run's input again as a submit", async () => {
+    const input = { kind: "app" as const, app: "demo/sleep@1.0.0", values: { seconds: 7 }, complete: true };
+    const { el, sent, button } = await mount({ runs: [taskRun({ input })], current: "task-1" });
+    el.querySelector<HTMLButtonElement>(".inb-history-again")!.click();
+    expect(sent()).toEqual([{ type: "submit", id: expect.any(String), mode: "app", app: "demo/sleep@1.0.0", input: { seconds: 7 }, setup_text: "", session: "none" }]);
+    expect(button("Submit").disabled).toBe(true);
+  });
+
   it("updates status and result on each runs change without re-creating the form", async () => {
-    const { field, model, $ } = await mount({ runs: [askRun()], current: "run-1" });
+    const { field, model, setRuns, $ } = await mount({ runs: [askRun()], current: "run-1" });
     const message = field<HTMLTextAreaElement>("message");
     message.focus();
     type(message, "half-typed");
-    model.set("runs", [askRun({ phase: "succeeded", status: "done", summary: "3 apples", text: "3", timeline: timeline(["pending", 0], ["done", 800]) })]);
+    await setRuns([askRun({ phase: "succeeded", status: "done", summary: "3 apples", text: "3", timeline: timeline(["pending", 0], ["done", 800]) })]);
     expect(field("message")).toBe(message);
     expect(document.activeElement).toBe(message);
     expect(message.value).toBe("half-typed");
@@ -156,31 +189,83 @@ describe("runs", () => {
   it("ticks the elapsed time while a run is live, and stops after", async () => {
     vi.useFakeTimers();
     vi.setSystemTime(at(2500));
-    const { $, model } = await mount({ runs: [taskRun()], current: "task-1" });
+    const { $, setRuns } = await mount({ runs: [taskRun()], current: "task-1" });
     expect($(".inb-elapsed")!.textContent).toBe("2.5 s");
     vi.advanceTimersByTime(1000);
     expect($(".inb-elapsed")!.textContent).toBe("3.5 s");
-    model.set("runs", [taskRun({ phase: "succeeded", status: "Completed", timeline: timeline(["Received", 0], ["Completed", 4000]) })]);
+    await setRuns([taskRun({ phase: "succeeded", status: "Completed", timeline: timeline(["Received", 0], ["Completed", 4000]) })]);
     expect(vi.getTimerCount()).toBe(0);
     expect($(".inb-elapsed")!.textContent).toBe("total 4.0 s");
   });
 });
 
+describe("restored state", () => {
+  const done = askRun({ phase: "succeeded", status: "done", text: "42", timeline: timeline(["pending", 0], ["done", 800]) });
+  const older = taskRun({ id: "task-0", phase: "succeeded", status: "Completed", text: "older result" });
+
+  it("pings the kernel at render and stays live when it answers", async () => {
+    vi.useFakeTimers();
+    const { sent, reply, $, button } = await mount({ kernel: false, runs: [done], current: "run-1" });
+    expect(sent()).toEqual([{ type: "ping", id: expect.any(String) }]);
+    reply({ type: "accepted", run_id: null });
+    vi.advanceTimersByTime(5000);
+    expect($(".inb-snapshot-note")!.hidden).toBe(true);
+    expect(button("Submit").disabled).toBe(false);
+  });
+
+  it("becomes a read-only snapshot when no kernel answers, with its history browsable here", async () => {
+    vi.useFakeTimers();
+    const { sent, $, el, button } = await mount({ kernel: false, runs: [older, done], current: "run-1" });
+    vi.advanceTimersByTime(2100);
+    expect($(".inb-snapshot-note")!.hidden).toBe(false);
+    expect($(".inb-snapshot-note")!.textContent).toBe("Saved view — re-run the cell to use it.");
+    expect(button("Submit").disabled).toBe(true);
+    expect(button("Cancel").disabled).toBe(true);
+    expect($("pre.inb-text")!.textContent).toBe("42");
+    el.querySelectorAll<HTMLButtonElement>(".inb-history-item")[1]!.click();  // newest first: the older run
+    expect($("pre.inb-text")!.textContent).toBe("older result");
+    button("Submit").click();
+    el.querySelector(".inb-widget")!.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true }));
+    expect(sent().map((m) => m.type)).toEqual(["ping"]);  // nothing else was sent
+  });
+
+  it("keeps approvals closed in a snapshot", async () => {
+    vi.useFakeTimers();
+    const paused = askRun({ status: "paused", input_requests: [{ id: "ir", type: "approval", jobId: "j7", description: "Delete?", outcome: null }] });
+    const { button, sent } = await mount({ kernel: false, runs: [paused], current: "run-1" });
+    vi.advanceTimersByTime(2100);
+    expect(button("Approve").disabled).toBe(true);
+    button("Approve").click();
+    expect(sent().map((m) => m.type)).toEqual(["ping"]);
+  });
+
+  it("turns live when a late answer comes (the kernel was only busy)", async () => {
+    vi.useFakeTimers();
+    const { reply, $, button } = await mount({ kernel: false, runs: [done], current: "run-1" });
+    vi.advanceTimersByTime(2100);
+    expect(button("Submit").disabled).toBe(true);
+    reply({ type: "accepted", run_id: null });
+    expect($(".inb-snapshot-note")!.hidden).toBe(true);
+    expect(button("Submit").disabled).toBe(false);
+  });
+});
+
 describe("escaping", () => {
   it("renders every text from a run as text, never as HTML", async () => {
-    const run = askRun({
+    const run = { ...askRun({
       label: HOSTILE, phase: "succeeded", status: HOSTILE, summary: HOSTILE,
       jobs: [{ id: "j", service: HOSTILE, targetFn: HOSTILE, status: HOSTILE, resultType: HOSTILE, approvalRequested: false, approved: null, error: HOSTILE }],
       input_requests: [{ id: "r", type: "approval", jobId: "j", description: HOSTILE, outcome: null }],
       preview: { columns: [HOSTILE], rows: [[HOSTILE]], total: 1 },
-      images: [{ src: PNG, filename: HOSTILE }],
       text: HOSTILE,
-    });
+    }), images: [image(HOSTILE)] };
     const failed = taskRun({ id: "f", phase: "failed", status: "Failed", error: HOSTILE, label: HOSTILE });
+    const blobs = stubBlobUrls();
     const { el, model } = await mount({ runs: [failed, run], current: "run-1", server: HOSTILE, apps: [], schema_examples: [{ label: HOSTILE, schema: {} }] });
     const imgs = () => Array.from(el.querySelectorAll("img"));
     // The one image is the result image itself, its name as alt text.
-    expect(imgs().map((i) => i.getAttribute("src"))).toEqual([PNG]);
+    expect(imgs().map((i) => i.getAttribute("src"))).toEqual(blobs.made);
+    expect(imgs()[0]!.alt).toBe(HOSTILE);
     expect(el.querySelector("th")!.textContent).toBe(HOSTILE);
     expect(el.querySelector("td")!.textContent).toBe(HOSTILE);
     expect(el.querySelector(".inb-summary")!.textContent).toBe(HOSTILE);

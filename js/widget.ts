@@ -1,17 +1,22 @@
 // The inference widget (anywidget ESM): the Ask and App forms, Submit and
 // Cancel, and the current run's status, jobs and result, with a history of
 // runs. Traits come from the kernel only; clicks go back as custom messages.
+// Its styles (widget.css) reach the page once, through js/loader.ts.
 import type { Render } from "@anywidget/types";
-import css from "./widget.css";
-import type { RunView, WidgetTraits } from "./types";
+import type { RunInput, RunView, WidgetTraits } from "./types";
 import { h } from "./dom";
 import { AskPanel } from "./forms/ask";
 import { AppPanel } from "./forms/app";
 import type { Panel } from "./forms/panel";
+import type { SendCheck } from "./forms/remote-check";
 import { HistoryView } from "./history";
+import { matchApp, rerunRequest, schemaText } from "./run-input";
 import { JobsView } from "./jobs";
+import { keepKeys } from "./keys";
+import { snapshotNote as makeSnapshotNote, watchKernel } from "./liveness";
 import { Messenger, onTraits, type SubmitRequest } from "./messages";
 import { ResultsView } from "./results";
+import { RunStore } from "./run-store";
 import { StatusBar } from "./status-bar";
 import { Tabs, type Mode } from "./tabs";
 import { isTerminal } from "./time";
@@ -31,7 +36,10 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   };
   const messenger = new Messenger(model, (reply) => reply.type === "refused" && say(reply.message, "error"));
 
-  const panels: Record<Mode, Panel> = { ask: new AskPanel(model), app: new AppPanel(model) };
+  const sendCheck: SendCheck = (request, onReply) => messenger.send(request, onReply);
+  const ask = new AskPanel(model, sendCheck);
+  const app = new AppPanel(model, sendCheck);
+  const panels: Record<Mode, Panel> = { ask, app };
   const tabs = new Tabs({ ask: panels.ask.el, app: panels.app.el }, () => say(""));
   const server = h("span", { class: "inb-server", title: "Where runs go" });
   const submitButton = h("button", { type: "button", class: "inb-primary" }, "Submit");
@@ -41,7 +49,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
 
   const bar = new StatusBar();
   const jobs = new JobsView((runId, request, approved) => {
-    if (request.jobId === null) return;
+    if (request.jobId === null || snapshot) return;
     messenger.send({ type: "approve", run_id: runId, job_id: request.jobId, approved }, (reply) => {
       if (reply.type !== "refused") return;
       jobs.reopen(request.id);
@@ -49,25 +57,42 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     });
   });
   const results = new ResultsView();
-  const history = new HistoryView((runId) => {
-    messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
+  const history = new HistoryView({
+    select: (runId) => {
+      if (snapshot) {  // no kernel to ask: show that run's saved view here
+        localCurrent = runId;
+        updateRuns();
+        return;
+      }
+      messenger.send({ type: "select", run_id: runId }, (reply) => reply.type === "refused" && say(reply.message, "error"));
+    },
+    load: (input) => load(input),
+    rerun: (input) => {
+      if (snapshot || awaiting !== null || reading) return;
+      const request = rerunRequest(input);
+      submitButton.disabled = true;
+      send(request.mode, request, []);
+    },
   });
 
-  const style = h("style", {}, css);
-  // data-lm-suppress-shortcuts: JupyterLab would otherwise take keys typed here
-  // as notebook shortcuts (Ctrl+Enter would run the cell, Escape leave edit mode).
-  const root = h("div", { class: "inb-widget", "data-lm-suppress-shortcuts": "true" },
+  const snapshotNote = makeSnapshotNote();
+  const root = h("div", { class: "inb-widget" },
+    snapshotNote,
     h("div", { class: "inb-head" }, tabs.list, server),
     panels.ask.el, panels.app.el, actions, bar.el, jobs.el, results.el, history.el);
-  el.append(style, root);
+  el.append(root);
 
+  // No kernel object behind this view (liveness.ts): a read-only snapshot.
+  let snapshot = false;
+  /** The run picked in the history of a snapshot (the kernel picks it when live). */
+  let localCurrent: string | null = null;
   let awaiting: string | null = null;
   let reading = false;
   let answerTimer: ReturnType<typeof setTimeout> | undefined;
   const cancelling = new Set<string>();
 
   const submit = () => {
-    if (awaiting !== null || reading) return;
+    if (awaiting !== null || reading || snapshot) return;
     const mode = tabs.mode;
     const submission = panels[mode].collect();
     if (!submission) {
@@ -89,7 +114,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       },
       (error: unknown) => {
         reading = false;
-        submitButton.disabled = false;
+        submitButton.disabled = snapshot;
         say(`Not sent: the file could not be read (${error instanceof Error ? error.message : String(error)}).`, "error");
       },
     );
@@ -103,7 +128,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       if (id !== awaiting && awaiting !== null) return;
       clearTimeout(answerTimer);
       awaiting = null;
-      submitButton.disabled = false;
+      submitButton.disabled = snapshot;
       if (reply.type === "accepted") {
         say("");
         return;
@@ -114,27 +139,38 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
     awaiting = id;
     answerTimer = setTimeout(() => {
       awaiting = null;
-      submitButton.disabled = false;
+      submitButton.disabled = snapshot;
       say("No answer from the kernel yet: is it busy or stopped? You can submit again.", "warn");
     }, ANSWER_TIMEOUT_MS);
   };
 
-  const currentRun = (): RunView | null => {
-    const current = model.get("current");
-    return model.get("runs").find((r) => r.id === current) ?? null;
+  const load = (input: RunInput) => {
+    const found = input.kind === "app" ? matchApp(model.get("apps"), input.app) : null;
+    if (input.kind === "app" && !found) {
+      say(`Not loaded: this server has no app ${input.app}.`, "error");
+      return;
+    }
+    tabs.select(input.kind);
+    if (input.kind === "ask") ask.load(input.message, schemaText(input));
+    else app.load(found!, input.values);
+    say(input.complete ? "Loaded into the form." : "Loaded into the form; part of that input was not kept (a secret, file data or a long value): complete it before submitting.",
+      input.complete ? "info" : "warn");
   };
+
+  const shownId = () => localCurrent ?? model.get("current");
+  const currentRun = (): RunView | null => store.find(shownId());
 
   const updateCancel = () => {
     const run = currentRun();
     const live = run !== null && !isTerminal(run);
     const asked = run !== null && cancelling.has(run.id);
-    cancelButton.disabled = !live || asked;
+    cancelButton.disabled = snapshot || !live || asked;
     cancelButton.textContent = live && asked ? "Cancelling…" : "Cancel";
   };
 
   const cancel = () => {
     const run = currentRun();
-    if (!run || isTerminal(run)) return;
+    if (!run || isTerminal(run) || snapshot) return;
     cancelling.add(run.id);
     updateCancel();
     messenger.send({ type: "cancel", run_id: run.id }, (reply) => {
@@ -149,16 +185,17 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   const tick = () => {
     const now = Date.now();
     bar.update(currentRun(), now);
-    history.update(model.get("runs"), model.get("current"), now);
+    history.update(store.runs, shownId(), now);
   };
   const updateRuns = () => {
     const run = currentRun();
     tick();
     jobs.update(run);
+    if (snapshot) jobs.el.querySelectorAll("button").forEach((button) => { button.disabled = true; });
     results.update(run);
     updateCancel();
     // Tick only while something is live: a notebook can hold many idle widgets.
-    const live = model.get("runs").some((r) => !isTerminal(r));
+    const live = !snapshot && store.runs.some((r) => !isTerminal(r));
     if (live && ticker === undefined) ticker = setInterval(tick, TICK_MS);
     if (!live && ticker !== undefined) {
       clearInterval(ticker);
@@ -173,18 +210,28 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
 
   submitButton.addEventListener("click", submit);
   cancelButton.addEventListener("click", cancel);
-  root.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
-    event.preventDefault();
-    event.stopPropagation();
-    submit();
-  });
+  keepKeys(root, submit);
 
+  const setSnapshot = (on: boolean) => {
+    snapshot = on;
+    snapshotNote.hidden = !on;
+    root.classList.toggle("inb-is-snapshot", on);
+    localCurrent = null;
+    clearTimeout(answerTimer);
+    awaiting = null;
+    submitButton.disabled = on;
+    say("");
+    updateRuns();
+  };
+
+  const store = new RunStore(model, updateRuns);
   tabs.select(model.get("mode"));
   showServer();
-  updateRuns();
+  store.sync();
+  const stopWatching = watchKernel(messenger, setSnapshot);
   const offs = [
-    onTraits(model, ["runs", "current"], updateRuns),
+    onTraits(model, ["runs"], () => store.sync()),
+    onTraits(model, ["current"], updateRuns),
     onTraits(model, ["mode"], () => tabs.select(model.get("mode"))),
     onTraits(model, ["server"], showServer),
   ];
@@ -193,10 +240,12 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   // listeners from it, or they would keep writing into a detached element.
   return () => {
     offs.forEach((off) => off());
-    panels.ask.destroy();
-    panels.app.destroy();
+    ask.destroy();
+    app.destroy();
     messenger.dispose();
+    store.dispose();
     clearInterval(ticker);
+    stopWatching();
     clearTimeout(answerTimer);
   };
 };

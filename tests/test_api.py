@@ -152,3 +152,20 @@ def test_bad_input_is_refused_before_any_request(call, field):
     with pytest.raises(InvalidRequest) as raised:
         call(nowhere)
     assert raised.value.field == field
+
+
+def test_the_repr_says_where_work_goes_and_never_the_key(client, embedded, monkeypatch):
+    assert repr(client) == f"<inference_nb.Client tasks: {embedded.url.rstrip('/')}; runs: {embedded.url.rstrip('/')}>"
+    monkeypatch.delenv("INFERENCE_API_KEY", raising=False)
+    monkeypatch.setenv("INFERABLE_API_SECRET", "sk-secret-value")
+    monkeypatch.delenv("INFERABLE_CLUSTER_ID", raising=False)
+    text = repr(Client())
+    assert text.startswith("<inference_nb.Client tasks: embedded server")
+    assert "runs: not usable (" in text and "cluster" in text and "sk-secret-value" not in text
+
+
+def test_a_question_whose_calls_all_failed_says_no_result_once(client):
+    run = client.ask("Restock qty=-5 of the item named nothing").wait()
+    assert run.result is None and run.summary.startswith("example.restock(")
+    text = run._repr_mimebundle_()[0]["text/plain"]
+    assert text.count("No result") == 1 and "No result: example.restock(" in text

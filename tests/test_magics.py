@@ -150,7 +150,7 @@ BAD_LINES = {
     "%%infer demo/counter --no-wait --timeout 5": "--timeout",
     "%%infer demo/counter --session 'unclosed": "cannot split",
     "%%infer demo/counter --session last": "--session last",
-    "%%infer no/such-app\nplain text": "no app no/such-app",
+    "%%infer no/such-app\nplain text": "no app 'no/such-app'",
     "%%ask --schema NoSuchModel": "NoSuchModel",
     "%%ask --schema '{not json'": "--schema",
 }
@@ -216,7 +216,7 @@ def test_widget_output_is_the_widget_prefilled_with_the_cell(nb, client):
     widget = nb["w"]
     assert isinstance(widget, InferenceWidget) and cell.data["application/vnd.jupyter.widget-view+json"]
     assert (widget.mode, widget.app, widget.input_values, widget.session) == (
-        "app", "demo/picture", {"prompt": "A lighthouse"}, "new")  # fmt: skip
+        "app", "demo/picture@1.0.0", {"prompt": "A lighthouse"}, "new")  # fmt: skip
     nb.cell("%%infer demo/counter --output widget --session sess_given --as w\n{}").ok()
     assert (nb["w"].session, nb["w"].last_session_id) == ("last", "sess_given")  # the widget's "last" is that one
     nb["Item"] = Item
@@ -304,3 +304,8 @@ def test_hosted_switches_to_the_hosted_formats_without_the_key(nb, embedded, mon
     assert isinstance(nb.cell("%infer_config --embedded --hosted").error, UsageError)
     assert "spec (1..11)" in nb.cell(f"%infer_config --url {embedded.url} --key-env TEST_KEY").ok().stdout
     assert not [text for text in nb.seen if "inf-hosted-test-key-0123" in text]
+
+
+def test_a_widget_of_an_app_named_without_version_opens_its_newest_version_prefilled(nb):
+    nb.cell('%%infer test/echo --output widget --as w\n{"text": "kept"}').ok()
+    assert nb["w"].app == "test/echo@2.0.0" and nb["w"].input_values == {"text": "kept"}

@@ -41,5 +41,7 @@ def test_an_executed_notebook_keeps_no_secret(tmp_path, monkeypatch):
     assert len(token) >= 32
     assert token not in saved and "Bearer" not in saved
     widget_state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    assert any(w["state"].get("runs") for w in widget_state.values())  # the widget's runs were saved, and checked
+    assert any(w["state"].get("runs") for w in widget_state.values())  # the widget's runs were saved, and checked:
+    run_views = [w["state"]["view"] for w in widget_state.values() if "view" in w["state"]]  # one model per run
+    assert [v["phase"] for v in run_views] == ["succeeded"]
     assert "data:image/png;base64," in saved  # and the run's image was embedded, not linked

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from inference_nb.run_model import RunModel
 from inference_nb.widget import MAX_FILE_BYTES, InferenceWidget
 
 from .server.helpers import gate
@@ -39,7 +40,10 @@ class Browser:
         return until(lambda: next((a for a in self.answers if a["id"] == content["id"]), None))
 
     def view(self, run_id: str, done: Callable[[dict], bool] = lambda v: True) -> dict:
-        return until(lambda: next((v for v in self.widget.runs if v["id"] == run_id and done(v)), None))
+        return self.model(run_id, lambda m: done(m.view)).view
+
+    def model(self, run_id: str, done: Callable[[RunModel], bool] = lambda m: True) -> RunModel:
+        return until(lambda: next((m for m in self.widget.runs if m.view["id"] == run_id and done(m)), None))
 
 
 def until(find: Callable, timeout: float = 10):
@@ -67,7 +71,7 @@ def test_traits_are_prefilled_and_hold_no_secret(client, embedded):
     )
     state = json.dumps(widget.get_state(), default=str)
     assert embedded.token not in state
-    assert widget.mode == "app" and widget.app == "demo/picture" and widget.input_values == {"prompt": "A sunset"}
+    assert widget.mode == "app" and widget.app == "demo/picture@1.0.0" and widget.input_values == {"prompt": "A sunset"}
     assert json.loads(widget.setup_text) == {"style": "soft"}
     assert "demo/sql@1.0.0" in [a["id"] for a in widget.apps]
     assert "test/echo@1.0.0" not in [a["id"] for a in widget.apps]  # only the latest version of each app
@@ -131,12 +135,15 @@ def test_the_server_refusing_input_is_a_refusal_too(browser):
 def test_an_app_run_shows_its_steps_table_and_images(browser):
     answer = browser.send(type="submit", mode="app", app="demo/picture", input={"prompt": "A sunset", "width": 96,
                           "height": 64}, setup_text="", session="none")  # fmt: skip
-    view = browser.view(answer["run_id"], lambda v: terminal(v) and v["images"])
+    model = browser.model(answer["run_id"], lambda m: terminal(m.view) and m.images)
+    view = model.view
     assert [s["name"] for s in view["steps"]] == [
         "Received", "Queued", "Scheduled", "Preparing", "Serving", "Setting Up", "Running", "Uploading",
         "Completed", "Failed", "Cancelled",
     ]  # fmt: skip
-    assert view["images"][0]["src"].startswith("data:image/png;base64,")
+    [image] = model.images  # bytes, sent as a binary buffer: never base64 text in a trait
+    assert image["type"] == "image/png" and image["data"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert view["text"] is None  # the images show the output; no JSON of it besides
     sql = browser.send(type="submit", mode="app", app="demo/sql", input={"query": "SELECT name, qty FROM inventory"},
                        setup_text="", session="none")  # fmt: skip
     table = browser.view(sql["run_id"], terminal)["preview"]

@@ -77,6 +77,27 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """How far a task's app says it is (`ctx.progress` on the embedded server)."""
+
+    done: float
+    """Steps finished so far."""
+    total: float | None = None
+    """How many steps there are; None when the app does not know."""
+    message: str | None = None
+    """The app's few words on the current step."""
+
+    @property
+    def fraction(self) -> float | None:
+        """`done / total` (0 to 1), or None when the total is unknown."""
+        return None if self.total is None else min(1.0, self.done / self.total)
+
+    def __str__(self) -> str:
+        count = f"{self.done:g} / {self.total:g}" if self.total is not None else f"{self.done:g}"
+        return f"{count} · {self.message}" if self.message else count
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One view of a task or run, whichever protocol it came from."""
 
@@ -100,6 +121,8 @@ class Snapshot:
     """Runs only: what a paused run waits for (approvals)."""
     session_id: str | None = None
     """Tasks only: the session the task ran in."""
+    progress: Progress | None = None
+    """Tasks only: the app's last progress report while it runs, if it sends any."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     """The object the server sent, untouched."""
 

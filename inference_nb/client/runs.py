@@ -102,7 +102,7 @@ class RunsCore:
                 raise InvalidRequest("schema: expected a JSON Schema object or a pydantic model", field="schema")
             problem = check_schema(schema)
             if problem:
-                raise InvalidRequest(f"schema is not a valid JSON Schema: {problem}", field="schema")
+                raise InvalidRequest(f"schema: {problem}", field="schema")
             body["result"] = {"schema": schema}
         if run_id is not None and not (isinstance(run_id, str) and RUN_ID_PATTERN.fullmatch(run_id)):
             raise InvalidRequest(f"run_id: expected 6 to 128 letters, digits, '-' or '_', not {run_id!r}",

@@ -11,9 +11,9 @@ import httpx
 from pydantic import ValidationError
 
 from inference_nb.wire.statuses import DIALECT_HEADER, Dialect, Numbering, Phase
-from inference_nb.wire.tasks import HostedRunTaskRequest, RunTaskRequest, Task
+from inference_nb.wire.tasks import HostedRunTaskRequest, RunTaskRequest, Task, TaskProgress
 
-from .core import Snapshot, Status, headers, json_body, segment, unwrap
+from .core import Progress, Snapshot, Status, headers, json_body, segment, unwrap
 from .errors import BadResponse, InvalidRequest
 from .profile import Profile
 
@@ -238,7 +238,7 @@ class TasksCore:
         timeline = tuple((to_status(e.status, self.profile.numbering).name, e.at) for e in task.timeline)
         return Snapshot(
             "task", task.id, status, timeline, output=task.output, error=task.error or None,
-            session_id=task.session_id, raw=body,
+            session_id=task.session_id, progress=_progress(task.progress), raw=body,
         )  # fmt: skip
 
     def stream_update(self, body: Any, last: Snapshot | None = None) -> Snapshot | None:
@@ -320,3 +320,20 @@ class TasksCore:
         if not isinstance(sessions, list):
             raise BadResponse("the session list is not a list of sessions")
         return [self.session_info(s) for s in sessions]
+
+
+def _progress(field: Any) -> Progress | None:
+    """The task's `progress` extension, or None when absent or not in our shape: it is only news."""
+    if field is None:
+        return None
+    try:
+        report = TaskProgress.model_validate(field)
+    except ValidationError:
+        return None
+    if report.total is not None and report.done > report.total:
+        return None
+    return Progress(_number(report.done), None if report.total is None else _number(report.total), report.message)
+
+
+def _number(value: float) -> float:
+    return int(value) if value.is_integer() else value

@@ -23,6 +23,7 @@ from ..client.errors import (
     BadResponse,
     DeadlineExceeded,
     InferenceError,
+    InvalidRequest,
     RateLimited,
     ServerError,
     StatusError,
@@ -115,7 +116,7 @@ class Mapper:
                     f"not submitted after {round_} attempts (if one did reach the server, running the cell "
                     f"again finds it): {error}"
                 ) from None
-            except StatusError as error:  # refused: the same request would be refused again
+            except (StatusError, InvalidRequest) as error:  # refused (by the server, or before sending): for good
                 raise _RowFailed(str(error)) from None
             self._failed_in_a_row = 0
             return started

@@ -144,9 +144,13 @@ class TaskRow:
     """The dialect of the route that created it (`wire.statuses.Dialect`): how it is shown."""
     function: str = "run"
     """The app function it runs."""
+    progress: dict[str, Any] | None = None
+    """The app's last `ctx.progress` report while it runs; kept in memory only (`_NOT_STORED`)."""
 
 
 _TASK_JSON = ("input", "setup", "output", "timeline")
+# Progress changes many times a second and means nothing once the task ended: never written.
+_NOT_STORED = ("progress",)
 
 
 class Store:
@@ -222,7 +226,11 @@ class Store:
     # tasks
 
     def save_task(self, task: TaskRow) -> None:
-        values = {k: (json.dumps(v) if k in _TASK_JSON and v is not None else v) for k, v in vars(task).items()}
+        values = {
+            k: (json.dumps(v) if k in _TASK_JSON and v is not None else v)
+            for k, v in vars(task).items()
+            if k not in _NOT_STORED
+        }
         columns = ", ".join(values)
         placeholders = ", ".join(f":{k}" for k in values)
         updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "id")

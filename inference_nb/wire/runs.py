@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .schema_words import schema_problem
+
 RunStatus = Literal["pending", "running", "paused", "done", "failed"]
 JobStatus = Literal["pending", "running", "success", "failure", "stalled"]
 ResultType = Literal["resolution", "rejection", "interrupt"]
@@ -200,31 +202,9 @@ class ApprovalRequest(BaseModel):
 
 def check_schema(schema: dict[str, Any]) -> str | None:
     """What is wrong with `schema` as a JSON Schema (its own rules, and that its
-    local references resolve), or None.
+    local references resolve), in plain words with the place (`wire.schema_words`), or None.
 
     Args:
         schema: the JSON Schema; its `$schema` picks the draft (default 2020-12).
     """
-    # Imported here, not at the top: jsonschema loads its optional format checkers on import,
-    # and with rfc3987-syntax installed (every Jupyter environment has it) that costs over a
-    # second, which a kernel or a server that never checks a schema should not pay.
-    import jsonschema
-    import referencing.exceptions
-
-    declared = schema.get("$schema")
-    if declared is not None and not isinstance(declared, str):
-        return "$schema must be a URI string (at $schema)"
-    try:
-        validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        validator.check_schema(schema)
-        # Validating any value follows every reference it meets; a dangling one shows here.
-        for _ in validator(schema).iter_errors(None):
-            pass
-    except jsonschema.SchemaError as error:
-        where = "/".join(str(p) for p in error.path) or "(top level)"
-        return f"{error.message} (at {where})"
-    except RecursionError:
-        return "it is nested too deeply"
-    except referencing.exceptions.Unresolvable as error:
-        return f"a reference does not resolve: {error}"
-    return None
+    return schema_problem(schema)

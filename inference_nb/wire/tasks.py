@@ -161,6 +161,19 @@ class TimelineEntry(BaseModel):
     """When, as an ISO 8601 time."""
 
 
+class TaskProgress(BaseModel):
+    """Our extension of the task object: how far the app says it is (`ctx.progress`), while it runs."""
+
+    model_config = ConfigDict(extra="allow")
+
+    done: float = Field(ge=0)
+    """Steps finished so far."""
+    total: float | None = Field(default=None, gt=0)
+    """How many steps there are; None when the app does not know."""
+    message: str | None = None
+    """The app's few words on the current step."""
+
+
 class Task(BaseModel):
     """The task object: the answer of run, get, and the stream's lines."""
 
@@ -186,6 +199,8 @@ class Task(BaseModel):
     """When it last changed."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
     """Each status it reached, in order."""
+    progress: Any = None
+    """Our extension (`TaskProgress`), read leniently: a server may send anything here, or nothing."""
 
 
 class TaskStatusLight(BaseModel):

@@ -1,7 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { mount, type } from "../testing";
+import { CHECK_DELAY_MS } from "./remote-check";
 
-afterEach(() => document.body.replaceChildren());
+afterEach(() => {
+  vi.useRealTimers();
+  document.body.replaceChildren();
+});
 
 const appMode = { mode: "app" as const };
 
@@ -63,5 +67,36 @@ describe("App form", () => {
     const { field, $ } = await mount(appMode);
     type(field<HTMLTextAreaElement>("setup"), "[1, 2]");
     expect($('[data-field="setup"] .inb-error')!.textContent).toBe("setup: must be a JSON object, not an array");
+  });
+
+  it("has the kernel check raw JSON input against the app's schema while it is typed", async () => {
+    vi.useFakeTimers();
+    const { $, sent, reply } = await mount(appMode);
+    const toggle = $<HTMLInputElement>(".inb-toggle input")!;
+    toggle.click();
+    const raw = $<HTMLTextAreaElement>(".inb-raw textarea")!;
+    const error = $(".inb-raw .inb-error")!;
+    const edit = (text: string) => {
+      raw.value = text;
+      raw.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    edit('{"prompt": "a lake", "width": "wi');
+    vi.advanceTimersByTime(CHECK_DELAY_MS);
+    expect(sent()).toEqual([]); // not JSON yet: nothing to ask
+    edit('{"prompt": "a lake", "width": "wide"}');
+    vi.advanceTimersByTime(CHECK_DELAY_MS);
+    expect(sent()).toEqual([{
+      type: "check", id: expect.any(String), what: "input", app: "demo/picture@1.0.0",
+      input: { prompt: "a lake", width: "wide" }, files: [],
+    }]);
+    reply({ type: "refused", field: "input.width", message: "input.width: must be a whole number, not text" });
+    expect(error.textContent).toBe("input.width: must be a whole number, not text");
+    raw.dispatchEvent(new Event("change", { bubbles: true })); // leaving the box, e.g. to click Submit
+    expect(error.textContent).toBe("input.width: must be a whole number, not text");
+
+    edit('{"prompt": "a lake", "width": 300}');
+    vi.advanceTimersByTime(CHECK_DELAY_MS);
+    reply({ type: "accepted", run_id: null });
+    expect(error.hidden).toBe(true);
   });
 });

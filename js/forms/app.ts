@@ -5,6 +5,7 @@ import { h } from "../dom";
 import { onTraits, type Model, type SubmitRequest } from "../messages";
 import { checkSetupText } from "../validate";
 import { row, type Panel, type Row, type Submission } from "./panel";
+import { RemoteCheck, type CheckState, type SendCheck } from "./remote-check";
 import { SchemaForm } from "./schema-form";
 import { fieldsOf } from "./fields";
 
@@ -24,9 +25,12 @@ export class AppPanel implements Panel {
   private built: { id: string; schema: string } | null = null;
   /** What was typed per app, so that switching apps and back loses nothing. */
   private readonly typed = new Map<string, Record<string, unknown>>();
+  /** Raw JSON input checked by the kernel against the app's schema while it is typed. */
+  private readonly remote: RemoteCheck;
   private readonly stop: () => void;
 
-  constructor(private readonly model: Model) {
+  constructor(private readonly model: Model, sendCheck: SendCheck) {
+    this.remote = new RemoteCheck(sendCheck, (state) => this.showCheck(state));
     this.appRow = row("app", "App", this.picker, [this.description]);
     this.setupRow = row("setup", "Setup JSON", this.setup, [this.setupHint]);
     this.setupBox = h("details", { class: "inb-setup" }, h("summary", {}, "Setup (optional)"), this.setupRow.el);
@@ -99,6 +103,21 @@ export class AppPanel implements Panel {
 
   destroy(): void {
     this.stop();
+    this.remote.cancel();
+  }
+
+  private showCheck(check: CheckState): void {
+    if (check.state === "refused" && check.field?.startsWith("input")) this.form?.showProblem(check.field, check.message);
+    else if (check.state === "accepted") this.form?.kernelAccepted();
+  }
+
+  /** Fill the form with an earlier run's input: pick `app` and rebuild its form from `values`. */
+  load(app: AppInfo, values: Record<string, unknown>): void {
+    if (this.form && this.built) this.typed.set(this.built.id, this.form.values());
+    this.picker.value = app.id;
+    this.typed.set(app.id, structuredClone(values));
+    this.built = null; // built again from what was just put in `typed`
+    this.build();
   }
 
   private selected(): AppInfo | undefined {
@@ -131,7 +150,9 @@ export class AppPanel implements Panel {
     const initial = force || !this.typed.has(app.id)
       ? app.id === this.model.get("app") ? this.model.get("input_values") : {}
       : this.typed.get(app.id)!;
-    this.form = new SchemaForm(app.input_schema, initial);
+    this.remote.cancel();
+    this.form = new SchemaForm(app.input_schema, initial, (input) =>
+      this.remote.schedule({ type: "check", what: "input", app: app.id, input, files: [] }));
     this.built = { id: app.id, schema };
     this.formBox.replaceChildren(this.form.el);
     this.describeSetup(app);

@@ -1,7 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { mount, type } from "../testing";
+import { CHECK_DELAY_MS, CHECK_TIMEOUT_MS } from "./remote-check";
 
-afterEach(() => document.body.replaceChildren());
+afterEach(() => {
+  vi.useRealTimers();
+  document.body.replaceChildren();
+});
 
 describe("Ask form", () => {
   it("is pre-filled from the traits", async () => {
@@ -10,21 +14,60 @@ describe("Ask form", () => {
     expect(field<HTMLTextAreaElement>("schema").value).toBe('{"type": "integer"}');
   });
 
-  it("validates the schema as it is typed, with a ✓ or the error under it", async () => {
-    const { field, $ } = await mount();
+  it("checks JSON syntax at once, and says nothing is valid before the kernel does", async () => {
+    vi.useFakeTimers();
+    const { field, $, sent, reply } = await mount();
     const editor = field<HTMLTextAreaElement>("schema");
-    const ok = $(".inb-ok")!;
+    const status = $(".inb-check")!;
     const error = $('[data-field="schema"] .inb-error')!;
-    expect(ok.textContent).toBe("✓ no schema: the answer comes back as text");
-    type(editor, '{"type": "object",\n "properties": {"a": {"type": "strin"}}}');
-    expect(ok.hidden).toBe(true);
-    expect(error.textContent).toMatch(/^schema: properties\.a\.type: "strin" is not a JSON Schema type/);
-    expect(editor.getAttribute("aria-invalid")).toBe("true");
+    expect(status.textContent).toBe("✓ no schema: the answer comes back as text");
     type(editor, '{"type": "object"\n "x": 1}');
     expect(error.textContent).toBe("schema: line 2, column 2: Expected ',' or '}' after a property value");
-    type(editor, '{"type": "object"}');
+    expect(editor.getAttribute("aria-invalid")).toBe("true");
+    expect(status.hidden).toBe(true);
+
+    const broken = '{"type": "object", "required": "name"}';
+    type(editor, broken);
     expect(error.hidden).toBe(true);
-    expect(ok.textContent).toBe("✓ valid JSON Schema");
+    expect(status.textContent).toBe("checking…");
+    vi.advanceTimersByTime(CHECK_DELAY_MS);
+    expect(sent()).toEqual([{ type: "check", id: expect.any(String), what: "schema", schema_text: broken }]);
+    expect(status.textContent).toBe("checking…");
+    reply({ type: "refused", field: "schema", message: 'schema: required must be a list of field names, not "name"' });
+    expect(status.hidden).toBe(true);
+    expect(error.textContent).toBe('schema: required must be a list of field names, not "name"');
+    expect(editor.getAttribute("aria-invalid")).toBe("true");
+
+    type(editor, '{"type": "object"}');
+    vi.advanceTimersByTime(CHECK_DELAY_MS);
+    reply({ type: "accepted", run_id: null });
+    expect(error.hidden).toBe(true);
+    expect(status.textContent).toBe("✓ valid JSON Schema");
+  });
+
+  it("asks once per pause in typing, and ignores an answer about older text", async () => {
+    vi.useFakeTimers();
+    const { field, $, sent, emit } = await mount();
+    const editor = field<HTMLTextAreaElement>("schema");
+    for (const text of ['{"type": "o', '{"type": "obj"}', '{"type": "object"}']) {
+      type(editor, text);
+      vi.advanceTimersByTime(CHECK_DELAY_MS - 1);
+    }
+    expect(sent()).toEqual([]);
+    vi.advanceTimersByTime(1);
+    const first = sent()[0]!;
+    expect(first.schema_text).toBe('{"type": "object"}');
+    type(editor, '{"type": "objet"}');
+    emit("msg:custom", { type: "accepted", id: first.id, run_id: null });
+    expect($(".inb-check")!.textContent).toBe("checking…");
+  });
+
+  it("says when the kernel does not answer a check", async () => {
+    vi.useFakeTimers();
+    const { field, $ } = await mount();
+    type(field<HTMLTextAreaElement>("schema"), '{"type": "object"}');
+    vi.advanceTimersByTime(CHECK_DELAY_MS + CHECK_TIMEOUT_MS);
+    expect($(".inb-check")!.textContent).toBe("not checked yet: the kernel has not answered (busy or stopped?)");
   });
 
   it("fills the editor from an example", async () => {

@@ -3,19 +3,25 @@ import { h } from "../dom";
 import { onTraits, type Model } from "../messages";
 import { checkMessage, checkSchemaText } from "../validate";
 import { row, type Panel, type Row, type Submission } from "./panel";
+import { RemoteCheck, type CheckState, type SendCheck } from "./remote-check";
 
 export class AskPanel implements Panel {
   readonly el: HTMLElement;
   private readonly message = h("textarea", { rows: 3, placeholder: "What do you want to know?" });
   private readonly editor = h("textarea", { class: "inb-code", rows: 6, spellcheck: "false", placeholder: "{ } (empty: a free-text answer)" });
   private readonly examples = h("select", { "aria-label": "Insert an example schema" });
-  private readonly status = h("div", { class: "inb-ok" });
+  /** What the kernel said of the schema: checking…, ✓ valid, or nothing (a problem shows below instead). */
+  private readonly status = h("div", { class: "inb-check", "aria-live": "polite" });
   private readonly lockNote = h("span", { class: "inb-note" }, "from a pydantic model");
   private readonly messageRow: Row;
   private readonly schemaRow: Row;
+  private readonly remote: RemoteCheck;
+  /** The schema text last sent to be checked: Submit does not check it again. */
+  private checking: string | null = null;
   private readonly stop: () => void;
 
-  constructor(private readonly model: Model) {
+  constructor(private readonly model: Model, sendCheck: SendCheck) {
+    this.remote = new RemoteCheck(sendCheck, (state) => this.showCheck(state));
     this.messageRow = row("message", "Message", this.message);
     const toolbar = h("div", { class: "inb-toolbar" }, this.examples, this.lockNote);
     this.schemaRow = row("schema", "Result schema", this.editor, [this.status], toolbar);
@@ -61,7 +67,7 @@ export class AskPanel implements Panel {
       return true;
     }
     if (field === "schema" || field === "schema_text" || field.startsWith("schema.")) {
-      this.status.hidden = true;
+      this.setStatus(null, "ok");
       this.schemaRow.problem(message);
       this.editor.focus();
       return true;
@@ -71,15 +77,54 @@ export class AskPanel implements Panel {
 
   destroy(): void {
     this.stop();
+    this.remote.cancel();
   }
 
-  /** Check the schema as typed; true when it can be sent. */
+  /** Fill the form with an earlier run's question and schema (a schema from a pydantic model stays). */
+  load(message: string, schemaText: string): void {
+    this.message.value = message;
+    this.messageRow.problem(null);
+    if (!this.editor.readOnly) this.editor.value = schemaText;
+    this.checkSchema();
+  }
+
+  /**
+   * Check the schema as typed; false when it cannot be sent. JSON syntax is checked
+   * here at once; what the schema means only the kernel judges (Submit's own check).
+   */
   private checkSchema(): boolean {
-    const checked = checkSchemaText(this.editor.value);
+    const text = this.editor.value;
+    if (text === this.checking) return true;
+    const checked = checkSchemaText(text);
     this.schemaRow.problem(checked.ok ? null : checked.problem);
-    this.status.hidden = !checked.ok;
-    if (checked.ok) this.status.textContent = checked.value ? "✓ valid JSON Schema" : "✓ no schema: the answer comes back as text";
-    return checked.ok;
+    if (!checked.ok || checked.value === null) {
+      this.checking = null;
+      this.remote.cancel();
+      this.setStatus(checked.ok ? "✓ no schema: the answer comes back as text" : null, "ok");
+      return checked.ok;
+    }
+    this.checking = text;
+    this.remote.schedule({ type: "check", what: "schema", schema_text: text });
+    return true;
+  }
+
+  private showCheck(check: CheckState): void {
+    if (check.state === "refused") {
+      this.setStatus(null, "ok");
+      this.schemaRow.problem(check.message);
+    } else if (check.state === "checking") {
+      this.setStatus("checking…", "checking");
+    } else if (check.state === "accepted") {
+      this.setStatus("✓ valid JSON Schema", "ok");
+    } else {
+      this.setStatus("not checked yet: the kernel has not answered (busy or stopped?)", "warn");
+    }
+  }
+
+  private setStatus(text: string | null, kind: "ok" | "checking" | "warn"): void {
+    this.status.hidden = text === null;
+    this.status.textContent = text ?? "";
+    this.status.dataset.state = kind;
   }
 
   private fillExamples(): void {

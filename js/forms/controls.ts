@@ -111,7 +111,7 @@ function objectControl(spec: FieldSpec): Control {
 }
 
 function placeholder(spec: FieldSpec): string | null {
-  if (spec.nullable) return "empty: null";
+  if (spec.nullable) return "leave empty for none";
   return spec.required ? null : "optional";
 }
 
@@ -134,7 +134,7 @@ function createInput(spec: FieldSpec, id: string): Input {
     case "select": {
       const blank = spec.nullable || (!spec.required && !spec.hasDefault);
       const options = spec.options.map((o, i) => h("option", { value: String(i) }, optionText(o)));
-      return h("select", { id }, blank ? h("option", { value: "" }, spec.nullable ? "— (null)" : "—") : null, ...options);
+      return h("select", { id }, blank ? h("option", { value: "" }, spec.nullable ? "— (none)" : "—") : null, ...options);
     }
     default:
       return h("input", { id, type: "text", placeholder: placeholder(spec), maxlength: numberAttr(s.maxLength) });

@@ -24,7 +24,7 @@ describe("generated form", () => {
     expect(form.el.querySelector(`label[for="${prompt.id}"]`)!.textContent).toBe("Prompt *");
     const width = control("width");
     expect([width.type, width.value, width.min, width.max, width.step]).toEqual(["number", "512", "64", "1024", "1"]);
-    expect(control("seed").placeholder).toBe("empty: null");
+    expect(control("seed").placeholder).toBe("leave empty for none");
     const style = control<HTMLSelectElement>("style");
     expect(Array.from(style.options).map((o) => o.textContent)).toEqual(["flat", "soft"]);
     expect(style.selectedOptions[0]!.textContent).toBe("flat");

@@ -17,7 +17,16 @@ export class SchemaForm {
   private readonly rawError: HTMLElement;
   private readonly rawFiles: HTMLElement;
 
-  constructor(schema: JSONSchema, initial: Record<string, unknown>) {
+  /**
+   * `onRawInput` gets the raw JSON input each time it is edited into a JSON object,
+   * for the kernel to check against the app's schema (its refusal comes back through
+   * `showProblem`, its acceptance through `kernelAccepted`).
+   */
+  constructor(
+    schema: JSONSchema,
+    initial: Record<string, unknown>,
+    private readonly onRawInput: (value: Record<string, unknown>) => void = () => {},
+  ) {
     this.controls = createControls(fieldsOf(schema));
     this.leaves = this.controls.flatMap((c) => c.leaves());
     this.fields = h("div", { class: "inb-fields" }, ...this.controls.map((c) => c.el));
@@ -113,6 +122,11 @@ export class SchemaForm {
     return true;
   }
 
+  /** The kernel took the raw input as it is now: a problem it found before is gone. */
+  kernelAccepted(): void {
+    if (this.toggle.checked && rawProblem(this.raw.value) === null) this.showRaw(null);
+  }
+
   private fieldValues(): Record<string, unknown> {
     const value: Record<string, unknown> = {};
     for (const control of this.controls) {
@@ -180,7 +194,17 @@ export class SchemaForm {
   private recheck(target: EventTarget | null, committed: boolean): void {
     if (!(target instanceof Node) || target === this.toggle) return;
     if (target === this.raw) {
-      if (committed || !this.rawError.hidden) this.showRaw(rawProblem(this.raw.value));
+      const problem = rawProblem(this.raw.value);
+      if (problem !== null) {
+        if (committed || !this.rawError.hidden) this.showRaw(problem);
+        return;
+      }
+      // Leaving the box (change) keeps the kernel's problem with this very text: clearing
+      // it on blur would move the Submit button from under a click on it.
+      if (!committed) {
+        this.showRaw(null);
+        this.onRawInput(this.rawValue());
+      }
       return;
     }
     const leaf = this.leaves.find((c) => c.el.contains(target));

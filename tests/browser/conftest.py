@@ -1,8 +1,8 @@
-"""A real JupyterLab and Debian's Chromium, as TOOLCHAIN.md ("A real browser") describes.
+"""A real JupyterLab (or Notebook 7) and Debian's Chromium, as TOOLCHAIN.md ("A real browser") describes.
 
 `lab(notebook_path)` serves a throwaway copy of a notebook (JupyterLab autosaves
 what it runs) and yields a Playwright page with the notebook open and its kernel
-connected and idle.
+connected and idle; `notebook7(notebook_path)` does the same in Notebook 7 (`jupyter notebook`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -49,13 +50,13 @@ def wait_until_up(url: str, proc: subprocess.Popen, deadline_s: float = 60) -> N
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise RuntimeError(f"jupyter-lab exited with code {proc.returncode}")
+            raise RuntimeError(f"the Jupyter server exited with code {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
-    raise TimeoutError(f"jupyter-lab did not answer {url} within {deadline_s} s")
+    raise TimeoutError(f"the Jupyter server did not answer {url} within {deadline_s} s")
 
 
 def wait_for_kernel_connection(base: str, token: str, deadline_s: float = 60) -> None:
@@ -91,8 +92,9 @@ def chromium_path() -> Path:
 
 
 @contextmanager
-def jupyterlab(tmp_path: Path, notebook: Path) -> Iterator[tuple[str, str]]:
-    """A throwaway JupyterLab with its own config/settings/workspaces; yields (base url, token)."""
+def jupyterlab(tmp_path: Path, notebook: Path, *, app: str = "lab") -> Iterator[tuple[str, str]]:
+    """A throwaway JupyterLab (`app="notebook"`: Notebook 7) with its own config/settings/workspaces;
+    yields (base url, token)."""
     if not (REPO / "inference_nb" / "static" / "widget.js").is_file():
         pytest.fail("the widget bundle is not built: run `npm install && npm run build` first")
     root = tmp_path / "root"
@@ -104,6 +106,10 @@ def jupyterlab(tmp_path: Path, notebook: Path) -> Iterator[tuple[str, str]]:
     notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Save widget state with the notebook (off by default), as users who share notebooks turn it on.
+    widgets = settings / "@jupyter-widgets" / "jupyterlab-manager" / "plugin.jupyterlab-settings"
+    widgets.parent.mkdir(parents=True)
+    widgets.write_text(json.dumps({"saveState": True}))
 
     port, token = free_port(), secrets.token_hex(16)
     env = os.environ | {
@@ -114,7 +120,7 @@ def jupyterlab(tmp_path: Path, notebook: Path) -> Iterator[tuple[str, str]]:
         "INFERENCE_NB_DATA_DIR": str(tmp_path / "inference-data"),
     }
     cmd = [
-        str(Path(sys.executable).parent / "jupyter-lab"),
+        str(Path(sys.executable).parent / f"jupyter-{app}"),
         "--no-browser",
         "--allow-root",
         "--ip=127.0.0.1",
@@ -142,25 +148,46 @@ def jupyterlab(tmp_path: Path, notebook: Path) -> Iterator[tuple[str, str]]:
 @pytest.fixture
 def lab(tmp_path, chromium_path):
     """`with lab(notebook) as page:` the notebook open in JupyterLab, its kernel ready."""
+    return _opener(tmp_path, chromium_path, "lab")
 
+
+@pytest.fixture
+def notebook7(tmp_path, chromium_path):
+    """`with notebook7(notebook) as page:` the notebook open in Notebook 7, its kernel ready."""
+    return _opener(tmp_path, chromium_path, "notebook")
+
+
+def _opener(tmp_path: Path, chromium_path: Path, app: str):
     @contextmanager
     def open_notebook(notebook: Path, *, width: int = 1280, height: int = 900) -> Iterator[Page]:
-        with jupyterlab(tmp_path, notebook) as (base, token), sync_playwright() as p:
+        with jupyterlab(tmp_path, notebook, app=app) as (base, token), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(f"{base}/lab/tree/{notebook.name}?token={token}&reset")
-                # Just after load the indicator may read idle while there is no kernel yet.
-                expect(page.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
-                    "data-status", "idle", timeout=60_000
-                )
-                expect(page.locator(".jp-KernelName")).to_contain_text("Python", timeout=60_000)
+                if app == "lab":
+                    page.goto(f"{base}/lab/tree/{notebook.name}?token={token}&reset")
+                    # Just after load the indicator may read idle while there is no kernel yet.
+                    expect(page.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
+                        "data-status", "idle", timeout=60_000
+                    )
+                    expect(page.locator(".jp-KernelName")).to_contain_text("Python", timeout=60_000)
+                else:  # Notebook 7 has no execution indicator: the kernel's state is read from the server
+                    page.goto(f"{base}/notebooks/{notebook.name}?token={token}")
+                    expect(page.locator(".jp-Cell").first).to_be_visible(timeout=60_000)
                 wait_for_kernel_connection(base, token)
                 yield page
             finally:
                 browser.close()
 
     return open_notebook
+
+
+def write_notebook(path: Path, *cells: str) -> Path:
+    """A notebook of code `cells` at `path`, on the kernel the tests' JupyterLab offers."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, path)
+    return path
 
 
 def run_all_cells(page: Page) -> None:

@@ -4,11 +4,10 @@ demo/sql and query it."""
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import run_all_cells, screenshot
+from .conftest import run_all_cells, screenshot, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -18,12 +17,8 @@ CITIES = b"city,people\nOslo,709000\nBergen,291000\nTromso,78000\n"
 
 @pytest.fixture
 def widget_notebook(tmp_path):
-    path = tmp_path / "widget.ipynb"
-    cells = ["import inference_nb\n\nclient = inference_nb.Client()\nwidget = client.widget()\nwidget"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, path)
-    return path
+    code = "import inference_nb\n\nclient = inference_nb.Client()\nwidget = client.widget()\nwidget"
+    return write_notebook(tmp_path / "widget.ipynb", code)
 
 
 @pytest.mark.timeout(420)

@@ -159,16 +159,17 @@ def test_a_rejected_task_raises_with_the_servers_reason(tmp_path):
 # errors, in problem+json
 
 
-def test_input_the_app_refuses_is_a_status_error_naming_the_field(hosted):
-    with pytest.raises(StatusError) as raised:
-        hosted.run("demo/sleep", {"seconds": -1})
+def test_input_the_app_refuses_is_a_status_error_naming_the_field(raw):
+    with pytest.raises(StatusError) as raised:  # sent as it is: `Client.run` would refuse it first (test_input_check)
+        raw.submit("demo/sleep", {"seconds": -1})
     assert raised.value.status_code == 422 and "input.seconds" in raised.value.field_errors
     assert "input.seconds" in str(raised.value)
 
 
 def test_an_unknown_app_and_task_are_not_found(hosted, raw):
-    with pytest.raises(NotFoundError, match="demo/nope"):
+    with pytest.raises(InvalidRequest, match="no app 'demo/nope'") as unknown:  # the closest apps named
         hosted.run("demo/nope", {})
+    assert isinstance(unknown.value.__cause__, NotFoundError)  # the server's 404 behind it
     with pytest.raises(NotFoundError, match="task_missing"):
         raw.get("task_missing")
 

@@ -126,7 +126,35 @@ class BadOutputApp(App):
         return {"count": "many"}
 
 
+class StepsApp(App):
+    """Reports `reports` progress steps of `total` (the last one "halfway"), waits for its gate,
+    then reports the end and returns."""
+
+    name = "test/steps"
+    description = "Reports progress, then waits for a gate."
+
+    class Input(BaseModel):
+        gate: str
+        total: int = 4
+        reports: int = 2
+        message: str = "halfway"
+
+    class Output(BaseModel):
+        gate: str
+
+    def run(self, input: Input, ctx: RunContext) -> Output:
+        for done in range(1, input.reports + 1):
+            ctx.progress(done, input.total, input.message if done == input.reports else f"step {done}")
+        started(input.gate).set()
+        while not gate(input.gate).wait(0.01):
+            ctx.raise_if_cancelled()
+        ctx.progress(input.total, input.total, "all done")
+        return self.Output(gate=input.gate)
+
+
 TEST_APPS: list[type[App]] = [GateApp, EchoV1, EchoV2, FilesApp, BadOutputApp]
+PROGRESS_APPS: list[type[App]] = [*TEST_APPS, StepsApp]
+"""With the app that reports progress (not in TEST_APPS: app lists elsewhere stay as they are)."""
 
 
 class FakeClock(Clock):

@@ -99,6 +99,7 @@ def test_rejecting_never_calls_the_function_and_the_run_ends_done_without_a_resu
     detail = wait_for_run(api, cluster, paused["run"]["id"], "done")
     (job,), (request,) = detail["jobs"], detail["inputRequests"]
     assert detail["run"]["result"] is None and "not approved" in detail["run"]["summary"]
+    assert "qty=3)" in detail["run"]["summary"]  # the number the function takes, not the message's text "3"
     assert (job["resultType"], job["approved"]) == ("rejection", False)
     assert request["outcome"] == "rejected"
     assert orders.calls == []

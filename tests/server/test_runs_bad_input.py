@@ -61,7 +61,7 @@ ROWS = {"schema": INVENTORY_SCHEMA}
             {"message": "x", "result": {"schema": {"type": "nope"}}}, ["result.schema", "nope"], id="bad-type"
         ),
         pytest.param({"message": "x", "resultSchema": {"type": "nope"}}, ["type", "nope"], id="resultSchema"),
-        pytest.param({"message": "x", "result": {"schema": BAD_KEYWORD}}, ["qty/minimum", "zero"], id="bad-keyword"),
+        pytest.param({"message": "x", "result": {"schema": BAD_KEYWORD}}, ["qty.minimum", "zero"], id="bad-keyword"),
         pytest.param({"message": "x", "result": {"schema": "rows"}}, ["result.schema"], id="schema-not-object"),
         pytest.param({"message": "", "result": ROWS}, ["message"], id="empty-message"),
         pytest.param({"message": " \n\t", "result": ROWS}, ["message"], id="blank-message"),

@@ -16,7 +16,8 @@
 
 `setup`, `run` and `unload` may each be sync or async. Sync methods run on a
 worker thread and should look at `ctx.cancelled` in long loops; async methods
-are cancelled at their next `await`. A field typed `File` in the output model
+are cancelled at their next `await`. `ctx.progress(done, total, message)` tells
+clients how far the work is. A field typed `File` in the output model
 carries a file: return `File.from_bytes(...)` or `File.from_path(...)`, and
 the server stores it and fills in its `uri` and `size`. A field typed `File` in
 an input model takes the URI of a file on this server (uploaded with
@@ -32,6 +33,7 @@ as `app:function` or by a session's `call(function, input)`:
 from __future__ import annotations
 
 import inspect
+import math
 import mimetypes
 import sys
 import threading
@@ -147,10 +149,29 @@ class TaskCancelled(Exception):
     """Raised by `RunContext.raise_if_cancelled` when the task was cancelled."""
 
 
-class RunContext:
-    """What an app's `setup` and `run` may ask of the server while they work."""
+PROGRESS_MESSAGE_CHARS = 200
+"""How much of a progress message clients see."""
 
-    def __init__(self, *, task_id: str, session_id: str | None, work_dir: Path) -> None:
+
+class RunContext:
+    """What an app's `setup` and `run` may ask of the server while they work.
+
+    Args:
+        task_id: the task's id.
+        session_id: its session, or None.
+        work_dir: its scratch folder.
+        on_progress: called with each checked `progress` report (a dict), from the app's thread;
+            None drops the reports.
+    """
+
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        session_id: str | None,
+        work_dir: Path,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.task_id = task_id
         """The task's id."""
         self.session_id = session_id
@@ -158,6 +179,26 @@ class RunContext:
         self.work_dir = work_dir
         """A scratch folder for this task, removed when the task ends."""
         self._cancel = threading.Event()
+        self._on_progress = on_progress
+
+    def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        """Tell clients how far the work is: `done` of `total` steps, and what happens now.
+
+        Clients see it on the task as `progress` while it is in progress (docs/ARCHITECTURE.md,
+        "App progress"). Cheap to call often: the server passes on a few reports a second.
+
+        Args:
+            done: steps (or any unit) finished so far, at least 0.
+            total: how many there are, more than 0; None when unknown.
+            message: a few words on the current step (cut to 200 characters).
+
+        Raises:
+            TypeError: `done` or `total` is not a number, or `message` not a string.
+            ValueError: `done` is negative, `total` not positive, or `done` beyond `total`.
+        """
+        report = progress_report(done, total, message)
+        if self._on_progress is not None:
+            self._on_progress(report)
 
     @property
     def cancelled(self) -> bool:
@@ -180,6 +221,26 @@ class RunContext:
     def cancel(self) -> None:
         """Mark the task cancelled (the server calls it when a client cancels; apps do not)."""
         self._cancel.set()
+
+
+def progress_report(done: Any, total: Any, message: Any) -> dict[str, Any]:
+    """A checked `ctx.progress` report, as the task's `progress` field shows it."""
+    for name, value in (("done", done), ("total", total)):
+        if value is None and name == "total":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise TypeError(f"ctx.progress: {name} must be a finite number, not {value!r}")
+    if done < 0:
+        raise ValueError(f"ctx.progress: done must be at least 0, not {done!r}")
+    if total is not None and total <= 0:
+        raise ValueError(f"ctx.progress: total must be more than 0 (or None when unknown), not {total!r}")
+    if total is not None and done > total:
+        raise ValueError(f"ctx.progress: done ({done!r}) is more than total ({total!r})")
+    if message is not None and not isinstance(message, str):
+        raise TypeError(f"ctx.progress: message must be a string, not {type(message).__name__}")
+    if message is not None and len(message) > PROGRESS_MESSAGE_CHARS:
+        message = message[: PROGRESS_MESSAGE_CHARS - 1] + "…"
+    return {"done": done, "total": total, "message": message or None}
 
 
 class App:
@@ -226,7 +287,7 @@ class App:
 
         Args:
             input: the task's input, an `Input` instance.
-            ctx: the task's context: `ctx.cancelled`, `ctx.work_dir`, `ctx.task_id`.
+            ctx: the task's context: `ctx.cancelled`, `ctx.progress(...)`, `ctx.work_dir`, `ctx.task_id`.
 
         Returns:
             An `Output` instance, or data that validates as one; its `File` fields are stored.

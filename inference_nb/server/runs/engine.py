@@ -184,6 +184,9 @@ class RunEngine:
                 active, job, function, arguments, "failure", describe_arguments_error(function, error)
             )
         job["arguments"] = validated.model_dump(mode="json")
+        # From here on the call is described with the arguments given, as the function takes them (qty=20,
+        # not the message's text "20"); the defaults would bury them (name=null, limit=100…).
+        arguments = validated.model_dump(mode="json", exclude_unset=True)
         self._save(active)
         if function.requires_approval and not await self._approval(active, job, function):
             return self._job_ended(active, job, function, arguments, "success", "the call was not approved")
@@ -327,7 +330,7 @@ class RunEngine:
 
 
 def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:
-    import jsonschema  # on first use: its import costs over a second (see wire.runs.check_schema)
+    import jsonschema  # on first use: its import costs over a second (see wire.schema_words)
     import referencing.exceptions
 
     try:

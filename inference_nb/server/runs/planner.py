@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter, ValidationError
+
 from .functions import Function
 from .shaping import shape
 
@@ -85,7 +87,7 @@ def conclude(outcomes: list[CallOutcome], schema: dict[str, Any] | None) -> Conc
     called = "; ".join(_describe_call(o) for o in outcomes)
     values = [o.value for o in outcomes if o.ok]
     if not values:
-        return Conclusion(None, f"No result: {called}.")
+        return Conclusion(None, f"{called}.")  # what failed; the front ends say "No result" themselves
     value = values[0] if len(values) == 1 else values
     if schema is None:
         return Conclusion(value, f"Called {called}.")
@@ -95,10 +97,23 @@ def conclude(outcomes: list[CallOutcome], schema: dict[str, Any] | None) -> Conc
 
 def _describe_call(outcome: CallOutcome) -> str:
     label = f"{outcome.function.service}.{outcome.function.name}"
-    arguments = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in outcome.arguments.items())
+    arguments = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in _as_passed(outcome).items())
     if outcome.ok:
         return f"{label}({arguments})"
     return f"{label}({arguments}) failed: {outcome.value}"
+
+
+def _as_passed(outcome: CallOutcome) -> dict[str, Any]:
+    """The arguments as the function receives them: "qty=20" in a message is 20 to an int parameter,
+    so it is shown without quotes. A value its parameter refuses is shown as extracted."""
+    fields = outcome.function.arguments.model_fields
+    shown = {}
+    for name, value in outcome.arguments.items():
+        try:
+            shown[name] = TypeAdapter(fields[name].annotation).validate_python(value) if name in fields else value
+        except ValidationError:
+            shown[name] = value
+    return shown
 
 
 def words(text: str) -> set[str]:

@@ -41,6 +41,7 @@ from ..store import Store, TaskRow, now_iso
 from ..webhooks import WebhookSender
 from .files import files_in, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
+from .progress import ProgressRelay
 from .views import public_task, status_in, webhook_body
 
 log = logging.getLogger("inference_nb.server")
@@ -60,6 +61,8 @@ class ActiveTask:
     runner: asyncio.Task | None = None
     thread_job: Future | None = None
     """The worker-thread call in progress, if the app is sync."""
+    progress: ProgressRelay | None = None
+    """Passes the app's `ctx.progress` reports on."""
 
 
 class TaskEngine:
@@ -171,9 +174,9 @@ class TaskEngine:
             function=function,
         )
         work_dir = self._data_dir / "work" / row.id
-        task = ActiveTask(
-            row, app_cls, RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir), session
-        )
+        progress = ProgressRelay(row, self._publish, asyncio.get_running_loop())
+        ctx = RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir, on_progress=progress.report)
+        task = ActiveTask(row, app_cls, ctx, session, progress=progress)
         self._advance(task, HostedStatus.RECEIVED)
         self._store.save_task_inputs(row.id, list(input_files))
         if full:
@@ -312,6 +315,8 @@ class TaskEngine:
     def _finish(self, task: ActiveTask, status: int, *, output: Any = None, error: str | None = None) -> None:
         if task.done.is_set():
             return
+        if task.progress is not None:
+            task.progress.close()
         task.row.output = output
         task.row.error = error
         self._advance(task, status)

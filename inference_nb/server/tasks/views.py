@@ -41,6 +41,8 @@ def public_task(row: TaskRow, base_url: str | None = None, dialect: Dialect | No
             for entry in row.timeline
         ],
     }
+    if row.progress is not None:  # our extension, which both dialects' clients may ignore
+        task["progress"] = dict(row.progress)
     if dialect is Dialect.HOSTED:
         task["function"] = row.function
     return rebase_file_uris(task, row.base_url, base_url or row.base_url)

@@ -117,6 +117,15 @@ def test_a_failed_call_gives_no_result_and_says_why():
     assert conclusion.result is None and "disk on fire" in conclusion.summary
 
 
+def test_the_summary_shows_arguments_as_the_function_takes_them_and_never_says_no_result():
+    async def call(function, arguments):
+        return CallOutcome(function, arguments, ok=False, value="ValueError: out of stock")
+
+    message = "inventory name=Towel limit=5"
+    conclusion = asyncio.run(DeterministicPlanner().plan(message, FUNCTIONS, ROWS, call))
+    assert conclusion.summary == 'example.searchInventory(name="Towel", limit=5) failed: ValueError: out of stock.'
+
+
 def test_the_name_is_the_start_of_the_message():
     assert DeterministicPlanner().name("what does our inventory look like?") == "What does our inventory look like"
 
