@@ -6,6 +6,7 @@ which sit a layer above and use only the public methods here (docs/ARCHITECTURE.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -19,6 +20,8 @@ from .controller import Controller
 from .handle import Run, short_label
 from .local_server import embedded_server, embedded_server_running
 from .sessions import AppSession
+from .starting import Start, withdrawn
+from .wire.runs import new_run_id
 
 DEFAULT_WAIT = 600.0
 """Seconds a wait lasts unless told otherwise: long enough for real work, never forever."""
@@ -132,6 +135,9 @@ class BaseClient:
             session_timeout: seconds a new session may stay idle (1..3600, only with `session="new"`).
             webhook: a URL the server posts the task to when it ends.
             idempotency_key: sending the same key again returns the first task, not a new one.
+                Without one, each call makes its own (when the server honours keys; the hosted
+                service is not known to), so that a retried create never makes a second task
+                and an interrupted or timed-out one is found again and cancelled.
             function: the app's function to run (hosted dialect only; default "run").
 
         Raises:
@@ -141,12 +147,21 @@ class BaseClient:
             StatusError: the server refused the task (`AuthenticationError` for the key).
             TransportError: the server could not be reached.
             BadResponse: the server's answer does not fit the tasks API.
-            TimeoutError: the server had not accepted the task after 120 s.
+            TimeoutError: the server had not accepted the task after 120 s; a task it may have
+                made all the same is cancelled, and the message names it.
+            KeyboardInterrupt: interrupted while starting; as for the timeout.
         """
+        if idempotency_key is None and self._tasks().profile.idempotent_create:
+            idempotency_key = str(uuid.uuid4())
         options = {"setup": setup, "session": session, "session_timeout": session_timeout,
                    "webhook": webhook, "idempotency_key": idempotency_key, "function": function}  # fmt: skip
         files = self._checked_files(app, input, options)  # in the caller's thread, before anything is sent
-        return self.controller.call(self._start_task(app, input or {}, files, options), START_TIMEOUT)
+        start = Start("task", app, again=None, cancel=self._tasks().cancel,
+                      find_again=f"client.run with idempotency_key={idempotency_key!r} finds it again")  # fmt: skip
+        try:
+            return self.controller.call(self._start_task(app, input or {}, files, options, start), START_TIMEOUT)
+        except (KeyboardInterrupt, TimeoutError) as stop:
+            raise withdrawn(start, self.controller, stop, start_timeout=START_TIMEOUT) from None
 
     def check_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> None:
         """Check what `run(app, input, **options)` would send, and send nothing.
@@ -179,18 +194,27 @@ class BaseClient:
         """`run`, for code on the controller loop (the widget's handlers, `map`). Takes `run`'s options."""
         return await self._start_task(app, input or {}, self._tasks().files(input or {}), options)
 
-    async def _start_task(self, app: str, input: dict[str, Any], files: list[Found], options: dict[str, Any]) -> Run:
+    async def _start_task(
+        self, app: str, input: dict[str, Any], files: list[Found], options: dict[str, Any], start: Start | None = None
+    ) -> Run:
         backend = self._tasks()
         await backend.inputs.check(app, input, [at for at, _ in files], function=options.get("function"))
         input = await backend.with_uploads(input, files)
         await self.controller.prepare(backend.feed)  # the task's events then follow the subscription
         submit = backend.client.submit
+        if start is not None:
+            start.sent = True
+            if options.get("idempotency_key") and backend.profile.idempotent_create:
+                start.again = lambda: self._submit_again(lambda: submit(app, input, **options))
         try:
             snapshot = await self.controller.request(lambda: submit(app, input, **options))
         except NotFoundError as error:
             await self._raise_if_unknown_app(app, error)
             raise
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
+
+    async def _submit_again(self, create: Any) -> str:
+        return (await self.controller.request(create)).id
 
     async def _raise_if_unknown_app(self, app: str, error: NotFoundError) -> None:
         """Turn the server's 404 for an app it lacks into an error naming the closest apps it has.
@@ -275,11 +299,20 @@ class BaseClient:
             StatusError: the server refused the run.
             TransportError: the server could not be reached.
             BadResponse: the server's answer does not fit the runs API.
-            TimeoutError: the server had not accepted the run after 120 s.
+            TimeoutError: the server had not accepted the run after 120 s; a run it may have made
+                all the same is cancelled, and the message names it.
+            KeyboardInterrupt: interrupted while starting; as for the timeout.
         """
         self.check_question(message, schema, cluster=cluster, run_id=run_id, name=name)
-        return self.controller.call(self.start_question(message, schema, cluster=cluster, run_id=run_id, name=name),
-                                    START_TIMEOUT)  # fmt: skip
+        backend = self._runs(cluster)
+        run_id = run_id or (new_run_id() if backend.profile.idempotent_create else None)
+        start = Start("run", repr(short_label(message)), again=None, cancel=backend.cancel,
+                      find_again=f"client.get({run_id!r}, kind='run') finds it")  # fmt: skip
+        asking = self.start_question(message, schema, cluster=cluster, run_id=run_id, name=name, start=start)
+        try:
+            return self.controller.call(asking, START_TIMEOUT)
+        except (KeyboardInterrupt, TimeoutError) as stop:
+            raise withdrawn(start, self.controller, stop, start_timeout=START_TIMEOUT) from None
 
     def check_question(self, message: str, schema: Any = None, *, cluster: str | None = None, **options: Any) -> None:
         """Check what `ask(message, schema, **options)` would send, and send nothing.
@@ -293,17 +326,24 @@ class BaseClient:
 
     async def start_question(
         self, message: str, schema: Any = None, *, cluster: str | None = None, run_id: str | None = None,
-        name: str | None = None,
+        name: str | None = None, start: Start | None = None,
     ) -> Run:  # fmt: skip
-        """`ask`, for code on the controller loop (the widget's handlers, `map`). Takes `ask`'s options."""
+        """`ask`, for code on the controller loop (the widget's handlers, `map`). Takes `ask`'s options
+        (`start`: `ask`'s record of what was sent)."""
         json_schema, schema_type = resolve_schema(schema)
         backend = self._runs(cluster, schema_type)
         run_id, _ = backend.client.core.create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
         create = backend.client.create
         await self.controller.prepare(backend.feed)  # the run's events then follow the subscription
-        created = await self.controller.request(
-            lambda: create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
-        )
+
+        def send() -> Any:
+            return create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
+
+        if start is not None:
+            start.sent = True
+            if run_id and backend.profile.idempotent_create:
+                start.again = lambda: self.controller.request(send)
+        created = await self.controller.request(send)
         snapshot = await self.controller.request(lambda: backend.get(created))
         return Run(backend, snapshot, label=short_label(message))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -35,6 +36,18 @@ MAX_STREAMS = 32
 """Runs followed by a stream of their own at once (on servers without an events stream); more are polled."""
 MAX_POLLS = 8
 """Polls in flight at once, of all polled runs together (within `MAX_REQUESTS`, leaving room for submits)."""
+CANCELLED_WITHIN = 5.0
+"""Seconds `Controller.call` waits for a coroutine it cancelled to unwind."""
+
+
+def _settle(future: concurrent.futures.Future[T], task: asyncio.Task[T]) -> None:
+    """Hand `task`'s outcome to a future that other threads wait on."""
+    if task.cancelled():
+        future.cancel()
+    elif (error := task.exception()) is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(task.result())
 
 
 class Controller:
@@ -77,11 +90,37 @@ class Controller:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run `coro` on the controller loop and block until it ends (not from the loop itself)."""
+        """Run `coro` on the controller loop and block until it ends (not from the loop itself).
+
+        When the wait ends first (`timeout`, or a KeyboardInterrupt), the coroutine is cancelled,
+        and the caller waits up to `CANCELLED_WITHIN` seconds for it to unwind before the error
+        goes on: nothing keeps running for a call its caller gave up on (docs/ARCHITECTURE.md,
+        "Anything started can be found again").
+        """
         if self.on_loop:
             coro.close()
             raise RuntimeError("Controller.call would block its own loop; await the coroutine instead")
-        return self.submit(coro).result(timeout)
+        ended: concurrent.futures.Future[T] = concurrent.futures.Future()
+        started: list[asyncio.Task[T]] = []
+
+        def start() -> None:
+            task = self.loop.create_task(coro)
+            task.add_done_callback(lambda _: _settle(ended, task))
+            started.append(task)
+
+        def cancel() -> None:
+            if started:  # else `start` was never queued: an interrupt came first
+                started[0].cancel()
+
+        try:
+            self.loop.call_soon_threadsafe(start)
+            return ended.result(timeout)
+        except BaseException:
+            if not ended.done():  # the wait was given up on, not the coroutine's own error
+                self.loop.call_soon_threadsafe(cancel)  # after `start`: callbacks run in order
+                with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
+                    ended.exception(CANCELLED_WITHIN)  # (`concurrent.futures.wait` misses a cancel)
+            raise
 
     async def request(self, make: Callable[[], Awaitable[T]]) -> T:
         """One request, counted against the cap on requests in flight."""

@@ -9,7 +9,9 @@ of the requests meet a fault, drawn from a seeded generator:
 - `502`, `503`: the proxy answers that itself, without forwarding;
 - `delay`: forwarded after a pause (not a failure, but it reorders the traffic).
 
-`rule(method, path, body)` may force one of those, or `401`, for a request before the draw.
+`rule(method, path, body)` may force one of those, or `401`, for a request before the draw; or
+`stall`: the request reaches the server, and its answer is held back for as long as the proxy runs
+(`stalled` is set once the server has answered), the case of a create whose answer never comes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class FaultProxy:
         self.rate, self.rule = rate, rule
         self.random = random.Random(seed)
         self.counts: Counter[str] = Counter()
+        self.stalled = threading.Event()
+        """Set once the server has answered a request whose answer the proxy holds back (`stall`)."""
         """Requests by what happened to them: a fault's name, or "passed"."""
         self.url = ""
         self._loop = asyncio.new_event_loop()
@@ -113,6 +117,10 @@ class FaultProxy:
                 await up_reader.readuntil(b"\r\n")  # the server has answered: the work is done
                 writer.transport.abort()
                 return
+            if fault == "stall":
+                await up_reader.readuntil(b"\r\n")  # the server has answered: the work is done
+                self.stalled.set()
+                await asyncio.Event().wait()  # until the proxy stops
             if fault == "truncate":
                 answer_head = await up_reader.readuntil(b"\r\n\r\n")
                 writer.write(answer_head + await up_reader.read(self.random.randint(0, 8)))

@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "handle",
             "backends",
             "base",
+            "starting",
             "sessions",
             "local_server",
             "render",
