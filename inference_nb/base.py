@@ -7,11 +7,12 @@ which sit a layer above and use only the public methods here (docs/ARCHITECTURE.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, Literal
 
 from .backends import RunBackend, TaskBackend, resolve_schema
 from .client.app_ids import resolve_app
+from .client.core import Snapshot
 from .client.errors import ConfigurationError, InferenceError, InvalidRequest, NotFoundError
 from .client.files import Found, replaced, to_upload
 from .client.profile import Profile, embedded, from_environment
@@ -201,20 +202,23 @@ class BaseClient:
         await backend.inputs.check(app, input, [at for at, _ in files], function=options.get("function"))
         input = await backend.with_uploads(input, files)
         await self.controller.prepare(backend.feed)  # the task's events then follow the subscription
-        submit = backend.client.submit
+
+        def send() -> Awaitable[Snapshot]:
+            return backend.client.submit(app, input, **options)
+
+        async def send_again() -> str:
+            return (await self.controller.request(send)).id
+
         if start is not None:
             start.sent = True
             if options.get("idempotency_key") and backend.profile.idempotent_create:
-                start.again = lambda: self._submit_again(lambda: submit(app, input, **options))
+                start.again = send_again
         try:
-            snapshot = await self.controller.request(lambda: submit(app, input, **options))
+            snapshot = await self.controller.request(send)
         except NotFoundError as error:
             await self._raise_if_unknown_app(app, error)
             raise
         return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
-
-    async def _submit_again(self, create: Any) -> str:
-        return (await self.controller.request(create)).id
 
     async def _raise_if_unknown_app(self, app: str, error: NotFoundError) -> None:
         """Turn the server's 404 for an app it lacks into an error naming the closest apps it has.
@@ -336,7 +340,7 @@ class BaseClient:
         create = backend.client.create
         await self.controller.prepare(backend.feed)  # the run's events then follow the subscription
 
-        def send() -> Any:
+        def send() -> Awaitable[str]:
             return create(message, json_schema, cluster=backend.cluster, run_id=run_id, name=name)
 
         if start is not None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 import pytest
 
@@ -166,9 +167,22 @@ def test_a_run_whose_answer_was_lost_is_sent_again_without_a_second_task(embedde
     assert [task_id for task_id, _ in tasks_on(embedded)] == [run.id]
 
 
+def keys_kept_by(embedded) -> list[str]:
+    """The Idempotency-Keys the embedded server has seen (read from its database)."""
+    with closing(sqlite3.connect(f"file:{embedded.data_dir / 'inference_nb.sqlite3'}?mode=ro", uri=True)) as db:
+        return [key for (key,) in db.execute("SELECT key FROM idempotency")]
+
+
 def test_the_hosted_dialect_keeps_a_given_key_and_makes_none_itself(embedded):
     client = Client(tasks=hosted_tasks(embedded.token, base_url=embedded.url))
     first = client.run("test/echo", {"text": "hosted"}, idempotency_key="kept-key")
     again = client.run("test/echo", {"text": "hosted"}, idempotency_key="kept-key")
     other = client.run("test/echo", {"text": "hosted"})
     assert first.id == again.id != other.id
+    assert keys_kept_by(embedded) == ["kept-key"]
+
+
+def test_every_run_without_a_key_gets_its_own(client, embedded):
+    client.run("test/echo", {"text": "same"})
+    client.run("test/echo", {"text": "same"})
+    assert len(set(keys_kept_by(embedded))) == 2
