@@ -28,8 +28,8 @@ class Start:
     label: str
     """What was started (the app, or the question's start), for messages."""
     again: Callable[[], Awaitable[str]] | None
-    """Sends the same create once more and answers the id; None when the server is not known to
-    answer a repeated create with the first (a hosted service that honours no Idempotency-Key)."""
+    """Sends the same create once more and answers the id; set with `sent`, and left None when the
+    server is not known to answer a repeated create with the first (no Idempotency-Key honoured)."""
     cancel: Callable[[str], Awaitable[None]]
     """Cancels the task or run of that id."""
     find_again: str
