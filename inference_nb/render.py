@@ -119,7 +119,9 @@ def _holds_model(cells: Iterable[Any]) -> bool:
 def _object_cells(frame: pd.DataFrame) -> tuple[bool, bool]:
     """(some cell is a dict, some cell holds a model or tuple), looking only at columns of Python objects."""
     dicts = models = False
-    for name in frame.select_dtypes(include=object).columns:
+    for name, dtype in frame.dtypes.items():
+        if dtype != object:  # noqa: E721 (pandas dtypes compare equal to the type, never identical)
+            continue
         cells = frame[name].to_numpy()
         kinds = set(map(type, cells)) - _SCALARS
         dicts = dicts or any(issubclass(kind, dict) for kind in kinds)
