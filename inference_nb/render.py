@@ -130,7 +130,8 @@ def _object_cells(frame: pd.DataFrame) -> tuple[bool, bool]:
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:
-    """The frame `pd.json_normalize(_plain(rows), sep=".")` gives, built the cheapest way that gives the same.
+    """The frame `pd.json_normalize(_plain(rows), sep=".")` gives, built the cheapest way that gives the same
+    (docs/ARCHITECTURE.md, "Cold start and hot paths").
 
     Flat rows go straight to `pd.DataFrame` (what json_normalize ends with for them); rows holding
     objects go to json_normalize as they are. Only columns of Python objects are looked at again,

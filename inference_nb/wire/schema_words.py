@@ -61,7 +61,7 @@ def load_jsonschema() -> ModuleType:
     Jupyter environment has it) the "iri" checks build a grammar that takes over a second. No check
     here uses them (values are validated without a format checker; the meta-schemas have no iri
     field), so when this process has imported neither yet, jsonschema is imported as if
-    rfc3987-syntax were absent (docs/ARCHITECTURE.md, "Cold start").
+    rfc3987-syntax were absent (docs/ARCHITECTURE.md, "Cold start and hot paths").
     """
     if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
         import jsonschema
