@@ -13,7 +13,7 @@ import html
 import json
 import mimetypes
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from itertools import chain
@@ -96,24 +96,19 @@ def _table_rows(value: Any) -> list[dict] | None:
     return rows
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _holds_model(cells: Iterable[Any]) -> bool:
-    """Whether a model or a tuple lies anywhere among `cells`, walked a level at a time by type."""
-    cells = list(cells)
-    while cells:
-        kinds = set(map(type, cells))
+def _model_below(cells: Any, kinds: set[type]) -> bool:
+    """Whether a model or a tuple lies anywhere inside `cells` (whose types are `kinds`), a level at a time."""
+    while True:
         if any(issubclass(kind, BaseModel | tuple) for kind in kinds):
             return True
         if not any(issubclass(kind, list | dict) for kind in kinds):
             return False
         if kinds == {list}:  # the usual case (a column of lists) without a test per cell
             cells = list(chain.from_iterable(cells))
-            continue
-        containers = (c.values() if isinstance(c, dict) else c for c in cells if isinstance(c, (list, dict)))
-        cells = list(chain.from_iterable(containers))
-    return False
+        else:
+            containers = (c.values() if isinstance(c, dict) else c for c in cells if isinstance(c, (list, dict)))
+            cells = list(chain.from_iterable(containers))
+        kinds = set(map(type, cells))
 
 
 def _object_cells(frame: pd.DataFrame) -> tuple[bool, bool]:
@@ -123,9 +118,9 @@ def _object_cells(frame: pd.DataFrame) -> tuple[bool, bool]:
         if dtype != object:  # noqa: E721 (pandas dtypes compare equal to the type, never identical)
             continue
         cells = frame[name].to_numpy()
-        kinds = set(map(type, cells)) - _SCALARS
+        kinds = set(map(type, cells))
         dicts = dicts or any(issubclass(kind, dict) for kind in kinds)
-        models = models or (bool(kinds) and _holds_model(cells))
+        models = models or _model_below(cells, kinds)
     return dicts, models
 
 
