@@ -57,15 +57,20 @@ def serve(pipe, data_dir: str, workers: int) -> None:
         pipe.recv()  # until the benchmark is done
 
 
-async def create(url: str, token: str, count: int, until: float, backend: TaskBackend) -> list[Run]:
-    """`count` runs created by a bare httpx client, each handed to the controller as soon as it exists."""
+async def create(
+    url: str, token: str, count: int, until: float, backend: TaskBackend, *, spread: float = 0.0
+) -> list[Run]:
+    """`count` runs created by a bare httpx client, each handed to the controller as soon as it exists.
+
+    They end at `until`, or one after another over `spread` seconds from then."""
     headers = {"authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=32)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as http:
         slots = asyncio.Semaphore(32)
 
-        async def one() -> Run:
-            body, key = {"app": "bench/until", "input": {"until": until}}, {"idempotency-key": str(uuid.uuid4())}
+        async def one(i: int) -> Run:
+            body = {"app": "bench/until", "input": {"until": until + spread * i / count}}
+            key = {"idempotency-key": str(uuid.uuid4())}
             async with slots:
                 for attempt in range(5):  # a kept-alive connection the server just closed: send again, same key
                     try:
@@ -76,7 +81,7 @@ async def create(url: str, token: str, count: int, until: float, backend: TaskBa
                             raise
             return Run(backend, backend.client.core.snapshot(answer.json()), label="bench/until")
 
-        return await asyncio.gather(*(one() for _ in range(count)))
+        return await asyncio.gather(*(one(i) for i in range(count)))
 
 
 def controller_cpu(client: Client) -> float:

@@ -8,6 +8,7 @@ Every request goes through `Controller.request`, so the cap on requests in fligh
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
@@ -97,7 +98,7 @@ class RunBackend:
         self.client, self.profile = client, client.core.profile
         self.controller, self.wait_timeout = controller, wait_timeout
         self.cluster, self.schema_type = cluster, schema_type
-        self._adapter = TypeAdapter(schema_type) if schema_type is not None else None  # built once: it is costly
+        self._adapter = _adapter(schema_type) if schema_type is not None else None
         self.feed = EventFeed(
             server=("runs", self.profile, cluster),
             label=f"{self.profile.label} (cluster {cluster})",
@@ -142,8 +143,34 @@ def resolve_schema(schema: Any) -> tuple[dict[str, Any] | None, Any]:
     if schema is None or isinstance(schema, dict):
         return schema, None
     try:
-        return TypeAdapter(schema).json_schema(), schema
+        return _json_schema(schema), schema
     except Exception as error:
         raise InvalidRequest(
             f"schema: expected a JSON Schema dict or a pydantic model / type, not {schema!r} ({error})", field="schema"
         ) from None
+
+
+def _adapter(schema_type: Any) -> TypeAdapter:
+    """The TypeAdapter of a type, built once per type: building one costs more than a submit."""
+    try:
+        return _cached_adapter(schema_type)
+    except TypeError:  # an unhashable type annotation: built each time
+        return TypeAdapter(schema_type)
+
+
+@lru_cache(maxsize=256)
+def _cached_adapter(schema_type: Any) -> TypeAdapter:
+    return TypeAdapter(schema_type)
+
+
+def _json_schema(schema_type: Any) -> dict[str, Any]:
+    """The JSON Schema of a type, made once per type. Callers must not change it: it is shared."""
+    try:
+        return _cached_json_schema(schema_type)
+    except TypeError:
+        return TypeAdapter(schema_type).json_schema()
+
+
+@lru_cache(maxsize=256)
+def _cached_json_schema(schema_type: Any) -> dict[str, Any]:
+    return _adapter(schema_type).json_schema()

@@ -71,6 +71,8 @@ class BaseClient:
         """The process's controller: the loop thread that follows every Run."""
         self._task_backend: TaskBackend | None = None
         self._runs_client: AsyncRunsClient | None = None
+        self._run_backends: dict[tuple[str, Any], RunBackend] = {}
+        """By (cluster, result type): one backend each, so its TypeAdapter and event feed are made once."""
 
     # where work goes
 
@@ -106,7 +108,15 @@ class BaseClient:
         if self._runs_client is None:
             self._runs_client = AsyncRunsClient(self.profile("runs"))
         cluster = cluster or self._cluster or self._runs_client.core.profile.cluster
-        return RunBackend(self._runs_client, self.controller, self.wait_timeout, cluster, schema_type)
+        try:
+            key = (cluster, schema_type)
+            backend = self._run_backends.get(key)
+        except TypeError:  # an unhashable type annotation: a backend of its own
+            return RunBackend(self._runs_client, self.controller, self.wait_timeout, cluster, schema_type)
+        if backend is None:
+            backend = RunBackend(self._runs_client, self.controller, self.wait_timeout, cluster, schema_type)
+            self._run_backends[key] = backend
+        return backend
 
     # tasks
 

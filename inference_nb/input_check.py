@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from .client.errors import BadResponse, InvalidRequest, StatusError
-from .wire.schema_words import value_problem
+from .wire.schema_words import validator_of, value_problem
 
 FILE_PLACEHOLDER = "upload:pending"
 """What stands for a file not uploaded yet while the input is checked."""
@@ -30,6 +30,9 @@ class AppInputs:
         self._fetch = fetch
         self._apps: list[dict[str, Any]] | None = None
         self._unlisted = False
+        self._checks: dict[int, tuple[dict[str, Any], dict[str, Any], Any]] = {}
+        """By id of an app list's schema: (that schema, kept so its id is not reused; its form with files
+        as text; a validator of that form). Emptied with each new app list."""
 
     async def check(
         self, app: str, input: Any, files: Sequence[tuple[str | int, ...]] = (), *, function: str | None = None
@@ -48,10 +51,10 @@ class AppInputs:
         if self._unlisted:
             return
         schema = await self._schema(app, function, fresh=self._apps is None)
-        problem = schema and _problem(schema, input, files)
+        problem = schema and self._problem(schema, input, files)
         if problem:  # checked against the newest schema before refusing: the app may have changed
             schema = await self._schema(app, function, fresh=True)
-            problem = schema and _problem(schema, input, files)
+            problem = schema and self._problem(schema, input, files)
         if problem:
             field, words = problem
             raise InvalidRequest(f"{field}: {words}", field=field)
@@ -61,6 +64,7 @@ class AppInputs:
         if found is None:
             try:
                 self._apps = await self._fetch()
+                self._checks.clear()
             except (StatusError, BadResponse):  # a server without an app list: it checks inputs itself
                 self._unlisted = True
                 return None
@@ -71,16 +75,23 @@ class AppInputs:
         schema = functions.get(function or "run", found).get("input_schema")
         return schema if isinstance(schema, dict) else None
 
+    def _problem(
+        self, schema: dict[str, Any], input: Any, files: Sequence[tuple[str | int, ...]]
+    ) -> tuple[str, str] | None:
+        """Where `input` breaks `schema`, through the validator built once per schema (a submit's hot path)."""
+        kept = self._checks.get(id(schema))
+        if kept is None:
+            as_text = _files_as_text(schema)
+            kept = self._checks[id(schema)] = (schema, as_text, validator_of(as_text))
+        _, as_text, validator = kept
+        return value_problem(as_text, _with_placeholders(input, files), at="input", validator=validator)
+
 
 def _find(apps: list[dict[str, Any]], app: str) -> dict[str, Any] | None:
     exact = next((a for a in apps if a.get("id") == app), None)
     if exact is not None or "@" in app:
         return exact
     return next((a for a in apps if str(a.get("id", "")).split("@")[0] == app and a.get("latest")), None)
-
-
-def _problem(schema: dict[str, Any], input: Any, files: Sequence[tuple[str | int, ...]]) -> tuple[str, str] | None:
-    return value_problem(_files_as_text(schema), _with_placeholders(input, files), at="input")
 
 
 def _with_placeholders(input: Any, files: Sequence[tuple[str | int, ...]]) -> Any:

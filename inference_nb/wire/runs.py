@@ -207,4 +207,17 @@ def check_schema(schema: dict[str, Any]) -> str | None:
     Args:
         schema: the JSON Schema; its `$schema` picks the draft (default 2020-12).
     """
-    return schema_problem(schema)
+    # Checked once per schema: an ask checks its schema before sending and again as it sends,
+    # and a loop of asks sends the same one each time. repr tells apart all a schema may hold
+    # (1, 1.0 and True; lists and tuples), so one text is one verdict.
+    key = repr(schema)
+    if key not in _SCHEMA_PROBLEMS:
+        if len(_SCHEMA_PROBLEMS) >= SCHEMAS_KEPT:
+            _SCHEMA_PROBLEMS.clear()
+        _SCHEMA_PROBLEMS[key] = schema_problem(schema)
+    return _SCHEMA_PROBLEMS[key]
+
+
+SCHEMAS_KEPT = 256
+"""How many schemas' verdicts `check_schema` keeps."""
+_SCHEMA_PROBLEMS: dict[str, str | None] = {}

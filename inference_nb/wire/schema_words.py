@@ -12,7 +12,9 @@ Not jsonschema's exception text: it names Python types and the meta-schema's int
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
+from types import ModuleType
 from typing import Any
 
 TYPE_NAMES = ("string", "number", "integer", "boolean", "object", "array", "null")
@@ -52,16 +54,43 @@ def place(path: Sequence[str | int]) -> str:
     return text
 
 
+def load_jsonschema() -> ModuleType:
+    """jsonschema, imported on first use and without the one format checker that costs a second.
+
+    On import jsonschema loads its optional format checkers; with rfc3987-syntax installed (every
+    Jupyter environment has it) the "iri" checks build a grammar that takes over a second. No check
+    here uses them (values are validated without a format checker; the meta-schemas have no iri
+    field), so when this process has imported neither yet, jsonschema is imported as if
+    rfc3987-syntax were absent (docs/ARCHITECTURE.md, "Cold start and hot paths").
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import jsonschema
+
+        return jsonschema
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import fail, as if absent
+    try:
+        import jsonschema
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
+def validator_of(schema: dict[str, Any]) -> Any:
+    """A jsonschema validator of values against `schema` (its `$schema` picks the draft, default 2020-12).
+
+    Building one walks the schema; callers that check many values keep it (`value_problem(validator=)`).
+    """
+    jsonschema = load_jsonschema()
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+
+
 def schema_problem(schema: Any) -> str | None:
     """What is wrong with `schema` as a JSON Schema, in plain words with its place, or None.
 
     Checks the schema's own rules (its `$schema` picks the draft, default 2020-12) and that
     every `$ref` in it resolves.
     """
-    # Imported here, not at the top: jsonschema loads its optional format checkers on import,
-    # and with rfc3987-syntax installed (every Jupyter environment has it) that costs over a
-    # second, which a kernel or a server that never checks a schema should not pay.
-    import jsonschema
+    jsonschema = load_jsonschema()
 
     if not isinstance(schema, dict | bool):
         return "the schema must be a JSON object"
@@ -199,18 +228,17 @@ def kind_of(value: Any) -> str:
     return "a JSON object" if isinstance(value, dict) else type(value).__name__
 
 
-def value_problem(schema: dict[str, Any], value: Any, *, at: str) -> tuple[str, str] | None:
+def value_problem(schema: dict[str, Any], value: Any, *, at: str, validator: Any = None) -> tuple[str, str] | None:
     """Where `value` breaks `schema` and how, as (field, plain problem), or None when it fits.
 
     Args:
         schema: a JSON Schema `schema_problem` accepts.
         value: JSON data.
         at: the name of the value itself ("input"); fields are named below it ("input.amount").
+        validator: `validator_of(schema)`, when the caller keeps one.
     """
-    import jsonschema
-
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    error = jsonschema.exceptions.best_match(cls(schema).iter_errors(value))
+    validator = validator or validator_of(schema)
+    error = load_jsonschema().exceptions.best_match(validator.iter_errors(value))
     if error is None:
         return None
     path = [at, *error.absolute_path]

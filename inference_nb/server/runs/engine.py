@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
+from inference_nb.wire.schema_words import load_jsonschema
 
 from ..errors import Conflict, NotFound
 from ..events import EventLog
@@ -330,8 +331,9 @@ class RunEngine:
 
 
 def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:
-    import jsonschema  # on first use: its import costs over a second (see wire.schema_words)
     import referencing.exceptions
+
+    jsonschema = load_jsonschema()  # on first use: its import is costly (see wire.schema_words)
 
     try:
         validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
