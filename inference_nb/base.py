@@ -358,7 +358,7 @@ class BaseClient:
             if run_id and backend.profile.idempotent_create:
                 start.again = lambda: self.controller.request(send)
         created = await self.controller.request(send)
-        snapshot = await self.controller.request(lambda: backend.get(created))
+        snapshot = backend.client.core.created(created, message, json_schema, name=name)
         return Run(backend, snapshot, label=short_label(message))
 
     # finding again

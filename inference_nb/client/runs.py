@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Collection, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -184,6 +185,16 @@ class RunsCore:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             raise BadResponse("the create answer has no run id")
         return body["id"]
+
+    def created(self, run_id: str, message: str, schema: dict[str, Any] | None, *, name: str | None) -> Snapshot:
+        """A run's first Snapshot, made from what its create sent: the create answers with the id only,
+        and a GET for what it says anyway would double the cost of a submit (the server's own view
+        arrives through the run's following)."""
+        at = datetime.now(UTC).isoformat()
+        run = {"id": run_id, "name": name, "status": "pending", "message": message, "createdAt": at}
+        if schema is not None:
+            run["resultSchema"] = schema
+        return self.snapshot({"run": run, "jobs": [], "inputRequests": []})
 
     def snapshot(self, body: Any) -> Snapshot:
         """The Snapshot of a run's detail (`{run, jobs, inputRequests}`: a get, a cancel, a stream line).
