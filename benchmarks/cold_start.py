@@ -11,13 +11,13 @@ imported on the way (a picture must not need it).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+from child_server import child_server
 
 BASELINE = "import httpx, pydantic"
 FIRST_PICTURE = """
@@ -29,14 +29,6 @@ assert run.status.name == "Completed", run.status
 assert run.images and run.images[0].data.startswith(b"\\x89PNG")
 print("pandas" in sys.modules)
 """
-
-
-def serve(pipe, data_dir: str) -> None:
-    from inference_nb.server import start_server
-
-    with start_server(data_dir=data_dir) as server:
-        pipe.send((server.url, server.token))
-        pipe.recv()  # until the benchmark is done
 
 
 def wall(code: str, *args: str) -> tuple[float, str]:
@@ -51,22 +43,13 @@ def wall(code: str, *args: str) -> tuple[float, str]:
 
 def measure(repeats: int) -> tuple[float, float, bool]:
     """(median seconds of the baseline, median seconds of the first picture, whether pandas was imported)."""
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as data_dir:
-        mine, theirs = context.Pipe()
-        server = context.Process(target=serve, args=(theirs, data_dir), daemon=True)
-        server.start()
-        url, token = mine.recv()
-        try:
-            wall(FIRST_PICTURE, url, token)  # the first one warms the disk cache of both
-            base, picture = [], []
-            for _ in range(repeats):
-                base.append(wall(BASELINE)[0])
-                seconds, pandas = wall(FIRST_PICTURE, url, token)
-                picture.append(seconds)
-        finally:
-            mine.send("stop")
-            server.join(30)
+    with child_server() as (url, token):
+        wall(FIRST_PICTURE, url, token)  # the first one warms the disk cache of both
+        base, picture = [], []
+        for _ in range(repeats):
+            base.append(wall(BASELINE)[0])
+            seconds, pandas = wall(FIRST_PICTURE, url, token)
+            picture.append(seconds)
     return statistics.median(base), statistics.median(picture), pandas == "True"
 
 

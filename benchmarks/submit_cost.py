@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import multiprocessing
 import pstats
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 
 import httpx
+from child_server import child_server
 
 from inference_nb.api import Client
 from inference_nb.wire.runs import new_run_id
@@ -26,14 +25,6 @@ from inference_nb.wire.runs import new_run_id
 BODY = {"app": "demo/sleep", "input": {"seconds": 0}}
 QUESTION = "What is the capital of Norway?"
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
-
-
-def serve(pipe, data_dir: str) -> None:
-    from inference_nb.server import start_server
-
-    with start_server(data_dir=data_dir, max_workers=64, max_queued=100_000) as server:
-        pipe.send((server.url, server.token))
-        pipe.recv()  # until the benchmark is done
 
 
 def timed(count: int, call: Callable[[], object]) -> tuple[float, float]:
@@ -80,17 +71,8 @@ def measure(url: str, token: str, count: int, *, profile: bool = False) -> dict[
 
 
 def with_server(work: Callable[[str, str], object]) -> object:
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as data_dir:
-        mine, theirs = context.Pipe()
-        server = context.Process(target=serve, args=(theirs, data_dir), daemon=True)
-        server.start()
-        url, token = mine.recv()
-        try:
-            return work(url, token)
-        finally:
-            mine.send("stop")
-            server.join(30)
+    with child_server(max_workers=64, max_queued=100_000) as (url, token):
+        return work(url, token)
 
 
 def main() -> None:
