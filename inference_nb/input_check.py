@@ -12,6 +12,7 @@ import copy
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from .client.app_ids import resolve_app
 from .client.errors import BadResponse, InvalidRequest, StatusError
 from .wire.schema_words import validator_of, value_problem
 
@@ -88,10 +89,11 @@ class AppInputs:
 
 
 def _find(apps: list[dict[str, Any]], app: str) -> dict[str, Any] | None:
-    exact = next((a for a in apps if a.get("id") == app), None)
-    if exact is not None or "@" in app:
-        return exact
-    return next((a for a in apps if str(a.get("id", "")).split("@")[0] == app and a.get("latest")), None)
+    """The app `app` names, resolved as everywhere else (`client.app_ids`), or None when none matches."""
+    try:
+        return resolve_app(app, apps)
+    except InvalidRequest:
+        return None
 
 
 def _with_placeholders(input: Any, files: Sequence[tuple[str | int, ...]]) -> Any:
