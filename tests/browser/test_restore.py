@@ -70,6 +70,10 @@ def test_a_saved_widget_reloaded_without_its_kernel_is_a_read_only_snapshot(lab,
 
         page.get_by_role("menuitem", name="Kernel", exact=True).click()
         page.get_by_role("menuitem", name="Shut Down Kernel", exact=True).click()
+        # Reloaded only once the kernel is gone: a page that reconnects to a kernel still shutting
+        # down asks it for the models instead of reading the saved state.
+        kernels = "fetch('/api/kernels').then((r) => r.json())"
+        wait_for(lambda: page.evaluate(kernels) == [], "the kernel was not shut down")
         page.reload()
 
         widget = page.locator(".inb-widget")
