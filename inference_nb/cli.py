@@ -43,6 +43,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a host webhooks may go to (repeatable; 'loopback' for this machine; default: any)",
     )
+    serve.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder of an app written for inference.sh (inference.py + inf.yml) to offer (repeatable)",
+    )
+    serve.add_argument(
+        "--app-namespace",
+        default="local",
+        metavar="NAME",
+        help="the namespace of the --app apps: they are NAME/<name in inf.yml> (default: local)",
+    )
+    serve.add_argument(
+        "--app-run-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds a task of an --app app may take, setup included (default: 600)",
+    )
     serve.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
     serve.add_argument("--data-dir", type=Path, default=None, help="where tasks and files are kept")
     serve.add_argument("--workers", type=int, default=8, help="tasks that run at once (default: 8)")
@@ -71,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     from .server.app import ServerConfig, create_app, read_or_create_secret
     from .server.apps.builtin import BUILTIN_APPS
+    from .server.apps.official import load_app_dir
     from .server.apps.registry import AppRegistry
     from .server.embedded import default_data_dir
     from .server.serving import listen, make_server, serve_url
@@ -95,7 +117,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"inference-nb: {exc}", file=sys.stderr)
         return 2
     try:
-        app = create_app(config, AppRegistry(BUILTIN_APPS))
+        loaded = [
+            load_app_dir(folder, namespace=args.app_namespace, run_timeout=args.app_run_timeout) for folder in args.app
+        ]
+    except ValueError as exc:
+        print(f"inference-nb: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(config, AppRegistry([*BUILTIN_APPS, *loaded]))
         sock = listen(args.host, args.port)
     except (DataDirInUse, OSError) as exc:
         print(f"inference-nb: {exc}", file=sys.stderr)

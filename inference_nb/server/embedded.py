@@ -19,6 +19,7 @@ from typing import Any
 from .app import ServerConfig, create_app
 from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
+from .apps.official import DEFAULT_RUN_TIMEOUT, load_app_dir
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .events import DEFAULT_REPLAY
@@ -173,6 +174,9 @@ def start_server(
     port: int = 0,
     data_dir: str | Path | None = None,
     apps: list[type[App]] | None = None,
+    app_dirs: list[str | Path] | tuple[str | Path, ...] = (),
+    app_namespace: str = "local",
+    app_run_timeout: float | None = DEFAULT_RUN_TIMEOUT,
     builtin_apps: bool = True,
     max_workers: int = 8,
     max_queued: int = DEFAULT_MAX_QUEUED,
@@ -193,6 +197,10 @@ def start_server(
         port: the port (0: a free one).
         data_dir: where its data lives (default: `default_data_dir()`).
         apps: apps offered besides the built-in ones.
+        app_dirs: folders of apps written for inference.sh (`inference.py` + `inf.yml`), offered as
+            `<app_namespace>/<name in inf.yml>`; each instance runs in a worker process of its own.
+        app_namespace: the namespace of the apps of `app_dirs`.
+        app_run_timeout: seconds a task of an app of `app_dirs` may take, setup included (None: no limit).
         builtin_apps: offer the built-in demo apps.
         max_workers: tasks running at once.
         max_queued: tasks that may wait for a worker; beyond that a task is Rejected.
@@ -211,12 +219,14 @@ def start_server(
     Raises:
         DataDirInUse: another server holds the data dir.
         TypeError: one of `apps` is not a valid app class.
+        ValueError: (also) a folder of `app_dirs` is not an app in the service's format, or importing it failed.
         ValueError: an entry of `allow_hosts` is not a host name or address, or `public_url` is not
             http(s)://host[:port].
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
         RuntimeError: the server did not start in time.
     """
-    registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or [])])
+    loaded = [load_app_dir(folder, namespace=app_namespace, run_timeout=app_run_timeout) for folder in app_dirs]
+    registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or []), *loaded])
     config = ServerConfig(
         data_dir=Path(data_dir).expanduser() if data_dir is not None else default_data_dir(),
         token=secrets.token_urlsafe(32),

@@ -145,6 +145,10 @@ class File(BaseModel):
         return self.read_bytes().decode(encoding)
 
 
+class TaskFailure(Exception):
+    """Raised with the whole of what a failed task's `error` says (other exceptions show their type too)."""
+
+
 class TaskCancelled(Exception):
     """Raised by `RunContext.raise_if_cancelled` when the task was cancelled."""
 
@@ -178,6 +182,8 @@ class RunContext:
         """The session the task runs in, or None."""
         self.work_dir = work_dir
         """A scratch folder for this task, removed when the task ends."""
+        self.worker_id: str | None = None
+        """The server's worker the task runs on (`GET /workers`), once it has one."""
         self._cancel = threading.Event()
         self._on_progress = on_progress
 
@@ -297,6 +303,12 @@ class App:
                 message); so does an output that does not fit `Output`.
         """
         raise NotImplementedError
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the server may give this set-up instance another task (by default it may; an
+        instance whose state broke, such as a worker process that ended, says no and is dropped)."""
+        return True
 
     def unload(self) -> Any:
         """Release what `setup` loaded; called when the instance is dropped (by default nothing).

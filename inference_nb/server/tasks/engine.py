@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from inference_nb.wire.statuses import RENUMBERED_2026, Dialect, HostedStatus
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 
-from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_method
+from ..apps.base import App, FunctionSpec, RunContext, TaskFailure, app_functions, call_app_method
 from ..apps.registry import app_id
 from ..errors import Conflict, Gone, NotFound
 from ..events import EventLog
@@ -43,6 +43,7 @@ from .files import files_in, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
 from .progress import ProgressRelay
 from .views import public_task, status_in, webhook_body
+from .workers import Workers
 
 log = logging.getLogger("inference_nb.server")
 
@@ -63,6 +64,8 @@ class ActiveTask:
     """The worker-thread call in progress, if the app is sync."""
     progress: ProgressRelay | None = None
     """Passes the app's `ctx.progress` reports on."""
+    workers: list[str] | None = None
+    """The workers the request allows it to run on (None: any)."""
 
 
 class TaskEngine:
@@ -83,7 +86,8 @@ class TaskEngine:
         self._capacity = max_workers + max_queued
         self._data_dir = data_dir
         self._webhooks = webhooks
-        self._slots = asyncio.Semaphore(max_workers)
+        self.workers = Workers(max_workers)
+        """The slots tasks run on, by id (`GET /workers`)."""
         self._threads = ThreadPoolExecutor(max_workers + 4, thread_name_prefix="inference_nb-app")
         self._active: dict[str, ActiveTask] = {}
         self._watchers: dict[str, set[asyncio.Queue]] = {}
@@ -176,7 +180,7 @@ class TaskEngine:
         work_dir = self._data_dir / "work" / row.id
         progress = ProgressRelay(row, self._publish, asyncio.get_running_loop())
         ctx = RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir, on_progress=progress.report)
-        task = ActiveTask(row, app_cls, ctx, session, progress=progress)
+        task = ActiveTask(row, app_cls, ctx, session, progress=progress, workers=request.workers)
         self._advance(task, HostedStatus.RECEIVED)
         self._store.save_task_inputs(row.id, list(input_files))
         if full:
@@ -224,7 +228,9 @@ class TaskEngine:
             session = task.session
             instance = session.instance if session else self.pool.checkout(task.app_cls, task.row.setup)
             # Calls on one session run one at a time, on its one instance.
-            async with session.lock if session else contextlib.nullcontext(), self._slots:
+            lock = session.lock if session else contextlib.nullcontext()
+            async with lock, self.workers.take(task.row.id, task.workers) as worker_id:
+                task.ctx.worker_id = worker_id
                 try:
                     await self._serve_in_time(task, instance)
                 finally:
@@ -407,4 +413,6 @@ def _validate_output(spec: FunctionSpec, result: Any) -> BaseModel:
 
 def _describe_failure(exc: BaseException) -> str:
     message = str(exc).strip()
+    if isinstance(exc, TaskFailure):
+        return message
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

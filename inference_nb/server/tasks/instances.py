@@ -30,13 +30,14 @@ DEFAULT_SESSION_TIMEOUT = 300.0
 @dataclass
 class Instance:
     app: App
-    key: tuple[str, str]
+    key: tuple[type[App], str]
     ready: bool = False
     discarded: bool = False
 
 
-def _pool_key(app_cls: type[App], setup: dict[str, Any] | None) -> tuple[str, str]:
-    return app_id(app_cls), json.dumps(setup or {}, sort_keys=True)
+def _pool_key(app_cls: type[App], setup: dict[str, Any] | None) -> tuple[type[App], str]:
+    # The class, not its id: the variants of an app in the service's format share an id.
+    return app_cls, json.dumps(setup or {}, sort_keys=True)
 
 
 class InstancePool:
@@ -56,7 +57,7 @@ class InstancePool:
 
     async def give_back(self, instance: Instance) -> None:
         idle = self._idle.setdefault(instance.key, [])
-        if instance.ready and not instance.discarded and len(idle) < self._max_idle:
+        if instance.ready and not instance.discarded and instance.app.reusable and len(idle) < self._max_idle:
             idle.append(instance)
         else:
             await self.unload(instance)
@@ -69,7 +70,7 @@ class InstancePool:
         try:
             await call_app_method(instance.app.unload, run_sync=self._run_sync)
         except Exception:
-            log.exception("unload of %s failed", instance.key[0])
+            log.exception("unload of %s failed", app_id(instance.key[0]))
 
     async def close(self) -> None:
         for idle in self._idle.values():
