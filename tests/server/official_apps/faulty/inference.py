@@ -1,4 +1,5 @@
 import ctypes
+import os
 import sys
 import time
 from typing import Literal
@@ -9,6 +10,7 @@ from pydantic import Field
 
 class AppInput(BaseAppInput):
     mode: Literal["ok", "raise", "exit", "crash", "hang"] = Field(description="What run does")
+    pid_file: str = Field(default="", description="Where to write the process id first (tests)")
 
 
 class AppOutput(BaseAppOutput):
@@ -20,6 +22,9 @@ class App(BaseApp):
         pass
 
     async def run(self, input_data: AppInput) -> AppOutput:
+        if input_data.pid_file:
+            with open(input_data.pid_file, "w") as file:
+                file.write(str(os.getpid()))
         if input_data.mode == "raise":
             raise ValueError("the input asked for an error")
         if input_data.mode == "exit":
