@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from inference_nb import frontend
-from inference_nb.widget import InferenceWidget
+from inference_nb.widget import bundle as frontend
+from inference_nb.widget.inference_widget import InferenceWidget
 
 REPO = Path(__file__).parent.parent
 BUILT = [f"inference_nb/static/{name}" for name in ("loader.js", "widget.js", "widget.css")]
