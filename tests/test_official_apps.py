@@ -16,19 +16,19 @@ from inference_nb.server import EmbeddedServer, start_server  # noqa: E402
 from inference_nb.widget import InferenceWidget  # noqa: E402
 
 from .server.test_official_apps import APP_DIRS  # noqa: E402
-from .test_widget import Browser, terminal  # noqa: E402
+from .widget.test_widget import Browser, terminal  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[EmbeddedServer]:
     data_dir = tmp_path_factory.mktemp("official-kernel") / "data"
-    with start_server(data_dir=data_dir, app_dirs=APP_DIRS, app_run_timeout=30) as srv:
+    with start_server(data_dir=data_dir, app_dirs=APP_DIRS, app_run_timeout=120) as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def client(server: EmbeddedServer) -> Client:
-    return Client(base_url=server.url, key=server.token, wait_timeout=60)
+    return Client(base_url=server.url, key=server.token, wait_timeout=180)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_run_succeeds_with_the_default_variant_or_the_one_named(client):
 
 
 def test_run_calls_a_function_method(server):
-    hosted = Client(tasks=hosted_tasks(server.token, base_url=server.url), wait_timeout=60)
+    hosted = Client(tasks=hosted_tasks(server.token, base_url=server.url), wait_timeout=180)
     assert hosted.run("local/greeter", {"text": "psst"}, function="shout").wait().output == {"shouted": "PSST."}
 
 

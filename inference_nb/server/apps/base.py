@@ -145,10 +145,6 @@ class File(BaseModel):
         return self.read_bytes().decode(encoding)
 
 
-class TaskFailure(Exception):
-    """Raised with the whole of what a failed task's `error` says (other exceptions show their type too)."""
-
-
 class TaskCancelled(Exception):
     """Raised by `RunContext.raise_if_cancelled` when the task was cancelled."""
 
@@ -306,8 +302,7 @@ class App:
 
     @property
     def reusable(self) -> bool:
-        """Whether the server may give this set-up instance another task (by default it may; an
-        instance whose state broke, such as a worker process that ended, says no and is dropped)."""
+        """Whether this set-up instance may take another task (False drops it: its state broke)."""
         return True
 
     def unload(self) -> Any:

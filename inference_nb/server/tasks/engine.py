@@ -33,7 +33,8 @@ from pydantic import BaseModel
 from inference_nb.wire.statuses import RENUMBERED_2026, Dialect, HostedStatus
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 
-from ..apps.base import App, FunctionSpec, RunContext, TaskFailure, app_functions, call_app_method
+from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_method
+from ..apps.official.process import TaskFailure
 from ..apps.registry import app_id
 from ..errors import Conflict, Gone, NotFound
 from ..event_log import EventLog

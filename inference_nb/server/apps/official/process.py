@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..base import TaskFailure
-
 log = logging.getLogger("inference_nb.server.apps")
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -34,6 +32,10 @@ STDERR_LINES = 20
 """Lines of the app's stderr kept to explain how its process ended."""
 ANSWER_LIMIT = 64 * 2**20
 """The longest answer line read from a worker (an output of that much JSON)."""
+
+
+class TaskFailure(Exception):
+    """What an app's failure makes the task's `error` say, whole (the engine adds no type name)."""
 
 
 class AppProcessEnded(TaskFailure):
