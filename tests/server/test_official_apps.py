@@ -108,6 +108,17 @@ def test_a_variant_is_chosen_by_the_request_and_gets_its_env(api):
     ]
 
 
+def test_a_session_keeps_one_instance_and_the_official_sdk_drives_it(server):
+    from inferencesh import Inference
+
+    sdk = Inference(api_key=server.token, base_url=server.url)
+    first = sdk.run({"app": "local/greeter", "input": {"name": "Ada"}, "session": "new"})
+    assert first["status"] == 10 and first["output"]["set_up_by"] == first["id"]
+    later = sdk.run({"app": "local/greeter", "input": {"name": "Bo"}, "session": first["session_id"]})
+    assert later["output"]["set_up_by"] == first["id"] and later["output"]["greeting"] == "Hello, Bo."
+    assert sdk.run({"app": "local/greeter:shout", "input": {"text": "sdk"}})["output"] == {"shouted": "SDK."}
+
+
 def test_a_function_method_is_a_function(api):
     body = {"app": "local/greeter", "function": "shout", "input": {"text": "hi"}}
     answer = api.post("/apps/run?wait=true", json=body)
@@ -156,6 +167,17 @@ def test_a_hang_past_the_run_timeout_is_killed(tmp_path):
         task = run(api, "local/faulty", {"mode": "hang", "pid_file": str(pid_file)})
         until_gone({int(pid_file.read_text())}, folder)  # the hung process was killed
         assert run(api, "local/faulty", {"mode": "ok"})["status"] == 9
+        # A cancel cannot interrupt the app either: its process is killed too.
+        pid_file.unlink()
+        started = api.post(
+            "/run?wait=false", json={"app": "local/faulty", "input": {"mode": "hang", "pid_file": str(pid_file)}}
+        )
+        task_id = started.json()["id"]
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the app has started its run
+        assert api.post(f"/tasks/{task_id}/cancel").json()["status"] == 11
+        until_gone({int(pid_file.read_text())}, folder)
     assert task["status"] == 10
     assert task["error"] == (
         f"TimeoutError: the task ran longer than local/faulty@1.0.0's run timeout of {RUN_TIMEOUT:g} s and was stopped"
