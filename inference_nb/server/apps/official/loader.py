@@ -8,6 +8,7 @@ starts its own process in `setup`, passes `run` and the app's functions to it, a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 from pathlib import Path
@@ -49,11 +50,6 @@ class ProcessApp(App):
     def reusable(self) -> bool:
         return self._process is not None and self._process.alive
 
-    @property
-    def pid(self) -> int | None:
-        """The id of its worker process, once started."""
-        return self._process.pid if self._process else None
-
     async def setup(self, setup: Any, ctx: RunContext) -> None:
         self._process = AppProcess(self.folder, label=app_id(type(self)), env=child_env(self.variant.env))
         try:
@@ -70,20 +66,13 @@ class ProcessApp(App):
     async def _call(self, name: str, input: BaseModel, ctx: RunContext) -> BaseModel:
         if self._process is None:
             raise AppProcessEnded(f"{app_id(type(self))} was not set up")
-        message = {
-            "op": "run",
-            "function": name,
-            "input": _for_worker(dict(input), ctx.work_dir),
-            "metadata": self._metadata(ctx),
-        }
+        # Files are copied and read off the event loop: they may be large.
+        values = await asyncio.to_thread(_for_worker, dict(input), ctx.work_dir)
+        message = {"op": "run", "function": name, "input": values, "metadata": self._metadata(ctx)}
         answer = await self._process.request(message, on_update=lambda count: ctx.progress(count))
-        output = answer["output"]
-        for found in answer["files"]:
-            stored = File.from_path(found["path"], content_type=found.get("type"))
-            stored.filename = found.get("filename") or stored.filename
-            output = _replaced(output, found["at"], stored)
-        model = app_functions(type(self))[name].Output
-        return model.of(output) if issubclass(model, SchemaModel) else model.model_validate(output)
+        output = await asyncio.to_thread(_with_files, answer["output"], answer["files"])
+        model: Any = app_functions(type(self))[name].Output  # a SchemaModel: the app's own model checked it
+        return model.of(output)
 
     async def unload(self) -> None:
         if self._process is not None:
@@ -102,6 +91,7 @@ class ProcessApp(App):
 
 
 def app_id(app_cls: type[App]) -> str:
+    # As registry.app_id, which cannot be imported here: the registry imports this module.
     return f"{app_cls.name}@{app_cls.version}"
 
 
@@ -198,9 +188,17 @@ def _for_worker(value: Any, work_dir: Path) -> Any:
         return {key: _for_worker(item, work_dir) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_for_worker(item, work_dir) for item in value]
-    if isinstance(value, BaseModel):
-        return _for_worker(dict(value), work_dir)
     return value
+
+
+def _with_files(output: Any, files: list[dict[str, Any]]) -> Any:
+    """The output with each file the worker found at a local path as a `File` holding its bytes,
+    which the engine then stores and gives a served uri."""
+    for found in files:
+        stored = File.from_path(found["path"], content_type=found.get("type"))
+        stored.filename = found.get("filename") or stored.filename
+        output = _replaced(output, found["at"], stored)
+    return output
 
 
 def _replaced(value: Any, at: list[Any], new: Any) -> Any:

@@ -156,7 +156,7 @@ class AppProcess:
                 self.kill()
             if answer.get("traceback"):
                 log.warning("%s (pid %s) failed in %s:\n%s", self._label, self.pid, op, answer["traceback"].rstrip())
-            raise TaskFailure(answer["error"] if op == "run" else f"{answer['error']} (in {_phase(op)})")
+            raise TaskFailure(answer["error"] + _FAILED_IN.get(op, ""))
 
     async def _ended(self, op: str) -> AppProcessEnded:
         assert self._process is not None
@@ -168,7 +168,7 @@ class AppProcess:
         tail = "\n".join(self._stderr)
         said = f"; the last it wrote to stderr:\n{_last_lines(tail, 8)}" if tail.strip() else ""
         return AppProcessEnded(
-            f"the worker process of {self._label} (pid {self.pid}) ended during {_phase(op)}: {self.ended_how()}{said}"
+            f"the worker process of {self._label} (pid {self.pid}) ended {_DURING[op]}: {self.ended_how()}{said}"
         )
 
     def ended_how(self) -> str:
@@ -205,8 +205,14 @@ class AppProcess:
                 await self._process.wait()
 
 
-def _phase(op: str) -> str:
-    return {"start": "its start (importing the app)", "run": "the run"}.get(op, op)
+_FAILED_IN = {"start": " (while importing the app)", "setup": " (in setup)", "unload": " (in unload)"}
+"""What a failure's message gets added, by request: a failed run's message is the app's own."""
+_DURING = {
+    "start": "while importing the app",
+    "setup": "during setup",
+    "run": "during the run",
+    "unload": "during unload",
+}
 
 
 def _how_it_ended(code: int | None) -> str:
