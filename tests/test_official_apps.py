@@ -84,6 +84,11 @@ def test_input_that_breaks_the_schema_is_refused_before_sending(client):
 def test_map_runs_a_row_per_input_and_keeps_failures_to_their_rows(client, server, tmp_path):
     greetings = client.map("local/greeter", [{"name": "Ada"}, {"name": "Bo", "times": 2}], progress=False)
     assert greetings["greeting"].tolist() == ["Hello, Ada.", "Hello, Bo. Hello, Bo."]
+    loud = client.map("local/greeter", [{"name": "Ada"}], variant="loud", progress=False)
+    assert loud["greeting"].tolist() == ["HELLO, ADA!"] and loud["variant"].tolist() == ["loud"]
+    hosted = Client(tasks=hosted_tasks(server.token, base_url=server.url), wait_timeout=180)
+    shouts = hosted.map("local/greeter", [{"text": "a"}, {"text": "b"}], function="shout", progress=False)
+    assert shouts["shouted"].tolist() == ["A.", "B."]
     modes = client.map("local/faulty", [{"mode": "ok"}, {"mode": "crash"}, {"mode": "raise"}], progress=False)
     assert modes["status"].tolist() == ["succeeded", "failed", "failed"]
     assert "SIGSEGV" in modes.loc[1, "error"] and "ValueError" in modes.loc[2, "error"]
