@@ -110,7 +110,7 @@ def describe(folder: Path) -> dict[str, Any]:
         )
     setup = getattr(module, "AppSetup", None)
     return {
-        "description": (inspect.getdoc(module.App) or "").strip(),
+        "description": inspect.cleandoc(vars(module.App).get("__doc__") or ""),  # its own, not BaseModel's
         "functions": functions,
         "setup_schema": setup.model_json_schema() if _is_model(setup) else None,
     }
