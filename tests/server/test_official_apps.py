@@ -175,7 +175,7 @@ def test_a_hang_past_the_run_timeout_is_killed(tmp_path):
         )
         task_id = started.json()["id"]
         deadline = time.monotonic() + 60
-        while not pid_file.exists() and time.monotonic() < deadline:
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
             time.sleep(0.05)  # until the app has started its run
         assert api.post(f"/tasks/{task_id}/cancel").json()["status"] == 11
         until_gone({int(pid_file.read_text())}, folder)
@@ -250,3 +250,23 @@ def test_serve_offers_the_apps_of_app_options(tmp_path):
         process.terminate()
         process.wait(10)
     until_gone(children, OFFICIAL_APPS / "greeter")  # unloaded when the server stopped
+
+
+def test_a_hung_worker_ends_when_its_server_is_killed(tmp_path):
+    stdout, pid_file, folder = tmp_path / "stdout", tmp_path / "pid", OFFICIAL_APPS / "faulty"
+    command = [str(CONSOLE_SCRIPT), "serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--app", str(folder)]
+    env = {**os.environ, "INFERENCE_NB_TOKEN": "t0ken-for-this-test"}
+    with open(stdout, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        url = wait_for_printed_url(stdout, process)
+        with httpx.Client(base_url=url, headers={"Authorization": "Bearer t0ken-for-this-test"}, timeout=60) as api:
+            body = {"app": "local/faulty", "input": {"mode": "hang", "pid_file": str(pid_file)}}
+            assert api.post("/run?wait=false", json=body).status_code == 200
+            deadline = time.monotonic() + 60
+            while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+                time.sleep(0.05)  # until the app hangs in its run
+    finally:
+        process.kill()  # no shutdown, no unload: the worker must notice on its own
+        process.wait(10)
+    until_gone({int(pid_file.read_text())}, folder)
