@@ -73,11 +73,19 @@ def query_bool(request: Request, name: str, default: bool) -> bool:
 
 def query_cursor(request: Request, hint: str) -> int | None:
     """A list cursor this server gave out (a row number), or None."""
-    raw = request.query_params.get("cursor")
+    return read_cursor(request.query_params.get("cursor"), hint)
+
+
+def read_cursor(raw: str | None, hint: str) -> int | None:
+    """`raw` as a list cursor this server gave out (a row number); None when empty.
+
+    Raises:
+        BadRequest: anything else (`hint` says where cursors come from).
+    """
     if raw is None or raw == "":
         return None
     if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise BadRequest(f"cursor {raw!r} is not one this server gave out ({hint})")
+        raise BadRequest(f"cursor {raw[:40]!r} is not one this server gave out ({hint})")
     return int(raw)
 
 

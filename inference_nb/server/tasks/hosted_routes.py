@@ -19,8 +19,8 @@ from inference_nb.wire.statuses import Dialect
 
 from ..apps.registry import UnknownApp
 from ..dialects import answer_dialect, respond
-from ..errors import BadRequest, NotFound
-from ..requests import base_url, read_model
+from ..errors import NotFound
+from ..requests import base_url, read_cursor, read_model
 from .views import public_task
 
 MAX_LIMIT = 100
@@ -47,11 +47,7 @@ async def _list_request(request: Request) -> ListRequest:
 
 
 def _cursor(raw: str | None) -> int | None:
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise BadRequest(f"cursor {raw[:40]!r} is not one this server gave out (use next_cursor from a page)")
-    return int(raw)
+    return read_cursor(raw, "use next_cursor from a page")
 
 
 def _page(items: list[Any], *, next_cursor: str | None, listed: ListRequest, total: int) -> dict[str, Any]:
