@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from inference_nb.render import to_dataframe
+from inference_nb.results.frames import to_dataframe
 
 REPEATS = 7
 

@@ -28,8 +28,8 @@ import httpx
 from pydantic import BaseModel
 
 from inference_nb.api import Client
-from inference_nb.backends import TaskBackend
-from inference_nb.handle import Run
+from inference_nb.kernel.backends import TaskBackend
+from inference_nb.kernel.run import Run
 
 SETTLE = 3.0
 """Seconds every run keeps waiting after the last one was created."""

@@ -29,7 +29,7 @@ import httpx
 from pydantic import BaseModel
 
 from inference_nb.api import Client
-from inference_nb.handle import Run
+from inference_nb.kernel.run import Run
 from inference_nb.server import App, RunContext, start_server
 from inference_nb.wire.statuses import SPEC, StatusInfo
 

@@ -37,9 +37,9 @@ from PIL import Image
 from pydantic import BaseModel
 
 from inference_nb.api import Client
-from inference_nb.run_model import RunModel
 from inference_nb.server import App, File, RunContext, start_server
-from inference_nb.widget import InferenceWidget
+from inference_nb.widget.inference_widget import InferenceWidget
+from inference_nb.widget.run_model import RunModel
 
 STATUS_CHANGE_TARGET = 4 * 1024
 UPDATE_TARGET = 64 * 1024
