@@ -113,7 +113,7 @@ def test_a_session_keeps_one_instance_and_the_official_sdk_drives_it(server):
 
     sdk = Inference(api_key=server.token, base_url=server.url)
     first = sdk.run({"app": "local/greeter", "input": {"name": "Ada"}, "session": "new"})
-    assert first["status"] == 10 and first["session_id"]
+    assert first["status"] == 10 and first["output"]["set_up_by"] == first["id"]  # a new session starts fresh
     later = sdk.run({"app": "local/greeter", "input": {"name": "Bo"}, "session": first["session_id"]})
     assert later["output"]["set_up_by"] == first["output"]["set_up_by"]  # the session's one instance
     assert later["output"]["greeting"] == "Hello, Bo."
