@@ -226,9 +226,9 @@ def start_server(
     Raises:
         DataDirInUse: another server holds the `data_dir` given.
         TypeError: one of `apps` is not a valid app class.
-        ValueError: (also) a folder of `app_dirs` is not an app in the service's format, or importing it failed.
-        ValueError: an entry of `allow_hosts` is not a host name or address, or `public_url` is not
-            http(s)://host[:port].
+        ValueError: an entry of `allow_hosts` is not a host name or address, `public_url` is not
+            http(s)://host[:port], or a folder of `app_dirs` is not an app in the service's format or
+            could not be imported.
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
         RuntimeError: the server did not start in time.
     """
