@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -34,7 +35,7 @@ from .store import Store
 from .tasks.engine import DEFAULT_MAX_QUEUED, TaskEngine
 from .tasks.routes import ROUTES as TASK_ROUTES
 from .tasks.uploads import is_signed_upload, upload_key
-from .webhooks import WebhookSender
+from .webhooks import DEFAULT_ATTEMPT_TIMEOUT, WebhookSender
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class ServerConfig:
     """Attempts per webhook delivery; after the last, the delivery is marked failed with its error."""
     webhook_backoff: float = 1.0
     """Seconds before the first retry; doubles each time (capped at a minute)."""
+    webhook_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
+    """Seconds one webhook attempt may take, from connecting to the answer's last byte."""
+    webhook_transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)
+    """What webhook POSTs go through (default: the network); a test passes one of its own."""
     clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
     """What session idle timeouts and webhook retries are timed on; a test passes one it can move."""
     webhook_hosts: tuple[str, ...] = ("*",)
@@ -88,8 +93,11 @@ class ServerConfig:
             raise ValueError(f"event_replay must be at least 1, not {self.event_replay}")
         if not self.webhook_hosts:
             raise ValueError("webhook_hosts must name at least one host, or '*' for any")
-        if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url):
+        if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url, re.IGNORECASE):
             raise ValueError(f"public_url must be http(s)://host[:port], not {self.public_url!r}")
+        if self.public_url is not None:  # a scheme is case-insensitive; the URLs built from it say it lower case
+            scheme, rest = self.public_url.split("://", 1)
+            object.__setattr__(self, "public_url", f"{scheme.lower()}://{rest}")
 
     @property
     def answered_hosts(self) -> tuple[str, ...]:
@@ -181,6 +189,8 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         backoff=config.webhook_backoff,
         clock=config.clock,
         allowed_hosts=config.webhook_hosts,
+        attempt_timeout=config.webhook_timeout,
+        transport=config.webhook_transport,
     )
     engine = TaskEngine(
         store=store,

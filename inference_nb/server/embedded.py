@@ -18,6 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from .app import ServerConfig, create_app
 from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
@@ -28,6 +30,7 @@ from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
 from .store import DataDirInUse
 from .tasks.engine import DEFAULT_MAX_QUEUED
+from .webhooks import DEFAULT_ATTEMPT_TIMEOUT
 
 log = logging.getLogger("inference_nb.server")
 
@@ -183,6 +186,8 @@ def start_server(
     max_queued: int = DEFAULT_MAX_QUEUED,
     webhook_backoff: float = 1.0,
     webhook_max_attempts: int = 6,
+    webhook_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock = SYSTEM_CLOCK,
     allow_hosts: list[str] | tuple[str, ...] = (),
     webhook_hosts: list[str] | tuple[str, ...] = ("*",),
@@ -205,6 +210,8 @@ def start_server(
         max_queued: tasks that may wait for a worker; beyond that a task is Rejected.
         webhook_backoff: seconds before a webhook's first retry (doubling, capped at a minute).
         webhook_max_attempts: attempts per webhook delivery.
+        webhook_timeout: seconds one webhook attempt may take, connect to the answer's last byte.
+        webhook_transport: what webhook POSTs go through (default: the network), as httpx takes it.
         clock: times session expiry and webhook retries (tests pass one they can move).
         allow_hosts: `Host` names it answers to besides its own address and the loopback names
             (`*`: any); a request with another Host is refused (421).
@@ -231,6 +238,8 @@ def start_server(
         max_queued=max_queued,
         webhook_backoff=webhook_backoff,
         webhook_max_attempts=webhook_max_attempts,
+        webhook_timeout=webhook_timeout,
+        webhook_transport=webhook_transport,
         clock=clock,
         allow_hosts=tuple(allow_hosts),
         webhook_hosts=tuple(webhook_hosts),

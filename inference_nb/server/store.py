@@ -419,8 +419,13 @@ class Store:
         )
         return [dict(r) for r in rows]
 
-    def next_delivery_due(self) -> float | None:
-        row = self._one("SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'")
+    def next_delivery_due(self, *, after: float) -> float | None:
+        """The earliest time a pending delivery is due, of those not due at `after`."""
+        row = self._one(
+            "SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries "
+            "WHERE state = 'pending' AND next_attempt_at > ?",
+            (after,),
+        )
         return row["due"]
 
     def update_delivery(self, delivery_id: str, *, state: str, attempts: int, due: float, error: str | None) -> None:

@@ -1,5 +1,5 @@
 """Real-HTTP peers of the server under test, shared by the server test modules:
-a webhook receiver, and `inference-nb serve` run as a subprocess."""
+webhook receivers (a good one, a slow one), and `inference-nb serve` run as a subprocess."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +25,8 @@ class ReceivedRequest:
     path: str
     headers: Message
     body: bytes
+    at: float = field(default_factory=time.monotonic)
+    """When it arrived (time.monotonic)."""
 
 
 class WebhookReceiver:
@@ -82,6 +84,70 @@ class WebhookReceiver:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+
+class SlowReceiver:
+    """A webhook receiver that never finishes answering: `drip` sends the head at once, then one byte of
+    a long body every `every` seconds; `silent` reads the request and answers nothing at all.
+
+    `arrived` counts the requests it has read (so a test knows they are in flight).
+    """
+
+    def __init__(self, *, silent: bool = False, every: float = 0.5) -> None:
+        self.arrived = 0
+        self._silent, self._every = silent, every
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._http.daemon_threads = True
+        self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}/slow"
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._changed:
+                    receiver.arrived += 1
+                    receiver._changed.notify_all()
+                if not receiver._silent:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.flush()
+                # The drip's pace (or the silence), until the server hangs up or the test ends.
+                while not receiver._stop.wait(receiver._every):
+                    if receiver._silent:
+                        continue
+                    try:
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def wait_for(self, count: int, timeout: float = 10) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.arrived >= count, timeout):
+                raise AssertionError(f"expected {count} requests at the slow receiver within {timeout} s")
+
+    def __enter__(self) -> SlowReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
         self._http.shutdown()
         self._http.server_close()
 

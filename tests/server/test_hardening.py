@@ -17,11 +17,11 @@ from starlette.testclient import TestClient
 
 from inference_nb.server import App, AppRegistry, EmbeddedServer, ServerConfig, create_app, start_server
 from inference_nb.server.apps.builtin.sql import SqlApp
-from inference_nb.server.webhooks import WebhookSender
+from inference_nb.server.webhooks import DEFAULT_MAX_PER_RECEIVER
 from inference_nb.wire.statuses import SpecStatus
 
 from .helpers import TEST_APPS, GateApp, wait_for_status, wait_until
-from .receiver import WebhookReceiver
+from .receiver import SlowReceiver, WebhookReceiver
 from .test_webhooks import deliveries, run_with_webhook, wait_for_delivery
 
 
@@ -43,27 +43,74 @@ def test_a_webhook_url_the_sender_cannot_parse_is_422_naming_the_field(api, url)
     assert "webhook" in error["message"]
 
 
-def test_a_delivery_that_raises_anything_fails_alone_and_later_ones_still_arrive(
-    server, api, receiver, monkeypatch, caplog
-):
-    real_send = WebhookSender._send
+class ExplodingTransport(httpx.AsyncBaseTransport):
+    """The network, except that a POST to a path ending in /explode raises what no one expects."""
 
-    async def send(self, url, body, headers):
-        if url.endswith("/explode"):
+    def __init__(self) -> None:
+        self._network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/explode"):
             raise RuntimeError("something no one expected")
-        return await real_send(self, url, body, headers)
+        return await self._network.handle_async_request(request)
 
-    monkeypatch.setattr(WebhookSender, "_send", send)
+    async def aclose(self) -> None:
+        await self._network.aclose()
+
+
+def test_a_delivery_that_raises_anything_fails_alone_and_later_ones_still_arrive(tmp_path, receiver, caplog):
     caplog.set_level("INFO", logger="inference_nb.server")
-    doomed = run_with_webhook(api, receiver.url.replace("/hook", "/explode"), "test/echo@1.0.0", {"text": "boom"})
-    failed = wait_for_delivery(server.data_dir, doomed["id"], lambda d: d["state"] == "failed")
-    assert failed["attempts"] == 3  # the server fixture's webhook_max_attempts: retried as documented
-    assert "RuntimeError: something no one expected" in failed["last_error"]
-    assert "something no one expected" in caplog.text
+    with start_server(
+        data_dir=tmp_path / "data",
+        apps=TEST_APPS,
+        webhook_backoff=0.05,
+        webhook_max_attempts=3,
+        webhook_transport=ExplodingTransport(),
+    ) as srv:
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api:
+            doomed = run_with_webhook(api, receiver.url.replace("/hook", "/explode"), "test/echo@1.0.0", {"text": "x"})
+            failed = wait_for_delivery(srv.data_dir, doomed["id"], lambda d: d["state"] == "failed")
+            assert failed["attempts"] == 3  # webhook_max_attempts: retried as documented
+            assert "RuntimeError: something no one expected" in failed["last_error"]
+            assert "something no one expected" in caplog.text
 
-    later = [run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": f"after {i}"}) for i in range(3)]
-    arrived = {json.loads(r.body)["id"] for r in receiver.wait_for(3)}
-    assert arrived == {task["id"] for task in later}
+            later = [run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": f"after {i}"}) for i in range(3)]
+            arrived = {json.loads(r.body)["id"] for r in receiver.wait_for(3)}
+            assert arrived == {task["id"] for task in later}
+
+
+def test_dripping_and_silent_receivers_delay_no_one_elses_delivery(tmp_path, receiver):
+    """More slow deliveries than the sender makes at once to one receiver, to two receivers; then one to a
+    good receiver arrives within a second of its task's end, while they are all still in flight."""
+    with (
+        SlowReceiver() as drip,
+        SlowReceiver(silent=True) as dead,
+        start_server(data_dir=tmp_path / "data", apps=TEST_APPS, webhook_timeout=30) as srv,
+        httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api,
+    ):
+        for slow in (drip, dead):
+            for i in range(2 * DEFAULT_MAX_PER_RECEIVER):
+                run_with_webhook(api, slow.url, "test/echo@1.0.0", {"text": f"slow {i}"})
+            slow.wait_for(DEFAULT_MAX_PER_RECEIVER)  # as many as it may hold are in flight
+        for i in range(3):
+            submitted = time.monotonic()
+            task = run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": f"good {i}"})
+            [request] = receiver.wait_for(i + 1)[i:]
+            assert json.loads(request.body)["id"] == task["id"]
+            assert request.at - submitted < 1.0, f"the good delivery took {request.at - submitted:.2f} s"
+        assert drip.arrived == dead.arrived == DEFAULT_MAX_PER_RECEIVER  # the slow ones are still held
+
+
+def test_an_attempt_that_outlives_its_deadline_fails_saying_so(tmp_path):
+    with (
+        SlowReceiver() as drip,
+        start_server(data_dir=tmp_path / "data", apps=TEST_APPS, webhook_timeout=0.5, webhook_max_attempts=1) as srv,
+        httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api,
+    ):
+        task = run_with_webhook(api, drip.url, "test/echo@1.0.0", {"text": "drip"})
+        # The drip sends a byte every 0.5 s, so no single read waits long: only an overall deadline ends it.
+        failed = wait_for_delivery(srv.data_dir, task["id"], lambda d: d["state"] == "failed")
+    assert "no complete answer within 0.5 s" in failed["last_error"]
 
 
 def test_a_stored_unsendable_url_fails_its_delivery_and_the_sender_goes_on(tmp_path, receiver):
