@@ -26,6 +26,7 @@ from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
 from .event_log import DEFAULT_REPLAY, EventLog
 from .headers import SecurityHeaders
 from .hosts import HostCheck, check_allow_hosts
+from .quota import StorageQuota
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
@@ -56,6 +57,9 @@ class ServerConfig:
     """Tasks that may wait as Queued; a task beyond that is Rejected (it never runs)."""
     max_body_bytes: int = 10 * 2**20
     """The largest request body taken; a larger one is answered 413."""
+    max_storage: int | None = None
+    """The most bytes uploaded and output files may take together; past it an upload is refused
+    (507) and a task whose output files do not fit ends Failed, both naming the limit. None: no limit."""
     webhook_max_attempts: int = 6
     """Attempts per webhook delivery; after the last, the delivery is marked failed with its error."""
     webhook_backoff: float = 1.0
@@ -89,6 +93,8 @@ class ServerConfig:
         if not self.token.strip():
             raise ValueError("the server token must not be empty: it would let anyone in")
         object.__setattr__(self, "allow_hosts", check_allow_hosts(self.allow_hosts))
+        if self.max_storage is not None and self.max_storage < 1:
+            raise ValueError(f"max_storage must be a positive number of bytes, not {self.max_storage}")
         if self.event_replay < 1:
             raise ValueError(f"event_replay must be at least 1, not {self.event_replay}")
         if not self.webhook_hosts:
@@ -192,8 +198,10 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         attempt_timeout=config.webhook_timeout,
         transport=config.webhook_transport,
     )
+    quota = StorageQuota(store, config.max_storage)
     engine = TaskEngine(
         store=store,
+        quota=quota,
         data_dir=config.data_dir,
         webhooks=webhooks,
         max_workers=config.max_workers,
@@ -243,6 +251,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     app.state.public_url = config.public_url  # else set by whoever listens (serving.serve_url)
     app.state.registry = registry
     app.state.store = store
+    app.state.quota = quota
     app.state.engine = engine
     app.state.upload_key = upload_key(secret)
     app.state.runs = runs

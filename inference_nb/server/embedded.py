@@ -184,6 +184,7 @@ def start_server(
     builtin_apps: bool = True,
     max_workers: int = 8,
     max_queued: int = DEFAULT_MAX_QUEUED,
+    max_storage: int | None = None,
     webhook_backoff: float = 1.0,
     webhook_max_attempts: int = 6,
     webhook_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
@@ -208,6 +209,7 @@ def start_server(
         builtin_apps: offer the built-in demo apps.
         max_workers: tasks running at once.
         max_queued: tasks that may wait for a worker; beyond that a task is Rejected.
+        max_storage: the most bytes uploaded and output files may take together (None: no limit).
         webhook_backoff: seconds before a webhook's first retry (doubling, capped at a minute).
         webhook_max_attempts: attempts per webhook delivery.
         webhook_timeout: seconds one webhook attempt may take, connect to the answer's last byte.
@@ -236,6 +238,7 @@ def start_server(
         token=secrets.token_urlsafe(32),
         max_workers=max_workers,
         max_queued=max_queued,
+        max_storage=max_storage,
         webhook_backoff=webhook_backoff,
         webhook_max_attempts=webhook_max_attempts,
         webhook_timeout=webhook_timeout,

@@ -9,9 +9,13 @@ first server's live tasks as failed.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +129,26 @@ class DataDirInUse(RuntimeError):
     """
 
 
+MIN_FREE_BYTES = 2**20
+"""Below this much free space on the data dir's disk, new work is refused (`Store.check_room`)."""
+
+
+class DiskFull(RuntimeError):
+    """The disk holding the data dir has no room: a write failed, or new work was refused before it
+    could fail (docs/ARCHITECTURE.md, "Storage"). Answered with a 507."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is a write that failed for want of space (SQLITE_FULL, ENOSPC, EDQUOT)."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_message(data_dir: Path) -> str:
+    return f"the disk holding the server's data dir ({data_dir}) is full; free some space there and try again"
+
+
 @dataclass
 class TaskRow:
     id: str
@@ -209,19 +233,36 @@ class Store:
             self._db.close()
         self._lock_file.release()
 
-    def _exec(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def check_room(self) -> None:
+        """Raise DiskFull when the data dir's disk has less than MIN_FREE_BYTES free: new work is
+        refused before it could fail half-way (a statvfs call: a few microseconds)."""
+        if shutil.disk_usage(self.data_dir).free < MIN_FREE_BYTES:
+            raise DiskFull(disk_full_message(self.data_dir))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the mutex; a write that finds the disk full raises DiskFull."""
         with self._mutex:
-            return self._db.execute(sql, params)
+            try:
+                yield self._db
+            except (sqlite3.Error, OSError) as exc:
+                if is_disk_full(exc):
+                    raise DiskFull(disk_full_message(self.data_dir)) from exc
+                raise
+
+    def _exec(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        with self._locked() as db:
+            return db.execute(sql, params)
 
     # Rows are fetched inside the mutex too: a cursor stepped outside it would race another
     # thread's statement on the same connection.
     def _all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        with self._mutex:
-            return self._db.execute(sql, params).fetchall()
+        with self._locked() as db:
+            return db.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
-        with self._mutex:
-            return self._db.execute(sql, params).fetchone()
+        with self._locked() as db:
+            return db.execute(sql, params).fetchone()
 
     # tasks
 
@@ -323,6 +364,10 @@ class Store:
     def files_of(self, owner: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self._all("SELECT * FROM files WHERE task_id = ? ORDER BY filename", (owner,))]
 
+    def stored_bytes(self) -> int:
+        """The bytes all stored files (uploads and outputs) take."""
+        return self._one("SELECT COALESCE(SUM(size), 0) FROM files")[0]
+
     def delete_files(self, owner: str) -> None:
         self._exec("DELETE FROM files WHERE task_id = ?", (owner,))
 
@@ -337,16 +382,16 @@ class Store:
 
     def delete_task(self, task_id: str) -> None:
         """The task and what refers to it (its output files' rows, its inputs' links, its idempotency keys)."""
-        with self._mutex:
-            with self._db:
-                self._db.execute("BEGIN")
+        with self._locked() as db:
+            with db:
+                db.execute("BEGIN")
                 for table, column in (
                     ("tasks", "id"),
                     ("files", "task_id"),
                     ("task_inputs", "task_id"),
                     ("idempotency", "task_id"),
                 ):
-                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
+                    db.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
 
     # uploads (POST /files, then a PUT to a signed URL)
 
@@ -363,11 +408,11 @@ class Store:
     def complete_upload(self, upload_id: str, size: int) -> None:
         upload = self.get_upload(upload_id)
         assert upload is not None
-        with self._mutex:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute("UPDATE uploads SET uploaded = 1 WHERE id = ?", (upload_id,))
-                self._db.execute(
+        with self._locked() as db:
+            with db:
+                db.execute("BEGIN")
+                db.execute("UPDATE uploads SET uploaded = 1 WHERE id = ?", (upload_id,))
+                db.execute(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                     (upload_id, upload["filename"], upload["content_type"], size),
                 )

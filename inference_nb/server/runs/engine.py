@@ -100,6 +100,7 @@ class RunEngine:
                     f"run {run_id} already exists with another message or schema; choose a new id", runId=run_id
                 )
             return run_id, False
+        self._store.check_room()
         created = now_iso()
         detail = {
             "run": {

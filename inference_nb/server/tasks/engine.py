@@ -37,7 +37,8 @@ from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_m
 from ..apps.registry import app_id
 from ..errors import Conflict, Gone, NotFound
 from ..event_log import EventLog
-from ..store import Store, TaskRow, now_iso
+from ..quota import StorageQuota
+from ..store import DiskFull, Store, TaskRow, disk_full_message, is_disk_full, now_iso
 from ..webhooks import WebhookSender
 from .files import files_in, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
@@ -47,6 +48,8 @@ from .views import public_task, status_in, webhook_body
 log = logging.getLogger("inference_nb.server")
 
 TERMINAL = tuple(info.code for info in RENUMBERED_2026.statuses if info.terminal)
+UNSAVED_RETRY_SECONDS = 1.0
+"""How often ended tasks the disk had no room for are written again."""
 DEFAULT_MAX_QUEUED = 1000
 """Tasks that may wait for a worker before new ones are rejected."""
 
@@ -75,8 +78,10 @@ class TaskEngine:
         max_workers: int = 8,
         max_queued: int = DEFAULT_MAX_QUEUED,
         events: EventLog | None = None,
+        quota: StorageQuota | None = None,
     ) -> None:
         self._store = store
+        self._quota = quota or StorageQuota(store, None)
         self.events = events or EventLog()
         """Every change of every task, for `GET /tasks/events`."""
         self._max_workers, self._max_queued = max_workers, max_queued
@@ -88,6 +93,8 @@ class TaskEngine:
         self._active: dict[str, ActiveTask] = {}
         self._watchers: dict[str, set[asyncio.Queue]] = {}
         self._background: list[asyncio.Task] = []
+        self._unsaved: dict[str, TaskRow] = {}
+        """Tasks that ended while the disk was full: right in memory, written once there is room."""
         self.pool = InstancePool(self._run_sync)
         self.sessions = SessionManager(store, self.pool)
 
@@ -99,6 +106,7 @@ class TaskEngine:
         self._background = [
             loop.create_task(self._webhooks.run_forever()),
             loop.create_task(self.sessions.reap_forever()),
+            loop.create_task(self._write_unsaved_forever()),
         ]
 
     def fail_in_flight(self) -> None:
@@ -120,6 +128,7 @@ class TaskEngine:
         for background in self._background:
             background.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        self._write_unsaved()  # what still finds no room is marked failed by the next start's recovery
         await self.sessions.close("the server stopped")
         await self.pool.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -155,7 +164,11 @@ class TaskEngine:
         """Create the task and start it; returns its row (shown with `public_task`).
 
         A task beyond the queue's capacity is created already Rejected, and never runs.
+
+        Raises:
+            DiskFull: the data dir's disk has no room; nothing was created.
         """
+        self._store.check_room()
         full = self._in_flight() >= self._capacity
         session = None if full else self._resolve_session(request, app_cls, setup)
         if session is not None:  # a session keeps the class it started with, even if re-registered since
@@ -237,7 +250,7 @@ class TaskEngine:
         except asyncio.CancelledError:
             self._finish(task, HostedStatus.CANCELLED)
         except Exception as exc:  # the app's failure is the task's failure, not the server's
-            self._finish(task, HostedStatus.FAILED, error=_describe_failure(exc))
+            self._finish(task, HostedStatus.FAILED, error=_describe_failure(exc, self._data_dir))
         finally:
             if task.session:
                 task.session.busy -= 1
@@ -280,7 +293,12 @@ class TaskEngine:
         files = files_in(output)
         if files:
             self._advance(task, HostedStatus.UPLOADING)
-            await self._run_sync(lambda: store_files(self._store, self._data_dir, task.row, files))
+            nbytes = sum(len(file.pending_data or b"") for file in files)
+            self._quota.reserve(nbytes)
+            try:
+                await self._run_sync(lambda: store_files(self._store, self._data_dir, task.row, files))
+            finally:
+                self._quota.release(nbytes)
         # Through JSON text: pydantic writes NaN and infinities as null there, which JSON requires.
         self._finish(task, HostedStatus.COMPLETED, output=json.loads(output.model_dump_json()))
 
@@ -321,10 +339,40 @@ class TaskEngine:
             task.progress.close()
         task.row.output = output
         task.row.error = error
-        self._advance(task, status)
+        try:
+            self._advance(task, status)
+        except DiskFull as full:
+            self._end_unsaved(task, status, full)
         task.done.set()
-        if task.row.webhook:
+        if task.row.webhook and task.row.id not in self._unsaved:
             self._webhooks.enqueue(task.row.id, task.row.webhook, webhook_body(task.row))
+
+    def _end_unsaved(self, task: ActiveTask, status: int, full: DiskFull) -> None:
+        """The task's end could not be written: it ends in memory all the same, for every waiter and
+        stream, and is written (its webhook sent) once there is room, or failed by the next start."""
+        row = task.row
+        row.timeline.pop()  # the status that was not stored
+        if status == HostedStatus.COMPLETED:  # a result that cannot be kept is no result
+            row.output, row.error, status = None, f"its result could not be stored: {full}", HostedStatus.FAILED
+        self._append_status(row, status)
+        log.warning("task %s ended %s but could not be stored: %s", row.id, RENUMBERED_2026.by_code(status).name, full)
+        self._unsaved[row.id] = row
+        self._publish(row)
+
+    async def _write_unsaved_forever(self) -> None:
+        while True:
+            await asyncio.sleep(UNSAVED_RETRY_SECONDS)
+            self._write_unsaved()
+
+    def _write_unsaved(self) -> None:
+        for task_id, row in list(self._unsaved.items()):
+            try:
+                self._store.save_task(row)
+                if row.webhook:
+                    self._webhooks.enqueue(row.id, row.webhook, webhook_body(row))
+            except DiskFull:
+                return  # still no room: the next round tries again
+            del self._unsaved[task_id]
 
     def _publish(self, row: TaskRow) -> None:
         # A copy: the row changes on, and each watcher shows it in the dialect it answers in.
@@ -339,6 +387,8 @@ class TaskEngine:
         active = self._active.get(task_id)
         if active:
             return active.row
+        if task_id in self._unsaved:
+            return self._unsaved[task_id]
         row = self._store.get_task(task_id)
         if row is None:
             raise NotFound(f"no task {task_id!r}")
@@ -407,6 +457,8 @@ def _validate_output(spec: FunctionSpec, result: Any) -> BaseModel:
         raise TypeError(f"the app returned an output that does not fit its output schema: {exc}") from exc
 
 
-def _describe_failure(exc: BaseException) -> str:
+def _describe_failure(exc: BaseException, data_dir: Path) -> str:
+    if is_disk_full(exc):  # e.g. an output file that found no room: say where, not just the errno
+        return f"DiskFull: {disk_full_message(data_dir)}"
     message = str(exc).strip()
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
