@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
+from .errors import EXCEPTION_HANDLERS, NotFound, Unauthorized, render_error
 from .event_log import DEFAULT_REPLAY, EventLog
 from .headers import SecurityHeaders
 from .hosts import HostCheck, check_allow_hosts
@@ -77,6 +77,12 @@ class ServerConfig:
     request_timeout: float = 10.0
     """Seconds a client has to send a request's head, and the longest pause inside its body; past
     that its connection is closed."""
+    min_body_rate: float = 10_000
+    """Bytes a second a body must arrive at, on average, after a first `request_timeout` of grace;
+    a slower one's connection is closed."""
+    max_connections: int = 4096
+    """Connections open at once (fewer if the process may not open that many files); a new one past
+    it is answered 503 and closed."""
     keep_alive_timeout: float = 5.0
     """Seconds an idle kept-alive connection stays open."""
     allow_hosts: tuple[str, ...] = ()
@@ -95,6 +101,8 @@ class ServerConfig:
         object.__setattr__(self, "allow_hosts", check_allow_hosts(self.allow_hosts))
         if self.max_storage is not None and self.max_storage < 1:
             raise ValueError(f"max_storage must be a positive number of bytes, not {self.max_storage}")
+        if self.min_body_rate <= 0 or self.max_connections < 1:
+            raise ValueError("min_body_rate and max_connections must be positive")
         if self.event_replay < 1:
             raise ValueError(f"event_replay must be at least 1, not {self.event_replay}")
         if not self.webhook_hosts:
@@ -138,6 +146,24 @@ class BearerAuth:
                     scope, receive, send
                 )
                 return
+        await self.app(scope, receive, send)
+
+
+class EscapedSlashRefused:
+    """A path with an escaped '/' (`%2F`) is a 404: routes match the decoded path, where
+    `/tasks/x%2Fcancel` would reach the cancel route of task `x`. No id this server gives out holds
+    a '/', so such a path names nothing here. (`?`, `#` and `%` escaped in an id are looked up whole.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and b"%2f" in scope.get("raw_path", b"").lower():
+            raw = scope["raw_path"].decode("ascii", "replace")
+            error = NotFound(f"no such endpoint: {scope['method']} {raw} (no id on this server holds a '/')")
+            await render_error(Request(scope), error)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
@@ -243,6 +269,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         middleware=[
             Middleware(HostCheck, allow_hosts=config.answered_hosts),
             Middleware(BearerAuth, token=config.token),
+            Middleware(EscapedSlashRefused),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

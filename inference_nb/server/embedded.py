@@ -194,6 +194,8 @@ def start_server(
     webhook_hosts: list[str] | tuple[str, ...] = ("*",),
     public_url: str | None = None,
     request_timeout: float = 10.0,
+    min_body_rate: float = 10_000,
+    max_connections: int = 4096,
     keep_alive_timeout: float = 5.0,
     event_replay: int = DEFAULT_REPLAY,
 ) -> EmbeddedServer:
@@ -221,6 +223,8 @@ def start_server(
         public_url: the URL clients reach it at (behind a proxy), which file URIs, upload URLs and
             redirects start with; its host is answered to as well (default: the address it listens on).
         request_timeout: seconds a client has to send a request's head, and the longest pause in a body.
+        min_body_rate: bytes a second a body must average after a first `request_timeout` of grace.
+        max_connections: connections open at once; a new one past it is answered 503 and closed.
         keep_alive_timeout: seconds an idle kept-alive connection stays open.
         event_replay: events kept per API for resuming event streams (see `ServerConfig`).
 
@@ -248,6 +252,8 @@ def start_server(
         webhook_hosts=tuple(webhook_hosts),
         public_url=public_url,
         request_timeout=request_timeout,
+        min_body_rate=min_body_rate,
+        max_connections=max_connections,
         event_replay=event_replay,
         keep_alive_timeout=keep_alive_timeout,
     )

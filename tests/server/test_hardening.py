@@ -20,7 +20,7 @@ from inference_nb.server.apps.builtin.sql import SqlApp
 from inference_nb.server.webhooks import DEFAULT_MAX_PER_RECEIVER
 from inference_nb.wire.statuses import SpecStatus
 
-from .helpers import TEST_APPS, GateApp, wait_for_status, wait_until
+from .helpers import TEST_APPS, GateApp, gate, wait_for_status, wait_until
 from .receiver import SlowReceiver, WebhookReceiver
 from .test_webhooks import deliveries, run_with_webhook, wait_for_delivery
 
@@ -146,6 +146,21 @@ def test_webhook_hosts_restricts_where_deliveries_go(tmp_path, receiver):
         assert json.loads(receiver.wait_for(1)[0].body)["id"] == task["id"]
         old = wait_for_delivery(srv.data_dir, "tsk_old", lambda d: d["state"] != "pending")
         assert old["state"] == "failed" and old["attempts"] == 1 and "elsewhere.example" in old["last_error"]
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def test_an_escaped_slash_in_an_id_reaches_no_other_route(api):
+    task = api.post("/run", params={"wait": "false"}, json={"app": "test/gate", "input": {"gate": "escaped"}}).json()
+    try:
+        for method, path in (("POST", f"/tasks/{task['id']}%2Fcancel"), ("GET", f"/tasks/{task['id']}%2fstatus")):
+            answer = api.request(method, path)
+            assert answer.status_code == 404, (path, answer.text)
+            assert "no id on this server holds a '/'" in answer.json()["error"]["message"]
+        assert api.get(f"/tasks/{task['id']}").json()["status"] != SpecStatus.CANCELLED
+    finally:
+        gate("escaped").set()
 
 
 # --- bounded app work -------------------------------------------------------------------------
@@ -416,6 +431,68 @@ def test_a_body_that_stops_is_cut_off_and_the_server_goes_on(strict):
         assert closed_within(sock, 5) < 5
     with httpx.Client(base_url=strict.url, headers={"Authorization": f"Bearer {strict.token}"}) as api:
         assert api.get("/apps").status_code == 200
+
+
+TRICKLERS = 2000
+
+
+def test_bodies_that_trickle_in_are_cut_off_while_the_server_answers_others(tmp_path):
+    """2,000 connections each sending a byte every 0.3 s: each pause is short, so only the body's minimum
+    rate (here 100 bytes/s after 1 s of grace) ends them; meanwhile a normal request is answered."""
+    with start_server(data_dir=tmp_path / "data", request_timeout=1, min_body_rate=100) as srv:
+        url = httpx.URL(srv.url)
+        head = (
+            b"POST /run HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + srv.token.encode() + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+        )
+        open_socks = set()
+        try:
+            started = time.monotonic()
+            for _ in range(TRICKLERS):
+                sock = socket.create_connection((url.host, url.port), timeout=10)
+                sock.sendall(head)
+                sock.setblocking(False)
+                open_socks.add(sock)
+            with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=10) as api:
+                assert api.get("/apps").status_code == 200
+            answered = time.monotonic()
+            while open_socks and time.monotonic() - started < 30:
+                for sock in list(open_socks):
+                    try:
+                        sock.send(b" ")
+                        if sock.recv(1) == b"":
+                            raise ConnectionResetError
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        open_socks.discard(sock)
+                        sock.close()
+                time.sleep(0.3)  # the trickle's pace
+            ended = time.monotonic()
+        finally:
+            for sock in open_socks:
+                sock.close()
+    assert not open_socks, f"{len(open_socks)} trickling connections were still open after 30 s"
+    # Each may last 1 s of grace plus its few bytes at 100/s, plus the watchdog's quarter-second checks.
+    assert ended - answered < 10, f"the trickling connections were closed only after {ended - answered:.1f} s"
+
+
+def test_connections_past_the_limit_are_refused_at_once_with_a_503(tmp_path):
+    with start_server(data_dir=tmp_path / "data", max_connections=20) as srv:
+        url = httpx.URL(srv.url)
+        held = [socket.create_connection((url.host, url.port), timeout=10) for _ in range(20)]
+        try:
+            with socket.create_connection((url.host, url.port), timeout=10) as extra:
+                answer = b""
+                while chunk := extra.recv(65536):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 503") and b"too many connections" in answer
+            assert b"x-content-type-options: nosniff" in answer
+        finally:
+            for sock in held:
+                sock.close()
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=10) as api:
+            wait_until(lambda: api.get("/apps").status_code == 200, "the server never took connections again")
 
 
 def test_an_idle_kept_alive_connection_is_closed(strict):
