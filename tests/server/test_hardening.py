@@ -206,7 +206,21 @@ def test_an_endless_query_fails_within_its_deadline_while_another_task_completes
     assert other.json()["status"] == SpecStatus.COMPLETED
     failed = wait_for_status(bounded, endless["id"], "Failed", timeout=10)
     assert time.monotonic() - started < 5  # the 1 s deadline, not the query, ended it
-    assert "deadline" in failed["error"] and "timeout_seconds" in failed["error"]
+    assert "ran past its time limit" in failed["error"] and "timeout_seconds" in failed["error"]
+
+
+def test_one_long_sql_function_is_stopped_at_the_deadline_too(bounded):
+    """A single function call takes no VM steps, so no progress handler sees the deadline pass."""
+    started = time.monotonic()
+    long_call = "SELECT printf('%.*c', 1000000000, 'x') AS x"  # about 10 s of sqlite's time, in one call
+    task = bounded.post(
+        "/run",
+        params={"wait": "true"},
+        json={"app": "demo/sql", "input": {"query": long_call}, "setup": {"timeout_seconds": 1}},
+    ).json()
+    assert task["status"] == SpecStatus.FAILED, task
+    assert time.monotonic() - started < 5  # the 1 s deadline ended it, not the call
+    assert "ran past its time limit" in task["error"] and "timeout_seconds" in task["error"]
 
 
 def test_the_sql_deadline_defaults_to_a_few_seconds_and_is_bounded():

@@ -258,22 +258,33 @@ class TaskEngine:
             self._active.pop(task.row.id, None)
 
     async def _serve_in_time(self, task: ActiveTask, instance: Instance) -> None:
-        """`_serve` under the app's `run_timeout`: past it, the task is cancelled and fails saying why."""
-        limit = task.app_cls.run_timeout
-        if limit is None:
-            return await self._serve(task, instance)
+        """`_serve` under the app's `run_timeout` (an instance may set its own in `setup`: it is read
+        again once set up). Past it the task ends Failed at once, saying so; a sync app's thread is
+        told to stop (`ctx.cancelled`) and settles afterwards, without holding the task's end."""
+        started = asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(limit) as deadline:
-                await self._serve(task, instance)
+            async with asyncio.timeout(None) as deadline:
+
+                def apply_limit() -> None:
+                    limit = instance.app.run_timeout
+                    deadline.reschedule(None if limit is None else started + limit)
+
+                apply_limit()
+                await self._serve(task, instance, on_set_up=apply_limit)
         except TimeoutError:
             if not deadline.expired():
                 raise  # the app's own TimeoutError: its failure, told as it is
+            app = instance.app
+            hint = f"; {app.run_timeout_hint}" if app.run_timeout_hint else ""
+            message = (
+                f"the task ran past its time limit ({task.row.app}'s run timeout of {app.run_timeout:g} s{hint}) "
+                "and was stopped"
+            )
             task.ctx.cancel()  # a sync app's thread outlives the asyncio cancel: tell it to stop
-            raise TimeoutError(
-                f"the task ran longer than {task.row.app}'s run timeout of {limit:g} s and was stopped"
-            ) from None
+            self._finish(task, HostedStatus.FAILED, error=message)  # now, not once that thread returns
+            raise TimeoutError(message) from None
 
-    async def _serve(self, task: ActiveTask, instance: Instance) -> None:
+    async def _serve(self, task: ActiveTask, instance: Instance, *, on_set_up: Callable[[], None]) -> None:
         app_cls, ctx = task.app_cls, task.ctx
         self._advance(task, HostedStatus.DISPATCHED)
         self._advance(task, HostedStatus.PREPARING)
@@ -281,6 +292,7 @@ class TaskEngine:
         if not instance.ready:
             self._advance(task, HostedStatus.SERVING)
             await self.pool.set_up(instance, setup, ctx, run_sync=self._run_sync_for(task))
+            on_set_up()
         self._advance(task, HostedStatus.SETTING_UP)
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
         spec = app_functions(app_cls)[task.row.function]
