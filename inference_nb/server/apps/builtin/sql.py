@@ -163,7 +163,7 @@ class SqlApp(App):
                 limit = f"{self._timeout:g} s"
                 raise TimeoutError(
                     f"the query ran past its time limit of {limit} and was stopped ({self.run_timeout_hint})"
-                )
+                ) from None
             raise self._explain(error, denied, ctx) from None
 
         columns = _unique(names)
