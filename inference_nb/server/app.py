@@ -33,6 +33,7 @@ from .runs.functions import Clusters
 from .runs.planner import DeterministicPlanner
 from .runs.routes import ROUTES as RUN_ROUTES
 from .store import Store
+from .streaming import KEEP_ALIVE_SECONDS
 from .tasks.engine import DEFAULT_MAX_QUEUED, TaskEngine
 from .tasks.routes import ROUTES as TASK_ROUTES
 from .tasks.uploads import is_signed_upload, upload_key
@@ -85,6 +86,8 @@ class ServerConfig:
     it is answered 503 and closed."""
     keep_alive_timeout: float = 5.0
     """Seconds an idle kept-alive connection stays open."""
+    stream_keep_alive: float = KEEP_ALIVE_SECONDS
+    """Seconds of quiet after which a stream sends a keep-alive line."""
     allow_hosts: tuple[str, ...] = ()
     """Host names or addresses it answers to besides the address a connection reached and the loopback
     names (localhost, 127.0.0.1, ::1); `*` for any. Any other `Host` gets a 421."""

@@ -29,6 +29,7 @@ from .event_log import DEFAULT_REPLAY
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
 from .store import DataDirInUse
+from .streaming import KEEP_ALIVE_SECONDS
 from .tasks.engine import DEFAULT_MAX_QUEUED
 from .webhooks import DEFAULT_ATTEMPT_TIMEOUT
 
@@ -197,6 +198,7 @@ def start_server(
     min_body_rate: float = 10_000,
     max_connections: int = 4096,
     keep_alive_timeout: float = 5.0,
+    stream_keep_alive: float = KEEP_ALIVE_SECONDS,
     event_replay: int = DEFAULT_REPLAY,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
@@ -226,6 +228,7 @@ def start_server(
         min_body_rate: bytes a second a body must average after a first `request_timeout` of grace.
         max_connections: connections open at once; a new one past it is answered 503 and closed.
         keep_alive_timeout: seconds an idle kept-alive connection stays open.
+        stream_keep_alive: seconds of quiet after which a stream sends a keep-alive line.
         event_replay: events kept per API for resuming event streams (see `ServerConfig`).
 
     Raises:
@@ -256,6 +259,7 @@ def start_server(
         max_connections=max_connections,
         event_replay=event_replay,
         keep_alive_timeout=keep_alive_timeout,
+        stream_keep_alive=stream_keep_alive,
     )
     if data_dir is not None:
         return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

@@ -20,14 +20,13 @@ from starlette.routing import Route
 from inference_nb.wire.statuses import DIALECT_HEADER, Dialect
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, HostedRunTaskRequest, RunTaskRequest
 
-from .. import streaming
 from ..apps.base import app_functions
 from ..apps.registry import UnknownApp, app_id
 from ..dialects import answer_dialect, respond, route_dialect
 from ..errors import BadRequest, Conflict, Invalid, NotFound
 from ..requests import base_url, query_bool, query_cursor, query_int, read_model
 from ..store import TaskRow
-from ..streaming import json_stream
+from ..streaming import json_stream, keep_alive
 from ..webhooks import destination_refused
 from .engine import TERMINAL, TaskEngine
 from .events_routes import ROUTES as EVENT_ROUTES
@@ -166,7 +165,7 @@ async def stream_task(request: Request) -> Response:
 
     async def texts():
         async for task in _engine(request).watch(
-            row.id, base_url=base_url(request), dialect=dialect, idle=streaming.KEEP_ALIVE_SECONDS
+            row.id, base_url=base_url(request), dialect=dialect, idle=keep_alive(request)
         ):
             yield None if task is None else json.dumps(task)
 
