@@ -61,6 +61,21 @@ def _parser() -> argparse.ArgumentParser:
         help="the most uploaded and output files may take together, e.g. 500M or 20G (default: no limit)",
     )
     serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a client has for a request's head, the longest pause in a body, and a body's grace "
+        "before it must average 10 kB/s (default: 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=4096,
+        help="connections open at once; a new one past it is answered 503 (default: 4096, fewer if "
+        "the open-file limit allows fewer)",
+    )
+    serve.add_argument(
         "--event-replay",
         type=int,
         default=10_000,
@@ -108,6 +123,8 @@ def serve(args: argparse.Namespace) -> int:
             max_workers=args.workers,
             max_queued=args.max_queued,
             max_storage=args.max_storage,
+            request_timeout=args.request_timeout,
+            max_connections=args.max_connections,
             event_replay=args.event_replay,
             allow_hosts=tuple(args.allow_host),
             webhook_hosts=tuple(args.webhook_host or ("*",)),

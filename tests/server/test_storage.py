@@ -18,6 +18,7 @@ import pytest
 from pydantic import BaseModel
 
 from inference_nb.server import App, File, RunContext, start_server
+from inference_nb.server.quota import parse_size
 from inference_nb.wire.statuses import SpecStatus
 
 from .helpers import TEST_APPS, gate, read_stream, started, wait_until
@@ -146,3 +147,10 @@ def test_the_storage_quota_refuses_uploads_and_output_files_past_it_naming_the_l
         task = api.post("/run", json={"app": "test/files", "input": {"text": "y" * 500}}).json()
         assert task["status"] == SpecStatus.FAILED and "max_storage, 1000 bytes" in task["error"]
         assert upload(300).status_code == 200  # what was refused took no room
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("1048576", 2**20), ("500M", 500 * 2**20), ("2g", 2 * 2**30), ("1 TiB", 2**40)]
+)
+def test_sizes_are_read_with_binary_units(text, size):
+    assert parse_size(text) == size
