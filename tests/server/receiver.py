@@ -162,8 +162,11 @@ def free_port() -> int:
 class ServeProcess:
     """`inference-nb serve` in a subprocess, its output captured in files."""
 
-    def __init__(self, data_dir: Path, *, port: int, token: str | None, log_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int, token: str | None, log_dir: Path, options: Iterable[str] = ()
+    ) -> None:
         self.data_dir = data_dir
+        self._options = list(options)
         self.url = f"http://127.0.0.1:{port}"
         self._port = port
         self._env = {k: v for k, v in os.environ.items() if k != "INFERENCE_NB_TOKEN"}
@@ -184,7 +187,7 @@ class ServeProcess:
         """
         self._starts += 1
         command = [sys.executable, "-m", "inference_nb.cli", "serve", "--port", str(self._port),
-                   "--data-dir", str(self.data_dir)]  # fmt: skip
+                   "--data-dir", str(self.data_dir), *self._options]  # fmt: skip
         with open(self.stdout_path, "w") as stdout, open(self.stderr_path, "w") as stderr:
             self.process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=self._env)
         deadline = time.monotonic() + timeout
