@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse
 from inference_nb.wire.statuses import DIALECT_HEADER, Dialect
 
 from .dialects import BadDialectHeader, error_dialect, unknown_caller
-from .store import DiskFull
+from .disk import DiskFull
 
 log = logging.getLogger("inference_nb.server")
 

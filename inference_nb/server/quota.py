@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .store import DiskFull, Store
+from .disk import DiskFull
+from .store import Store
 
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 

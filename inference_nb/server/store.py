@@ -10,9 +10,7 @@ first server's live tasks as failed.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -23,98 +21,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    seq INTEGER PRIMARY KEY,  -- creation order; the list cursor
-    id TEXT UNIQUE NOT NULL,
-    app TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    input TEXT NOT NULL,
-    setup TEXT,
-    output TEXT,
-    error TEXT,
-    session_id TEXT,
-    webhook TEXT,
-    base_url TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    timeline TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    app TEXT NOT NULL,
-    setup TEXT,
-    timeout REAL NOT NULL,
-    created_at TEXT NOT NULL,
-    last_used_at TEXT NOT NULL,
-    ended_at TEXT,
-    end_reason TEXT
-);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
-    body_hash TEXT NOT NULL,
-    task_id TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS files (
-    task_id TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    PRIMARY KEY (task_id, filename)
-);
-CREATE TABLE IF NOT EXISTS runs (
-    seq INTEGER PRIMARY KEY,  -- creation order; the list cursor
-    cluster TEXT NOT NULL,
-    id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    detail TEXT NOT NULL,  -- {run, jobs, inputRequests}, as the API shows it
-    UNIQUE (cluster, id)
-);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    id TEXT PRIMARY KEY,
-    task_id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    body TEXT NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    last_error TEXT,
-    created_at TEXT NOT NULL
-);
-"""
-
-
-# Each step brings a database from user_version i to i + 1, in one transaction. A step only
-# ever adds: a database written by an older server opens, and keeps its tasks.
-MIGRATIONS: list[str] = [
-    # 1: the dialect a task was created in and the function it runs; statuses kept in the 2026
-    # numbering (which has Rejected); uploaded files, and which files a task took as input.
-    """
-    ALTER TABLE tasks ADD COLUMN dialect TEXT NOT NULL DEFAULT 'spec';
-    ALTER TABLE tasks ADD COLUMN function TEXT NOT NULL DEFAULT 'run';
-    UPDATE tasks SET status = CASE status WHEN 8 THEN 9 WHEN 9 THEN 10 WHEN 10 THEN 11 WHEN 11 THEN 12
-        ELSE status END;
-    CREATE TABLE uploads (
-        id TEXT PRIMARY KEY,
-        filename TEXT NOT NULL,
-        content_type TEXT NOT NULL,
-        declared_size INTEGER,
-        uploaded INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE task_inputs (
-        task_id TEXT NOT NULL,
-        owner TEXT NOT NULL,  -- the upload or task whose file it is (the files table's task_id)
-        filename TEXT NOT NULL,
-        PRIMARY KEY (task_id, owner, filename)
-    );
-    """,
-]
-SPEC_TO_2026 = {8: 9, 9: 10, 10: 11, 11: 12}
-"""Migration 1's renumbering of stored statuses (the spec's codes to the 2026 ones)."""
-NAMES_2026 = {"Scheduled": "Dispatched"}
+from .disk import DiskFull, disk_full_message, is_disk_full
+from .schema import MIGRATIONS, NAMES_2026, SCHEMA, SPEC_TO_2026
 
 
 def now_iso() -> str:
@@ -127,26 +35,6 @@ class DataDirInUse(RuntimeError):
     Raised by `create_app`, and so by `start_server` and `EmbeddedServer`; stop that server or
     choose another data dir.
     """
-
-
-MIN_FREE_BYTES = 2**20
-"""Below this much free space on the data dir's disk, new work is refused (`Store.check_room`)."""
-
-
-class DiskFull(RuntimeError):
-    """The disk holding the data dir has no room: a write failed, or new work was refused before it
-    could fail (docs/ARCHITECTURE.md, "Storage"). Answered with a 507."""
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether `exc` is a write that failed for want of space (SQLITE_FULL, ENOSPC, EDQUOT)."""
-    if isinstance(exc, sqlite3.Error):
-        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-
-
-def disk_full_message(data_dir: Path) -> str:
-    return f"the disk holding the server's data dir ({data_dir}) is full; free some space there and try again"
 
 
 @dataclass
@@ -232,12 +120,6 @@ class Store:
         with self._mutex:
             self._db.close()
         self._lock_file.release()
-
-    def check_room(self) -> None:
-        """Raise DiskFull when the data dir's disk has less than MIN_FREE_BYTES free: new work is
-        refused before it could fail half-way (a statvfs call: a few microseconds)."""
-        if shutil.disk_usage(self.data_dir).free < MIN_FREE_BYTES:
-            raise DiskFull(disk_full_message(self.data_dir))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:

@@ -267,11 +267,9 @@ class App:
     """Model of the setup parameters (checked at submit, 422 when they do not fit); None means any
     JSON object is accepted."""
     run_timeout: float | None = None
-    """Seconds a task may take once it has a worker (setup, run and storing its files); past that it
-    ends Failed at once, saying it ran past its time limit, and the app is cancelled (`ctx.cancelled`
-    turns true). None: no limit. `setup` may set its own on the instance (e.g. from a setup field)."""
-    run_timeout_hint: ClassVar[str] = ""
-    """What that error adds, e.g. how a caller changes the limit."""
+    """Seconds a task may take once it has a worker (setup, run, storing files; `setup` may set its own),
+    else it ends Failed at once and the app is cancelled (`ctx.cancelled`). None: no limit."""
+    run_timeout_hint: ClassVar[str] = ""  # what that error adds, e.g. how a caller changes the limit
 
     def setup(self, setup: Any, ctx: RunContext) -> Any:
         """Load what the app needs once per instance (a model, a dataset); by default nothing.

@@ -23,49 +23,33 @@ import logging
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel
 
 from inference_nb.wire.statuses import RENUMBERED_2026, Dialect, HostedStatus
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 
-from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_method
+from ..apps.base import App, RunContext, app_functions, call_app_method
 from ..apps.registry import app_id
+from ..disk import DiskFull, check_room
 from ..errors import Conflict, Gone, NotFound
 from ..event_log import EventLog
 from ..quota import StorageQuota
-from ..store import DiskFull, Store, TaskRow, disk_full_message, is_disk_full, now_iso
+from ..store import Store, TaskRow, now_iso
 from ..webhooks import WebhookSender
 from .files import files_in, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
 from .progress import ProgressRelay
-from .views import public_task, status_in, webhook_body
+from .running import ActiveTask, append_status, describe_failure, validate_output
+from .unsaved import UnsavedEnds
+from .views import TERMINAL, status_in, webhook_body
+from .watchers import TaskWatchers
 
 log = logging.getLogger("inference_nb.server")
 
-TERMINAL = tuple(info.code for info in RENUMBERED_2026.statuses if info.terminal)
-UNSAVED_RETRY_SECONDS = 1.0
-"""How often ended tasks the disk had no room for are written again."""
 DEFAULT_MAX_QUEUED = 1000
 """Tasks that may wait for a worker before new ones are rejected."""
-
-
-@dataclass
-class ActiveTask:
-    row: TaskRow
-    app_cls: type[App]
-    ctx: RunContext
-    session: Session | None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    runner: asyncio.Task | None = None
-    thread_job: Future | None = None
-    """The worker-thread call in progress, if the app is sync."""
-    progress: ProgressRelay | None = None
-    """Passes the app's `ctx.progress` reports on."""
 
 
 class TaskEngine:
@@ -91,9 +75,9 @@ class TaskEngine:
         self._slots = asyncio.Semaphore(max_workers)
         self._threads = ThreadPoolExecutor(max_workers + 4, thread_name_prefix="inference_nb-app")
         self._active: dict[str, ActiveTask] = {}
-        self._watchers: dict[str, set[asyncio.Queue]] = {}
+        self._watchers = TaskWatchers()
         self._background: list[asyncio.Task] = []
-        self._unsaved: dict[str, TaskRow] = {}
+        self._unsaved = UnsavedEnds(store, webhooks)
         """Tasks that ended while the disk was full: right in memory, written once there is room."""
         self.pool = InstancePool(self._run_sync)
         self.sessions = SessionManager(store, self.pool)
@@ -106,7 +90,7 @@ class TaskEngine:
         self._background = [
             loop.create_task(self._webhooks.run_forever()),
             loop.create_task(self.sessions.reap_forever()),
-            loop.create_task(self._write_unsaved_forever()),
+            loop.create_task(self._unsaved.write_forever()),
         ]
 
     def fail_in_flight(self) -> None:
@@ -128,7 +112,7 @@ class TaskEngine:
         for background in self._background:
             background.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        self._write_unsaved()  # what still finds no room is marked failed by the next start's recovery
+        self._unsaved.write()  # what still finds no room is marked failed by the next start's recovery
         await self.sessions.close("the server stopped")
         await self.pool.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -142,7 +126,7 @@ class TaskEngine:
                 f"The server stopped while this task was {status}; "
                 f"it was marked failed when the server started again at {restarted}."
             )
-            self._append_status(row, HostedStatus.FAILED)
+            append_status(row, HostedStatus.FAILED)
             self._store.save_task(row)
             if row.webhook:
                 self._webhooks.enqueue(row.id, row.webhook, webhook_body(row))
@@ -168,7 +152,7 @@ class TaskEngine:
         Raises:
             DiskFull: the data dir's disk has no room; nothing was created.
         """
-        self._store.check_room()
+        check_room(self._data_dir)
         full = self._in_flight() >= self._capacity
         session = None if full else self._resolve_session(request, app_cls, setup)
         if session is not None:  # a session keeps the class it started with, even if re-registered since
@@ -250,7 +234,7 @@ class TaskEngine:
         except asyncio.CancelledError:
             self._finish(task, HostedStatus.CANCELLED)
         except Exception as exc:  # the app's failure is the task's failure, not the server's
-            self._finish(task, HostedStatus.FAILED, error=_describe_failure(exc, self._data_dir))
+            self._finish(task, HostedStatus.FAILED, error=describe_failure(exc, self._data_dir))
         finally:
             if task.session:
                 task.session.busy -= 1
@@ -301,7 +285,7 @@ class TaskEngine:
         self._advance(task, HostedStatus.RUNNING)
         method = getattr(instance.app, spec.method)
         result = await call_app_method(method, app_input, ctx, run_sync=self._run_sync_for(task))
-        output = _validate_output(spec, result)
+        output = validate_output(spec, result)
         files = files_in(output)
         if files:
             self._advance(task, HostedStatus.UPLOADING)
@@ -332,15 +316,10 @@ class TaskEngine:
 
     # statuses
 
-    def _append_status(self, row: TaskRow, status: int) -> None:
-        row.status = int(status)
-        row.updated_at = now_iso()
-        row.timeline.append({"status": int(status), "name": RENUMBERED_2026.by_code(status).name, "at": row.updated_at})
-
     def _advance(self, task: ActiveTask, status: int) -> None:
         if task.done.is_set():
             return
-        self._append_status(task.row, status)
+        append_status(task.row, status)
         self._store.save_task(task.row)
         self._publish(task.row)
 
@@ -353,44 +332,16 @@ class TaskEngine:
         task.row.error = error
         try:
             self._advance(task, status)
-        except DiskFull as full:
-            self._end_unsaved(task, status, full)
+        except DiskFull as full:  # it ends all the same, in memory, and is written once there is room
+            self._publish(self._unsaved.end(task.row, status, full))
         task.done.set()
         if task.row.webhook and task.row.id not in self._unsaved:
             self._webhooks.enqueue(task.row.id, task.row.webhook, webhook_body(task.row))
 
-    def _end_unsaved(self, task: ActiveTask, status: int, full: DiskFull) -> None:
-        """The task's end could not be written: it ends in memory all the same, for every waiter and
-        stream, and is written (its webhook sent) once there is room, or failed by the next start."""
-        row = task.row
-        row.timeline.pop()  # the status that was not stored
-        if status == HostedStatus.COMPLETED:  # a result that cannot be kept is no result
-            row.output, row.error, status = None, f"its result could not be stored: {full}", HostedStatus.FAILED
-        self._append_status(row, status)
-        log.warning("task %s ended %s but could not be stored: %s", row.id, RENUMBERED_2026.by_code(status).name, full)
-        self._unsaved[row.id] = row
-        self._publish(row)
-
-    async def _write_unsaved_forever(self) -> None:
-        while True:
-            await asyncio.sleep(UNSAVED_RETRY_SECONDS)
-            self._write_unsaved()
-
-    def _write_unsaved(self) -> None:
-        for task_id, row in list(self._unsaved.items()):
-            try:
-                self._store.save_task(row)
-                if row.webhook:
-                    self._webhooks.enqueue(row.id, row.webhook, webhook_body(row))
-            except DiskFull:
-                return  # still no room: the next round tries again
-            del self._unsaved[task_id]
-
     def _publish(self, row: TaskRow) -> None:
         # A copy: the row changes on, and each watcher shows it in the dialect it answers in.
         snapshot = dataclasses.replace(row, timeline=list(row.timeline))
-        for queue in self._watchers.get(row.id, ()):
-            queue.put_nowait(snapshot)
+        self._watchers.publish(snapshot)
         self.events.publish(row.id, snapshot)
 
     # reading and controlling
@@ -399,8 +350,9 @@ class TaskEngine:
         active = self._active.get(task_id)
         if active:
             return active.row
-        if task_id in self._unsaved:
-            return self._unsaved[task_id]
+        unsaved = self._unsaved.get(task_id)
+        if unsaved is not None:
+            return unsaved
         row = self._store.get_task(task_id)
         if row is None:
             raise NotFound(f"no task {task_id!r}")
@@ -434,7 +386,7 @@ class TaskEngine:
             active.runner.cancel()
         return active.row
 
-    async def watch(
+    def watch(
         self, task_id: str, *, base_url: str, dialect: Dialect, idle: float | None = None
     ) -> AsyncIterator[dict[str, Any] | None]:
         """The task now, then each change, ending with its terminal state, as `dialect` shows it.
@@ -442,35 +394,4 @@ class TaskEngine:
         With `idle`, a None comes after that many seconds without a change, so
         a stream can send a keep-alive through proxies.
         """
-        row = self.get(task_id)
-        queue: asyncio.Queue = asyncio.Queue()
-        self._watchers.setdefault(task_id, set()).add(queue)
-        try:
-            snapshot = row
-            yield public_task(snapshot, base_url, dialect)
-            while snapshot.status not in TERMINAL:
-                try:
-                    snapshot = await asyncio.wait_for(queue.get(), idle)
-                except TimeoutError:
-                    yield None
-                    continue
-                yield public_task(snapshot, base_url, dialect)
-        finally:
-            watchers = self._watchers.get(task_id, set())
-            watchers.discard(queue)
-            if not watchers:
-                self._watchers.pop(task_id, None)
-
-
-def _validate_output(spec: FunctionSpec, result: Any) -> BaseModel:
-    try:
-        return spec.Output.model_validate(result)
-    except Exception as exc:
-        raise TypeError(f"the app returned an output that does not fit its output schema: {exc}") from exc
-
-
-def _describe_failure(exc: BaseException, data_dir: Path) -> str:
-    if is_disk_full(exc):  # e.g. an output file that found no room: say where, not just the errno
-        return f"DiskFull: {disk_full_message(data_dir)}"
-    message = str(exc).strip()
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        return self._watchers.follow(self.get(task_id), base_url=base_url, dialect=dialect, idle=idle)

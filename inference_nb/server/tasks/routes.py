@@ -28,13 +28,13 @@ from ..requests import base_url, query_bool, query_cursor, query_int, read_model
 from ..store import TaskRow
 from ..streaming import json_stream, keep_alive
 from ..webhooks import destination_refused
-from .engine import TERMINAL, TaskEngine
+from .engine import TaskEngine
 from .events_routes import ROUTES as EVENT_ROUTES
 from .files import check_input_files, task_files_dir
 from .hosted_routes import ROUTES as HOSTED_ROUTES
 from .sessions_routes import ROUTES as SESSION_ROUTES
 from .uploads import ROUTES as UPLOAD_ROUTES
-from .views import public_task, status_in
+from .views import TERMINAL, public_task, status_in
 
 MAX_IDEMPOTENCY_KEY = 255
 

@@ -24,9 +24,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..dialects import answer_dialect, respond
+from ..disk import DiskFull, check_room, disk_full_message, is_disk_full
 from ..errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from ..requests import base_url, read_model
-from ..store import DiskFull, disk_full_message, is_disk_full
 from .files import safe_name, task_files_dir
 
 UPLOAD_URL_SECONDS = 3600
@@ -91,7 +91,7 @@ async def create_files(request: Request) -> JSONResponse:
         request, CreateFilesRequest, limit=request.app.state.config.max_body_bytes, what='with "files": [...]'
     )
     store = request.app.state.store
-    store.check_room()
+    check_room(request.app.state.config.data_dir)
     created = []
     for declared in body.files:
         filename = safe_name(declared.filename or "upload.bin")
@@ -113,7 +113,7 @@ async def put_upload(request: Request) -> JSONResponse:
     if upload["uploaded"]:
         raise Conflict(f"upload {upload_id} already has its bytes; declare a new file to upload again")
     limit = upload["declared_size"] if upload["declared_size"] is not None else MAX_UPLOAD_BYTES
-    store.check_room()
+    check_room(request.app.state.config.data_dir)
     quota = request.app.state.quota
     folder = task_files_dir(request.app.state.config.data_dir, upload_id)
     partial = folder / f".{filename}.{secrets.token_hex(4)}"
