@@ -18,6 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from .app import ServerConfig, create_app
 from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
@@ -28,7 +30,9 @@ from .event_log import DEFAULT_REPLAY
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
 from .store import DataDirInUse
+from .streaming import KEEP_ALIVE_SECONDS
 from .tasks.engine import DEFAULT_MAX_QUEUED
+from .webhooks import DEFAULT_ATTEMPT_TIMEOUT
 
 log = logging.getLogger("inference_nb.server")
 
@@ -185,14 +189,20 @@ def start_server(
     builtin_apps: bool = True,
     max_workers: int = 8,
     max_queued: int = DEFAULT_MAX_QUEUED,
+    max_storage: int | None = None,
     webhook_backoff: float = 1.0,
     webhook_max_attempts: int = 6,
+    webhook_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock = SYSTEM_CLOCK,
     allow_hosts: list[str] | tuple[str, ...] = (),
     webhook_hosts: list[str] | tuple[str, ...] = ("*",),
     public_url: str | None = None,
     request_timeout: float = 10.0,
+    min_body_rate: float = 10_000,
+    max_connections: int = 4096,
     keep_alive_timeout: float = 5.0,
+    stream_keep_alive: float = KEEP_ALIVE_SECONDS,
     event_replay: int = DEFAULT_REPLAY,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
@@ -211,8 +221,11 @@ def start_server(
         builtin_apps: offer the built-in demo apps.
         max_workers: tasks running at once.
         max_queued: tasks that may wait for a worker; beyond that a task is Rejected.
+        max_storage: the most bytes uploaded and output files may take together (None: no limit).
         webhook_backoff: seconds before a webhook's first retry (doubling, capped at a minute).
         webhook_max_attempts: attempts per webhook delivery.
+        webhook_timeout: seconds one webhook attempt may take, connect to the answer's last byte.
+        webhook_transport: what webhook POSTs go through (default: the network), as httpx takes it.
         clock: times session expiry and webhook retries (tests pass one they can move).
         allow_hosts: `Host` names it answers to besides its own address and the loopback names
             (`*`: any); a request with another Host is refused (421).
@@ -220,7 +233,10 @@ def start_server(
         public_url: the URL clients reach it at (behind a proxy), which file URIs, upload URLs and
             redirects start with; its host is answered to as well (default: the address it listens on).
         request_timeout: seconds a client has to send a request's head, and the longest pause in a body.
+        min_body_rate: bytes a second a body must average after a first `request_timeout` of grace.
+        max_connections: connections open at once; a new one past it is answered 503 and closed.
         keep_alive_timeout: seconds an idle kept-alive connection stays open.
+        stream_keep_alive: seconds of quiet after which a stream sends a keep-alive line.
         event_replay: events kept per API for resuming event streams (see `ServerConfig`).
 
     Raises:
@@ -239,15 +255,21 @@ def start_server(
         token=secrets.token_urlsafe(32),
         max_workers=max_workers,
         max_queued=max_queued,
+        max_storage=max_storage,
         webhook_backoff=webhook_backoff,
         webhook_max_attempts=webhook_max_attempts,
+        webhook_timeout=webhook_timeout,
+        webhook_transport=webhook_transport,
         clock=clock,
         allow_hosts=tuple(allow_hosts),
         webhook_hosts=tuple(webhook_hosts),
         public_url=public_url,
         request_timeout=request_timeout,
+        min_body_rate=min_body_rate,
+        max_connections=max_connections,
         event_replay=event_replay,
         keep_alive_timeout=keep_alive_timeout,
+        stream_keep_alive=stream_keep_alive,
     )
     if data_dir is not None:
         return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

@@ -36,7 +36,7 @@ def check_webhook_url(value: str) -> None:
     Raises:
         ValueError: not an http(s) URL with a host, or httpx cannot parse it, or its port is not 1..65535.
     """
-    if not re.match(r"^https?://[^\s/]+", value):
+    if not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):  # a scheme is case-insensitive (RFC 3986)
         raise ValueError("must be an http:// or https:// URL")
     try:
         url = httpx.URL(value)
