@@ -181,7 +181,7 @@ def test_a_hang_past_the_run_timeout_is_killed(tmp_path):
         until_gone({int(pid_file.read_text())}, folder)
     assert task["status"] == 10
     assert task["error"] == (
-        f"TimeoutError: the task ran longer than local/faulty@1.0.0's run timeout of {RUN_TIMEOUT:g} s and was stopped"
+        f"the task ran past its time limit (local/faulty@1.0.0's run timeout of {RUN_TIMEOUT:g} s) and was stopped"
     )
 
 

@@ -6,11 +6,10 @@
 
 Statuses are kept in the 2026 numbering (`HostedStatus`, a superset of the spec's
 names); each view translates them into the dialect it answers in (`public_task`).
-Serving happens when an app instance has to be set up (a cold start; a warm
-instance skips it); Uploading when the output holds files. Every transition is
-stored before it is published, so what a client sees is always on disk.
-Whoever decides a terminal status sets it first (cancel, server stop, the
-runner itself); cleanup follows and never changes it.
+Serving happens when an app instance has to be set up (a cold start; a warm instance skips it);
+Uploading when the output holds files. Every transition is stored before it is published, so what
+a client sees is always on disk. Whoever decides a terminal status sets it first (cancel, server
+stop, the runner itself); cleanup follows and never changes it.
 """
 
 from __future__ import annotations
