@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from inference_nb.run_model import RunModel
 from inference_nb.widget import MAX_FILE_BYTES, InferenceWidget
 
-from .server.helpers import gate
+from .apps import gate
 
 
 class Item(BaseModel):
