@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 from figures import Figure, in_turns
 
-from inference_nb.render import to_dataframe
+from inference_nb.results.frames import to_dataframe
 
 ROWS = 100_000
 TURNS = 3

@@ -29,8 +29,8 @@ import httpx
 from figures import Figure, percentile
 
 from inference_nb.api import Client
-from inference_nb.backends import TaskBackend
-from inference_nb.handle import Run
+from inference_nb.kernel.backends import TaskBackend
+from inference_nb.kernel.run import Run
 from tests.apps import HoldApp
 from tests.child_server import child_server
 

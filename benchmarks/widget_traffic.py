@@ -35,9 +35,9 @@ from comm.base_comm import BaseComm
 from figures import Figure
 
 from inference_nb.api import Client
-from inference_nb.run_model import RunModel
 from inference_nb.server import start_server
-from inference_nb.widget import InferenceWidget
+from inference_nb.widget.inference_widget import InferenceWidget
+from inference_nb.widget.run_model import RunModel
 from tests.apps import GateApp, ImagesApp, gate
 
 STATUS_CHANGE_TARGET = 4 * 1024

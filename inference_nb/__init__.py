@@ -7,16 +7,22 @@ run = client.run("demo/picture", {"prompt": "A sunset"}).wait()
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
+from .moved import MovedModules
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .api import AppSession, Client
+    from .api import AppSession, Client, embedded_server, hosted_runs, hosted_tasks
+    from .client import errors
     from .client.errors import InferenceError
     from .client.profile import Profile
-    from .handle import Run
+    from .kernel.run import Run
     from .widget import InferenceWidget, Widget
+
+if not any(isinstance(finder, MovedModules) for finder in sys.meta_path):
+    sys.meta_path.append(MovedModules())  # old import paths (moved.py)
 
 # Imported on first use, so that `import inference_nb` stays fast and light.
 _LAZY = {
@@ -25,7 +31,7 @@ _LAZY = {
     "embedded_server": "api",
     "hosted_tasks": "api",
     "hosted_runs": "api",
-    "Run": "handle",
+    "Run": "kernel.run",
     "Widget": "widget",
     "InferenceWidget": "widget",
     "Profile": "client.profile",
@@ -43,11 +49,30 @@ def __getattr__(name: str) -> Any:
     return module if name == "errors" else getattr(module, name)
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext inference_nb`: the magics %%infer, %%ask and %infer_config."""
-    from .magics import InferenceMagics
+    from .magics import load_ipython_extension as load_magics
 
-    ipython.register_magics(InferenceMagics)
+    load_magics(ipython)
 
 
-__all__ = ["AppSession", "Client", "InferenceError", "InferenceWidget", "Profile", "Run", "Widget", "__version__"]
+__all__ = [
+    "AppSession",
+    "Client",
+    "InferenceError",
+    "InferenceWidget",
+    "Profile",
+    "Run",
+    "Widget",
+    "__version__",
+    "embedded_server",
+    "errors",
+    "hosted_runs",
+    "hosted_tasks",
+    "load_ipython_extension",
+]
+"""The public surface, one list; everything else is reached through these (or `inference_nb.server`)."""

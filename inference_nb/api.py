@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .base import DEFAULT_WAIT, BaseClient
 from .client.profile import hosted_runs, hosted_tasks
-from .local_server import embedded_server
-from .sessions import AppSession
+from .kernel.base_client import DEFAULT_WAIT, BaseClient
+from .kernel.embedded_server import embedded_server
+from .kernel.sessions import AppSession
 
 if TYPE_CHECKING:
     import pandas
 
-    from .widget import InferenceWidget
+    from .widget.inference_widget import InferenceWidget
 
 
 class Client(BaseClient):
@@ -84,7 +84,7 @@ class Client(BaseClient):
             InvalidRequest: `schema` is neither a JSON Schema dict nor a type.
             StatusError, TransportError: the server's app list could not be read.
         """
-        from .widget import InferenceWidget  # anywidget only when used
+        from .widget.inference_widget import InferenceWidget  # anywidget only when used
 
         return InferenceWidget(self, **prefill)
 

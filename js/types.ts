@@ -63,7 +63,7 @@ export interface Step {
   terminal: boolean;
 }
 
-/** The synced traits of `inference_nb.run_model.RunModel`: one run, a model with no view. */
+/** The synced traits of `inference_nb.widget.run_model.RunModel`: one run, a model with no view. */
 export interface RunModelTraits {
   /** The run's small view; its images come apart, below. */
   view: Omit<RunView, "images">;

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -169,3 +172,24 @@ def test_a_question_whose_calls_all_failed_says_no_result_once(client):
     assert run.result is None and run.summary.startswith("example.restock(")
     text = run._repr_mimebundle_()[0]["text/plain"]
     assert text.count("No result") == 1 and "No result: example.restock(" in text
+
+
+def test_start_server_after_client_starts_a_second_server_beside_the_first(tmp_path):
+    # A fresh process with its own default data dir: Client() starts the embedded server there; a later
+    # start_server() gets a folder of this process under it (not DataDirInUse), and both serve.
+    code = (
+        "import inference_nb\n"
+        "from inference_nb.server import start_server\n"
+        "first = inference_nb.Client().run('demo/sleep', {'seconds': 0, 'message': 'one'}).wait()\n"
+        "with start_server() as second:\n"
+        "    own = inference_nb.Client(base_url=second.url, key=second.token)\n"
+        "    again = own.run('demo/sleep', {'seconds': 0, 'message': 'two'}).wait()\n"
+        "    print(first.output['message'], again.output['message'])\n"
+        "    print(second.data_dir.relative_to(inference_nb.embedded_server().data_dir))\n"
+    )
+    env = {**os.environ, "INFERENCE_NB_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=90)
+    assert done.returncode == 0, done.stderr[-2000:]
+    answers, place = done.stdout.strip().splitlines()
+    assert answers == "one two"
+    assert place.startswith("kernels/")

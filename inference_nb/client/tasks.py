@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from .core import Snapshot, Status, astream_payloads, stream_payloads
-from .events import StreamEvent, events_request, read_event
+from .event_stream import StreamEvent, events_request, read_event
 from .files import FilesCore, Upload
 from .profile import Profile
 from .tasks_core import TasksCore, to_status
@@ -238,7 +238,7 @@ class AsyncTasksClient:
                     yield snapshot
 
     async def events(self, *, after: int | None = None, ids: Collection[str] = ()) -> AsyncIterator[StreamEvent]:
-        """Every change of every task (`GET /tasks/events`; see `client.events`), never retried.
+        """Every change of every task (`GET /tasks/events`; see `client.event_stream`), never retried.
 
         Raises:
             NotFoundError: the server has no event stream.

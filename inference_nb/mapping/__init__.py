@@ -27,7 +27,7 @@ from .scheduler import NOT_SENT, Mapper
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..base import BaseClient
+    from ..kernel.base_client import BaseClient
 
 
 class MapInterrupted(KeyboardInterrupt):

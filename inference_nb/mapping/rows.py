@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..backends import resolve_schema
 from ..client.errors import InvalidRequest, NotFoundError
-from ..handle import Run
+from ..kernel.backends import resolve_schema
+from ..kernel.run import Run
 from ..wire.runs import ulid_shaped
 from ..wire.tasks import APP_ID_PATTERN
 
 if TYPE_CHECKING:
-    from ..base import BaseClient
+    from ..kernel.base_client import BaseClient
 
 
 @dataclass(frozen=True)

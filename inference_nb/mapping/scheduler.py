@@ -29,13 +29,13 @@ from ..client.errors import (
     StatusError,
     TransportError,
 )
-from ..handle import CANCEL_TIMEOUT, Run
+from ..kernel.run import CANCEL_TIMEOUT, Run
 from ..wire.statuses import Phase
 from .progress import Progress
 from .rows import QuestionRows, Row, TaskRows
 
 if TYPE_CHECKING:
-    from ..controller import Controller
+    from ..kernel.controller import Controller
 
 log = logging.getLogger("inference_nb")
 

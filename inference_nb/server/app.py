@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
-from .events import DEFAULT_REPLAY, EventLog
+from .event_log import DEFAULT_REPLAY, EventLog
 from .headers import SecurityHeaders
 from .hosts import HostCheck, check_allow_hosts
 from .runs.builtin import register_demo_functions

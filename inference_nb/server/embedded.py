@@ -8,11 +8,13 @@ reprs and logs.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,13 @@ from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
-from .events import DEFAULT_REPLAY
+from .event_log import DEFAULT_REPLAY
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
+from .store import DataDirInUse
 from .tasks.engine import DEFAULT_MAX_QUEUED
+
+log = logging.getLogger("inference_nb.server")
 
 START_TIMEOUT = 15.0
 
@@ -191,7 +196,9 @@ def start_server(
     Args:
         host: the address to listen on (default loopback only).
         port: the port (0: a free one).
-        data_dir: where its data lives (default: `default_data_dir()`).
+        data_dir: where its data lives. Default: `default_data_dir()`, or, while another server
+            holds that (the one `Client()` started in this kernel, another kernel's), a folder
+            of this process's under it, `kernels/<pid>`.
         apps: apps offered besides the built-in ones.
         builtin_apps: offer the built-in demo apps.
         max_workers: tasks running at once.
@@ -209,7 +216,7 @@ def start_server(
         event_replay: events kept per API for resuming event streams (see `ServerConfig`).
 
     Raises:
-        DataDirInUse: another server holds the data dir.
+        DataDirInUse: another server holds the `data_dir` given.
         TypeError: one of `apps` is not a valid app class.
         ValueError: an entry of `allow_hosts` is not a host name or address, or `public_url` is not
             http(s)://host[:port].
@@ -232,4 +239,20 @@ def start_server(
         event_replay=event_replay,
         keep_alive_timeout=keep_alive_timeout,
     )
-    return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()
+    if data_dir is not None:
+        return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()
+    # The default place is shared by every kernel of the user; the first server there keeps it, the
+    # others (a second kernel, or `start_server()` after `Client()` in one kernel) get one of their own.
+    shared = config.data_dir
+    own = [shared / "kernels" / str(os.getpid()), *(shared / "kernels" / f"{os.getpid()}-{n}" for n in range(2, 10))]
+    for place in [shared, *own]:
+        try:
+            server = EmbeddedServer(config=replace(config, data_dir=place), registry=registry, host=host, port=port)
+            server = server.start()
+        except DataDirInUse:
+            continue
+        if place != shared:
+            # Info, not a warning: a line on stderr in every cell's output would be noise.
+            log.info("another inference_nb server uses %s; this one keeps its runs in %s", shared, place)
+        return server
+    raise DataDirInUse(f"the data dir {shared} and this process's folders under it are in use; give data_dir=")

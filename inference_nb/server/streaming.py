@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from .errors import Invalid
-from .events import Event, Gap, Ready
+from .event_log import Event, Gap, Ready
 
 KEEP_ALIVE_SECONDS = 15.0
 """Quiet time after which a stream sends a keep-alive (through proxies that cut idle connections)."""

@@ -2,7 +2,7 @@
 // Submit, or give the URI of a file already on the server.
 import { errorLine, h, named, setError, uniqueId } from "../dom";
 import { checkValue } from "../validate";
-import type { Control } from "./controls";
+import type { Control } from "./control";
 import type { FieldSpec } from "./fields";
 import { helpLine, requiredMark } from "./labels";
 

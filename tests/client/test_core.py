@@ -20,7 +20,7 @@ from inference_nb.client.errors import (
     StatusError,
 )
 from inference_nb.client.profile import Profile, hosted_tasks
-from inference_nb.client.runs import RunsCore
+from inference_nb.client.runs_core import RunsCore
 from inference_nb.client.tasks import TasksCore
 from inference_nb.wire.statuses import Phase
 

@@ -24,7 +24,7 @@ from inference_nb.client.errors import (
     StatusError,
 )
 from inference_nb.client.profile import Profile, hosted_runs, hosted_tasks
-from inference_nb.client.runs import RunsCore
+from inference_nb.client.runs_core import RunsCore
 from inference_nb.client.tasks import TasksClient, TasksCore
 from inference_nb.wire.statuses import Phase
 

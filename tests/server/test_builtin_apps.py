@@ -16,15 +16,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from inference_nb.server.apps.base import RunContext, TaskCancelled
-from inference_nb.server.apps.builtin import (
-    BUILTIN_APPS,
-    ChartApp,
-    CounterApp,
-    FailApp,
-    PictureApp,
-    SleepApp,
-    SqlApp,
-)
+from inference_nb.server.apps.builtin import BUILTIN_APPS, ChartApp, CounterApp, FailApp, PictureApp, SleepApp, SqlApp
 from inference_nb.server.apps.builtin.chart import nice_ticks
 from inference_nb.server.apps.builtin.sql import DATA_DIR
 from inference_nb.server.apps.registry import AppRegistry

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from inference_nb.server import start_server
-from inference_nb.server.events import Event, EventLog, Gap, Ready
+from inference_nb.server.event_log import Event, EventLog, Gap, Ready
 
 from ..apps import TEST_APPS, gate
 from .helpers import wait_until

@@ -20,7 +20,7 @@ from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
 from inference_nb.wire.schema_words import load_jsonschema
 
 from ..errors import Conflict, NotFound
-from ..events import EventLog
+from ..event_log import EventLog
 from ..store import Store, now_iso
 from .functions import Cluster, Clusters, Function, describe_arguments_error
 from .planner import CallOutcome, Planner

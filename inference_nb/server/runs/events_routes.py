@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import streaming
-from ..events import Event
+from ..event_log import Event
 from ..streaming import event_stream, query_ids, resume_point
 
 

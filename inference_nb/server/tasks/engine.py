@@ -36,7 +36,7 @@ from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_method
 from ..apps.registry import app_id
 from ..errors import Conflict, Gone, NotFound
-from ..events import EventLog
+from ..event_log import EventLog
 from ..store import Store, TaskRow, now_iso
 from ..webhooks import WebhookSender
 from .files import files_in, resolve_input_files, store_files

@@ -12,7 +12,7 @@ from inference_nb.wire.statuses import DIALECT_HEADER
 
 from .. import streaming
 from ..dialects import answer_dialect
-from ..events import Event
+from ..event_log import Event
 from ..requests import base_url
 from ..streaming import event_stream, query_ids, resume_point
 from .views import public_task
