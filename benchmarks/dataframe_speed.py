@@ -9,25 +9,15 @@ turns, so that a busy moment of the machine hits both alike.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pandas as pd
-from figures import Figure, in_turns
+from figures import Figure, in_turns, timed
 
 from inference_nb.results.frames import to_dataframe
 
 ROWS = 100_000
 TURNS = 3
-
-
-def timed(make: Callable[[], object]) -> Callable[[], float]:
-    def one() -> float:
-        began = time.perf_counter()
-        make()
-        return time.perf_counter() - began
-
-    return one
 
 
 def records(rows: int, *, nested: bool) -> list[dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,17 @@ def percentile(values: list[float], q: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def timed(call: Callable[[], object]) -> Callable[[], float]:
+    """`call` made to return the seconds it took."""
+
+    def one() -> float:
+        began = time.perf_counter()
+        call()
+        return time.perf_counter() - began
+
+    return one
 
 
 def in_turns(count: int, *calls: Callable[[], float]) -> list[list[float]]:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
-from figures import Figure, in_turns, median
+from figures import Figure, in_turns, median, timed
 
 from inference_nb.api import Client
 from inference_nb.wire.runs import new_run_id
@@ -33,15 +32,6 @@ WARM_UP = 20
 BODY = {"app": "demo/sleep", "input": {"seconds": 0}}
 QUESTION = "What is the capital of Norway?"
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
-
-
-def timed(call: Callable[[], object]) -> Callable[[], float]:
-    def one() -> float:
-        began = time.perf_counter()
-        call()
-        return time.perf_counter() - began
-
-    return one
 
 
 def submitters(url: str, token: str, http: httpx.Client) -> dict[str, Callable[[], object]]:
