@@ -127,10 +127,10 @@ def main() -> None:
     rows: dict[str, list[Figure]] = {}
     for name in names:
         started = time.perf_counter()
-        for figures in importlib.import_module(name).rounds(args.rounds):
+        for done, figures in enumerate(importlib.import_module(name).rounds(args.rounds), start=1):
             for figure in figures:
                 rows.setdefault(figure.label, []).append(figure)
-        print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            print(f"{name}: round {done} at {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     lines = [heading(args.rounds, time.perf_counter() - began, load), "", *table(rows)]
     print("\n".join(lines))
     if not (args.only or args.no_write):
