@@ -93,14 +93,21 @@ def machine() -> str:
     return f"{model}, {cores} cores, {platform.system()}, Python {platform.python_version()}"
 
 
-def heading(rounds: int, seconds: float, load: float) -> str:
+def measured() -> str:
+    """What is measured, taken at the start: the date, the machine, the commit, the load."""
     dirty = " with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return (
+        f"on {time.strftime('%Y-%m-%d')}: {machine()}; commit {git('rev-parse', '--short', 'HEAD')}{dirty}; "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
+    )
+
+
+def heading(what: str, rounds: int, seconds: float) -> str:
     plural = "s" if rounds > 1 else ""
     return (
-        f"Measured by `python benchmarks/run.py` on {time.strftime('%Y-%m-%d')}: {machine()}; commit "
-        f"{git('rev-parse', '--short', 'HEAD')}{dirty}; {rounds} round{plural} in {seconds / 60:.1f} min; load average "
-        f"{load:.1f} at the start. Each figure is the median of the rounds; the min–max is that of the ratio "
-        "(of the figure where there is no baseline)."
+        f"Measured by `python benchmarks/run.py` {what}; {rounds} round{plural} in {seconds / 60:.1f} min. "
+        "Each figure is the median of the rounds; the min–max is that of the ratio (of the figure where "
+        "there is no baseline)."
     )
 
 
@@ -123,7 +130,7 @@ def main() -> None:
     if unknown := set(names) - set(BENCHMARKS):
         parser.error(f"no benchmark {', '.join(sorted(unknown))}; there are {', '.join(BENCHMARKS)}")
 
-    load, began = os.getloadavg()[0], time.perf_counter()
+    what, began = measured(), time.perf_counter()
     rows: dict[str, list[Figure]] = {}
     for name in names:
         started = time.perf_counter()
@@ -131,7 +138,7 @@ def main() -> None:
             for figure in figures:
                 rows.setdefault(figure.label, []).append(figure)
             print(f"{name}: round {done} at {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-    lines = [heading(args.rounds, time.perf_counter() - began, load), "", *table(rows)]
+    lines = [heading(what, args.rounds, time.perf_counter() - began), "", *table(rows)]
     print("\n".join(lines))
     if not (args.only or args.no_write):
         write_readme(lines)
