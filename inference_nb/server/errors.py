@@ -150,6 +150,8 @@ async def handle_bad_dialect(request: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405):
+        request.state.no_route = True
     if exc.status_code == 404:
         return render_error(request, NotFound(f"no such endpoint: {request.method} {request.url.path}"))
     if exc.status_code == 405:

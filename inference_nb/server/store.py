@@ -242,8 +242,10 @@ class Store:
         row = self._one("SELECT * FROM tasks WHERE id = ?", (task_id,))
         return _task_from_row(row) if row else None
 
-    def list_tasks(self, *, limit: int, before_seq: int | None, app: str | None) -> tuple[list[TaskRow], int | None]:
-        """Newest first; returns the page and the cursor of the next page."""
+    def list_tasks(
+        self, *, limit: int, before_seq: int | None, app: str | None, offset: int = 0
+    ) -> tuple[list[TaskRow], int | None]:
+        """Newest first, skipping `offset`; returns the page and the cursor of the next page."""
         where, params = ["1=1"], []
         if before_seq is not None:
             where.append("seq < ?")
@@ -252,10 +254,14 @@ class Store:
             where.append("(app = ? OR app LIKE ?)")
             params += [app, f"{app}@%"]
         rows = self._all(
-            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", (*params, limit + 1)
+            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (*params, limit + 1, offset),
         )
         next_cursor = rows[limit - 1]["seq"] if len(rows) > limit else None
         return [_task_from_row(r) for r in rows[:limit]], next_cursor
+
+    def count_tasks(self) -> int:
+        return self._one("SELECT COUNT(*) FROM tasks")[0]
 
     def unfinished_tasks(self, terminal_codes: tuple[int, ...]) -> list[TaskRow]:
         marks = ", ".join("?" * len(terminal_codes))
@@ -295,6 +301,11 @@ class Store:
 
     def count_session_calls(self, session_id: str) -> int:
         return self._one("SELECT COUNT(*) FROM tasks WHERE session_id = ?", (session_id,))[0]
+
+    def session_dialect(self, session_id: str) -> str | None:
+        """The dialect of the task that started the session (None once its tasks are deleted)."""
+        row = self._one("SELECT dialect FROM tasks WHERE session_id = ? ORDER BY seq LIMIT 1", (session_id,))
+        return row["dialect"] if row else None
 
     def end_open_sessions(self, reason: str) -> None:
         self._exec("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL", (now_iso(), reason))

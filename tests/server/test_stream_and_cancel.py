@@ -135,3 +135,14 @@ def test_a_quiet_stream_sends_keep_alives_that_parsers_skip(api, monkeypatch, ac
     assert lines.count(keep_alive) >= 3
     payloads = [line for line in lines if line.startswith("{") or line.startswith("data: ")]
     assert '"status": 9' in payloads[-1]
+
+
+@pytest.mark.parametrize("route", ["/run", "/apps/run?wait=true"])
+def test_sse_frames_are_unnamed_so_an_event_source_onmessage_gets_them(api, route):
+    answer = api.post(route, json={"app": "test/echo", "input": {"text": "sse"}}).json()
+    task_id = answer.get("data", answer)["id"]
+    with api.stream("GET", f"/tasks/{task_id}/stream", headers={"Accept": "text/event-stream"}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        frames = [frame for frame in response.read().decode().split("\n\n") if frame]
+    assert [frame.split(":", 1)[0] for frame in frames] == ["data"]  # no `event:` line: the default message
+    assert '"text": "sse"' in frames[0]

@@ -158,6 +158,8 @@ class TaskEngine:
         """
         full = self._in_flight() >= self._capacity
         session = None if full else self._resolve_session(request, app_cls, setup)
+        if session is not None:  # a session keeps the class it started with, even if re-registered since
+            app_cls = type(session.instance.app)
         created = now_iso()
         row = TaskRow(
             id=f"task_{secrets.token_hex(12)}",
@@ -222,7 +224,7 @@ class TaskEngine:
         try:
             self._advance(task, HostedStatus.QUEUED)
             session = task.session
-            instance = session.instance if session else self.pool.checkout(task.app_cls, task.row.setup)
+            instance = session.instance if session else await self.pool.checkout(task.app_cls, task.row.setup)
             # Calls on one session run one at a time, on its one instance.
             async with session.lock if session else contextlib.nullcontext(), self._slots:
                 try:

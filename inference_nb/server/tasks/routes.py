@@ -32,6 +32,7 @@ from ..webhooks import destination_refused
 from .engine import TERMINAL, TaskEngine
 from .events_routes import ROUTES as EVENT_ROUTES
 from .files import check_input_files, task_files_dir
+from .hosted_routes import ROUTES as HOSTED_ROUTES
 from .sessions_routes import ROUTES as SESSION_ROUTES
 from .uploads import ROUTES as UPLOAD_ROUTES
 from .views import public_task, status_in
@@ -157,7 +158,10 @@ async def cancel_task(request: Request) -> JSONResponse:
 
 
 async def stream_task(request: Request) -> Response:
-    """NDJSON lines (or SSE), each a bare task object in either dialect: the SDK reads them unwrapped."""
+    """NDJSON lines (or SSE), each a bare task object in either dialect: the SDK reads them unwrapped.
+
+    SSE events are unnamed, as the hosted service sends them: an EventSource's `onmessage` (the JS
+    SDK's `streamTask`) fires only for those, never for a named event."""
     row, dialect = _task(request)
 
     async def texts():
@@ -166,7 +170,7 @@ async def stream_task(request: Request) -> Response:
         ):
             yield None if task is None else json.dumps(task)
 
-    response = json_stream(request, texts(), event="task")
+    response = json_stream(request, texts(), event=None)
     response.headers[DIALECT_HEADER] = dialect.value
     return response
 
@@ -283,6 +287,7 @@ ROUTES = [
     Route("/apps/run", run_task, methods=["POST"]),
     Route("/apps", list_apps, methods=["GET"]),
     Route("/tasks", list_tasks, methods=["GET"]),
+    *HOSTED_ROUTES,
     *EVENT_ROUTES,
     Route("/tasks/{task_id}", get_task, methods=["GET"]),
     Route("/tasks/{task_id}", delete_task, methods=["DELETE"]),
