@@ -34,7 +34,8 @@ def number(value: float, unit: str) -> str:
 
 
 def ratio_text(value: float) -> str:
-    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+    digits = 0 if value >= 100 else 1 if value >= 10 else 2
+    return f"{value:,.{digits}f}" if value >= 0.1 else f"{value:.2g}"
 
 
 def spread(ratios: list[float]) -> str:
@@ -51,7 +52,7 @@ def verdict(figures: list[Figure]) -> str:
         target, values, meets = f"≥ ×{first.ratio_floor:g}", ratios, lambda v: v >= first.ratio_floor
     elif first.limit is not None:
         target, values, meets = (
-            f"≤ {number(first.limit, first.unit)}",
+            f"≤ {first.limit:,g} {first.unit}",
             [f.ours for f in figures],
             lambda v: v <= first.limit,
         )
