@@ -12,7 +12,13 @@ from .errors import Invalid
 from .event_log import Event, Gap, Ready
 
 KEEP_ALIVE_SECONDS = 15.0
-"""Quiet time after which a stream sends a keep-alive (through proxies that cut idle connections)."""
+"""Quiet time after which a stream sends a keep-alive (through proxies that cut idle connections);
+the default of `ServerConfig.stream_keep_alive`."""
+
+
+def keep_alive(request: Request) -> float:
+    """The server's `stream_keep_alive`: seconds of quiet before a stream sends a keep-alive."""
+    return request.app.state.config.stream_keep_alive
 
 
 def json_stream(request: Request, texts: AsyncIterator[str | None], *, event: str | None) -> StreamingResponse:

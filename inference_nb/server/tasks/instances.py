@@ -32,19 +32,21 @@ DEFAULT_SESSION_TIMEOUT = 300.0
 @dataclass
 class Instance:
     app: App
-    key: tuple[str, str]
+    key: tuple[str, str, str]
     ready: bool = False
     discarded: bool = False
 
 
-def _pool_key(app_cls: type[App], setup: dict[str, Any] | None) -> tuple[str, str]:
-    return app_id(app_cls), json.dumps(setup or {}, sort_keys=True)
+def _pool_key(app_cls: type[App], setup: dict[str, Any] | None) -> tuple[str, str, str]:
+    # The class name too: the variants of an app in the service's format share an id, one class each,
+    # while a class re-registered under its id keeps its name (its stale instances are found and unloaded).
+    return app_id(app_cls), app_cls.__qualname__, json.dumps(setup or {}, sort_keys=True)
 
 
 class InstancePool:
     def __init__(self, run_sync: RunSync, *, max_idle_per_key: int = 4) -> None:
         self._run_sync = run_sync
-        self._idle: dict[tuple[str, str], list[Instance]] = {}
+        self._idle: dict[tuple[str, str, str], list[Instance]] = {}
         self._max_idle = max_idle_per_key
 
     async def checkout(self, app_cls: type[App], setup: dict[str, Any] | None) -> Instance:
@@ -72,7 +74,7 @@ class InstancePool:
 
     async def give_back(self, instance: Instance) -> None:
         idle = self._idle.setdefault(instance.key, [])
-        if instance.ready and not instance.discarded and len(idle) < self._max_idle:
+        if instance.ready and not instance.discarded and instance.app.reusable and len(idle) < self._max_idle:
             idle.append(instance)
         else:
             await self.unload(instance)
