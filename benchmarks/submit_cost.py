@@ -18,6 +18,7 @@ import cProfile
 import pstats
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 from figures import Figure, in_turns, median, timed
@@ -54,30 +55,33 @@ def submitters(url: str, token: str, http: httpx.Client) -> dict[str, Callable[[
     }
 
 
-def rounds(count: int) -> Iterator[list[Figure]]:
+@contextmanager
+def warm_submits() -> Iterator[dict[str, Callable[[], float]]]:
+    """The four kinds of submit against a server in a child process, timed, each warmed up."""
     with child_server(max_workers=64, max_queued=1_000_000) as (url, token):
         headers = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-            calls = submitters(url, token, http)
-            in_turns(WARM_UP, *map(timed, calls.values()))
-            for _ in range(count):
-                post_task, run, post_run, ask = map(median, in_turns(SUBMITS, *map(timed, calls.values())))
-                ms = 1000
-                yield [
-                    Figure("`client.run` submit", run * ms, "ms", post_task * ms, "bare httpx POST", ratio_limit=1.5),
-                    Figure("`client.ask` submit", ask * ms, "ms", post_run * ms, "bare httpx POST", ratio_limit=1.5),
-                ]
+            calls = {name: timed(call) for name, call in submitters(url, token, http).items()}
+            in_turns(WARM_UP, *calls.values())
+            yield calls
+
+
+def rounds(count: int) -> Iterator[list[Figure]]:
+    with warm_submits() as calls:
+        for _ in range(count):
+            post_task, run, post_run, ask = map(median, in_turns(SUBMITS, *calls.values()))
+            ms = 1000
+            yield [
+                Figure("`client.run` submit", run * ms, "ms", post_task * ms, "bare httpx POST", ratio_limit=1.5),
+                Figure("`client.ask` submit", ask * ms, "ms", post_run * ms, "bare httpx POST", ratio_limit=1.5),
+            ]
 
 
 def profile(count: int) -> None:
-    with child_server(max_workers=64, max_queued=1_000_000) as (url, token):
-        headers = {"authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-            run = submitters(url, token, http)["client.run"]
-            in_turns(WARM_UP, timed(run))
-            profiler = cProfile.Profile()
-            profiler.runcall(in_turns, count, timed(run))
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    with warm_submits() as calls:
+        profiler = cProfile.Profile()
+        profiler.runcall(in_turns, count, calls["client.run"])
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":
