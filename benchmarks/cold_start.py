@@ -1,65 +1,58 @@
-"""Cold start: a fresh process's first `Client()` and first completed `demo/picture` run with its image.
+"""Cold start as a user meets it: a fresh process's first `Client()` to its first image shown.
 
-    python benchmarks/cold_start.py [--repeats 5]
+    python benchmarks/run.py --only cold_start
 
-Each measure is the wall time of a whole fresh `python -c` (interpreter start included), the
-median of a few; the baseline is `python -c "import httpx, pydantic"`. The server runs in a
-child process started once, so its imports are not counted. Also reported: whether pandas was
-imported on the way (a picture must not need it).
+Ours: a fresh `python` runs `Client()` (which starts the embedded server on first use, in a
+fresh data dir), a `demo/picture` run, and makes the mimebundle of `run.images[0]` (what a
+notebook shows). The baseline: a fresh `python` importing httpx and pydantic. Each is timed from
+starting the process to the line it prints when done (interpreter start included, its exit not),
+the two taking turns. Byte code is cached, as in any installed environment (the warm-up writes it).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 
-from child_server import child_server
+from figures import Figure, in_turns, median
 
-BASELINE = "import httpx, pydantic"
+PAIRS = 2
+"""Processes of each kind per round."""
+BASELINE = "import httpx, pydantic; print('done', flush=True)"
 FIRST_PICTURE = """
 import sys
 from inference_nb import Client
-client = Client(base_url=sys.argv[1], key=sys.argv[2])
-run = client.run("demo/picture", {"prompt": "a lake at dawn", "width": 64, "height": 64}).wait()
-assert run.status.name == "Completed", run.status
-assert run.images and run.images[0].data.startswith(b"\\x89PNG")
-print("pandas" in sys.modules)
+run = Client().run("demo/picture", {"prompt": "a lake at dawn", "width": 64, "height": 64}).wait()
+bundle = run.images[0]._repr_mimebundle_()
+assert bundle["image/png"], bundle
+assert "pandas" not in sys.modules, "a picture must not need pandas"
+print("done", flush=True)
 """
 
 
-def wall(code: str, *args: str) -> tuple[float, str]:
-    began = time.perf_counter()
-    # Byte code cached as in any installed environment (the first, warming run writes it).
+def until_done(code: str) -> float:
+    """Seconds from starting a fresh `python -c code` to its "done" line."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-2000:])
-    return time.perf_counter() - began, done.stdout.strip()
+    with tempfile.TemporaryDirectory() as data_dir:
+        env["INFERENCE_NB_DATA_DIR"] = data_dir  # a fresh one: the server makes its database
+        began = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=env, text=True)  # fmt: skip
+        line = process.stdout.readline() if process.stdout else ""
+        seconds = time.perf_counter() - began
+        _, errors = process.communicate(timeout=60)
+    if line.strip() != "done" or process.returncode:
+        raise RuntimeError(f"the cold start failed: {errors[-2000:]}")
+    return seconds
 
 
-def measure(repeats: int) -> tuple[float, float, bool]:
-    """(median seconds of the baseline, median seconds of the first picture, whether pandas was imported)."""
-    with child_server() as (url, token):
-        wall(FIRST_PICTURE, url, token)  # the first one warms the disk cache of both
-        base, picture = [], []
-        for _ in range(repeats):
-            base.append(wall(BASELINE)[0])
-            seconds, pandas = wall(FIRST_PICTURE, url, token)
-            picture.append(seconds)
-    return statistics.median(base), statistics.median(picture), pandas == "True"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=5)
-    base, picture, pandas = measure(parser.parse_args().repeats)
-    print(f"import httpx, pydantic: {base:.2f} s; first Client + picture run + image: {picture:.2f} s")
-    print(f"x{picture / base:.2f}; pandas imported: {pandas}; cores: {os.cpu_count()}")
-
-
-if __name__ == "__main__":
-    main()
+def rounds(count: int) -> Iterator[list[Figure]]:
+    until_done(FIRST_PICTURE)  # warm: byte code written, files in the disk cache
+    for _ in range(count):
+        base, picture = map(median, in_turns(PAIRS, lambda: until_done(BASELINE), lambda: until_done(FIRST_PICTURE)))
+        yield [Figure("fresh process: `Client()` (server started) + `demo/picture` run + its image shown",
+                      picture, "s", base, "`import httpx, pydantic`", ratio_limit=3.0)]  # fmt: skip

@@ -1,33 +1,23 @@
 """A 100,000-row result to a DataFrame: `to_dataframe` against pandas' own constructors.
 
-    python benchmarks/dataframe_speed.py [--rows 100000]
+    python benchmarks/run.py --only dataframe_speed
 
-Flat rows against `pd.DataFrame(records)`, nested rows against `pd.json_normalize(records)`;
-each the best of a few repeats taken in turns, timed in this one process.
+Flat rows against `pd.DataFrame(records)`, nested rows against `pd.json_normalize(records)`,
+timed in this one process. Each round takes the best of `TURNS` of each, ours and pandas' taking
+turns, so that a busy moment of the machine hits both alike.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import pandas as pd
+from figures import Figure, in_turns, timed
 
 from inference_nb.results.frames import to_dataframe
 
-REPEATS = 7
-
-
-def best_of_pair(ours: Callable[[], object], baseline: Callable[[], object]) -> tuple[float, float]:
-    """The best time of each, measured in turns so that a busy moment of the machine hits both alike."""
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(REPEATS):
-        for make, kept in ((ours, times[0]), (baseline, times[1])):
-            began = time.perf_counter()
-            make()
-            kept.append(time.perf_counter() - began)
-    return min(times[0]), min(times[1])
+ROWS = 100_000
+TURNS = 3
 
 
 def records(rows: int, *, nested: bool) -> list[dict]:
@@ -40,23 +30,16 @@ def records(rows: int, *, nested: bool) -> list[dict]:
     return [one(i) for i in range(rows)]
 
 
-def ratios(rows: int) -> dict[str, tuple[float, float]]:
-    """{case: (to_dataframe seconds, baseline seconds)} for flat and nested rows."""
-    flat, nested = records(rows, nested=False), records(rows, nested=True)
-    return {
-        "flat": best_of_pair(lambda: to_dataframe(flat), lambda: pd.DataFrame(flat)),
-        "nested": best_of_pair(lambda: to_dataframe(nested), lambda: pd.json_normalize(nested)),
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    rows = parser.parse_args().rows
-    for case, (ours, base) in ratios(rows).items():
-        ms = f"to_dataframe {ours * 1000:.0f} ms, baseline {base * 1000:.0f} ms"
-        print(f"{case:7} {rows} rows: {ms}, x{ours / base:.2f}")
-
-
-if __name__ == "__main__":
-    main()
+def rounds(count: int) -> Iterator[list[Figure]]:
+    flat, nested = records(ROWS, nested=False), records(ROWS, nested=True)
+    cases = [
+        ("flat", flat, pd.DataFrame, "`pd.DataFrame`", 1.5),
+        ("nested", nested, pd.json_normalize, "`pd.json_normalize`", 1.2),
+    ]
+    for _ in range(count):
+        figures = []
+        for case, rows, baseline, name, limit in cases:
+            ours, theirs = in_turns(TURNS, timed(lambda: to_dataframe(rows)), timed(lambda: baseline(rows)))  # noqa: B023
+            figures.append(Figure(f"`to_dataframe`, {ROWS:,} {case} rows", min(ours) * 1000, "ms",
+                                  min(theirs) * 1000, name, ratio_limit=limit))  # fmt: skip
+        yield figures

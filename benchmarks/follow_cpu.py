@@ -1,75 +1,71 @@
-"""What following many runs at once costs the kernel: controller CPU per run at 1,000 and 10,000 in flight.
+"""Following many runs at once: the controller's CPU per run and how late a Run sees its status change.
 
-    python benchmarks/follow_cpu.py [--runs 1000,10000]
+    python benchmarks/run.py --only follow_cpu
 
-The server runs in a child process, so the CPU measured here is the client's alone. Its app
-`bench/until` waits (without a thread) until a wall-clock moment given in its input, so that every
-run of a round is in flight at once and all end together, just after the last one was created.
-Runs are created by a bare httpx client (submits are not what is measured) and handed to the
-controller as `Run`s, the way `client.run` does. Measured: CPU of the controller thread from the
-first run handed over until every run was seen Completed, per run:
+The server runs in a child process (tests/child_server.py), so the CPU counted is the client's
+alone. Its app `test/hold` (tests/apps.py) holds every run of a round until all of them are
+running, so that they are in flight at once however fast they were created, then ends them
+together (or one after another over 5 s). Runs are created by a bare httpx client (submits are not
+what is measured) and handed to the controller as `Run`s, the way `client.run` does.
 
-- through the server's one events connection, at each size (and the ratio of the largest to the
-  smallest: following should cost the same per run whatever the number);
-- the poll scheduler at the smallest size (a profile without streams), for comparison.
+Measured each round, one run alone being the baseline of the loaded ones:
+- controller thread CPU from the first run handed over until every run was seen Completed, per
+  run, at each size, and the ratio of the largest to the smallest (it should not grow with the
+  number); the main thread's CPU while it waits on the largest, as a share of one core;
+- status latency: from the app returning (its `time.time()`, in its output: finer than the
+  server's millisecond timeline) to the run's `on_change` listener seeing Completed, p50 and p99,
+  for runs ending together and ending over 5 s, against `SINGLES` runs followed one at a time.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import multiprocessing
-import tempfile
 import time
 import uuid
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
-from pydantic import BaseModel
+from figures import Figure, percentile
 
 from inference_nb.api import Client
 from inference_nb.kernel.backends import TaskBackend
 from inference_nb.kernel.run import Run
+from tests.apps import HoldApp
+from tests.child_server import child_server
 
-SETTLE = 3.0
-"""Seconds every run keeps waiting after the last one was created."""
-
-
-def serve(pipe, data_dir: str, workers: int) -> None:
-    from inference_nb.server import App, RunContext, start_server
-
-    class Until(App):
-        name = "bench/until"
-        description = "Waits until a moment given as Unix time."
-
-        class Input(BaseModel):
-            until: float
-
-        class Output(BaseModel):
-            late: float
-
-        async def run(self, input: Input, ctx: RunContext) -> Output:
-            await asyncio.sleep(max(0.0, input.until - time.time()))
-            return self.Output(late=time.time() - input.until)
-
-    with start_server(data_dir=data_dir, apps=[Until], max_workers=workers, max_queued=workers) as server:
-        pipe.send((server.url, server.token))
-        pipe.recv()  # until the benchmark is done
+SINGLES = 30
+"""Runs followed one at a time per round: the latency baseline."""
+SPREAD = 5.0
+"""Seconds over which the runs of the spread round end, one after another."""
+SETTLE = 1.0
+"""Seconds the runs of a round wait after the last one started: time to hand the last ones over."""
 
 
-async def create(
-    url: str, token: str, count: int, until: float, backend: TaskBackend, *, spread: float = 0.0
-) -> list[Run]:
-    """`count` runs created by a bare httpx client, each handed to the controller as soon as it exists.
+@dataclass
+class Round:
+    runs: int
+    completed: int
+    controller_cpu: float
+    """Seconds of the controller thread's CPU, first run handed over to the last seen Completed."""
+    main_share: float
+    """The main thread's CPU while it waited on the runs, as a share of one core."""
+    latencies: list[float]
+    """Seconds from each run's app returning to its listener seeing it Completed."""
 
-    They end at `until`, or one after another over `spread` seconds from then."""
+
+async def create(url: str, token: str, count: int, backend: TaskBackend, *, spread: float, settle: float) -> list[Run]:
+    """`count` runs of one group created by a bare httpx client, each handed to the controller as
+    soon as it exists; they end `settle` s after the last one started, or over `spread` s from then."""
+    group = uuid.uuid4().hex
     headers = {"authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=32)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120,
+                                 limits=httpx.Limits(max_connections=32)) as http:  # fmt: skip
         slots = asyncio.Semaphore(32)
 
         async def one(i: int) -> Run:
-            body = {"app": "bench/until", "input": {"until": until + spread * i / count}}
+            app_input = {"group": group, "count": count, "settle": settle, "place": spread * i / count}
+            body = {"app": HoldApp.name, "input": app_input}
             key = {"idempotency-key": str(uuid.uuid4())}
             async with slots:
                 for attempt in range(5):  # a kept-alive connection the server just closed: send again, same key
@@ -79,7 +75,7 @@ async def create(
                     except httpx.TransportError:
                         if attempt == 4:
                             raise
-            return Run(backend, backend.client.core.snapshot(answer.json()), label="bench/until")
+            return Run(backend, backend.client.core.snapshot(answer.json()), label=HoldApp.name)
 
         return await asyncio.gather(*(one(i) for i in range(count)))
 
@@ -91,50 +87,67 @@ def controller_cpu(client: Client) -> float:
     return client.controller.call(thread_time())
 
 
-def follow_round(client: Client, url: str, token: str, count: int) -> tuple[float, float, int]:
-    """(controller CPU seconds, wall seconds, runs Completed) for `count` runs followed at once."""
+def follow_round(client: Client, url: str, token: str, count: int, *, spread: float = 0.0) -> Round:
+    """`count` runs in flight at once, ending together (or one after another over `spread` seconds)."""
     backend = client._tasks()
     client.controller.call(client.controller.prepare(backend.feed))  # as client.run does before a submit
-    per_second = 120  # a low creation rate for a small machine, so that every run is still waiting at the end
-    until = time.time() + count / per_second + SETTLE
-    began, cpu = time.perf_counter(), controller_cpu(client)
-    runs = asyncio.run(create(url, token, count, until, backend))
+    seen: dict[str, float] = {}
+
+    def completed(run: Run) -> None:
+        if run.status.name == "Completed":
+            seen.setdefault(run.id, time.time())
+
+    settle = SETTLE if count > 1 else 0.2
+    cpu = controller_cpu(client)
+    runs = asyncio.run(create(url, token, count, backend, spread=spread, settle=settle))
+    for run in runs:
+        run.on_change(completed)
+    early = {run.id for run in runs if run.done}  # ended before its listener was there: not a latency
+    main_cpu, began = time.thread_time(), time.perf_counter()
     for run in runs:
         run.wait(timeout=600)
-    used, wall = controller_cpu(client) - cpu, time.perf_counter() - began
-    return used, wall, sum(r.status.name == "Completed" for r in runs)
+    main_share = (time.thread_time() - main_cpu) / (time.perf_counter() - began)
+    used = controller_cpu(client) - cpu
+    latencies = [seen[r.id] - r.output["ended"] for r in runs if r.id in seen and r.id not in early]
+    return Round(count, sum(r.status.name == "Completed" for r in runs), used, main_share, latencies)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", default="1000,10000", help="sizes of the rounds, comma-separated")
-    sizes = [int(n) for n in parser.parse_args().runs.split(",")]
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as data_dir:
-        mine, theirs = context.Pipe()
-        server = context.Process(target=serve, args=(theirs, data_dir, max(sizes) + 100), daemon=True)
-        server.start()
-        url, token = mine.recv()
-        try:
-            events = Client(base_url=url, key=token, wait_timeout=600)
-            polled = Client(tasks=replace(events.profile("tasks"), streams=False), wait_timeout=600)
-            rows = [("events connection", n, *follow_round(events, url, token, n)) for n in sizes]
-            rows.append(("poll scheduler", sizes[0], *follow_round(polled, url, token, sizes[0])))
-        finally:
-            mine.send("stop")
-            server.join(30)
+def alone(client: Client, url: str, token: str, count: int) -> list[float]:
+    return [lat for _ in range(count) for lat in follow_round(client, url, token, 1).latencies]
+
+
+def round_figures(client: Client, url: str, token: str, sizes: list[int]) -> list[Figure]:
+    """One round: the loaded rounds, each after a third of the single runs that are their baseline."""
+    small, large = min(sizes), max(sizes)
+    singles = alone(client, url, token, SINGLES // 3)
+    together = follow_round(client, url, token, small)
+    singles += alone(client, url, token, SINGLES // 3)
+    spread = follow_round(client, url, token, small, spread=SPREAD)
+    singles += alone(client, url, token, SINGLES - 2 * (SINGLES // 3))
+    largest = follow_round(client, url, token, large) if large != small else together
 
     ms = 1000
-    print("\nController CPU while following runs in flight at once (server in another process)")
-    print(f"   {'path':20} {'runs':>7} {'Completed':>10} {'wall s':>8} {'CPU s':>8} {'CPU ms/run':>11}")
-    for path, n, cpu, wall, completed in rows:
-        print(f"   {path:20} {n:7} {completed:10} {wall:8.1f} {cpu:8.2f} {cpu / n * ms:11.3f}")
-    first, last = rows[0], rows[len(sizes) - 1]
-    if len(sizes) > 1:
-        print(f"   per-run CPU at {last[1]} / at {first[1]}: x{(last[2] / last[1]) / (first[2] / first[1]):.2f}")
-    polls = rows[-1]
-    print(f"   poll scheduler / events connection at {first[1]}: x{(polls[2] / polls[1]) / (first[2] / first[1]):.1f}")
+    per_run = {r.runs: r.controller_cpu / r.runs * ms for r in (together, largest)}
+    figures = [
+        Figure(f"runs seen Completed, {large:,} in flight", largest.completed, "runs", largest.runs,
+               "in flight", ratio_floor=1.0),
+        Figure(f"controller CPU per run, {small:,} in flight", per_run[small], "ms", limit=1.0),
+        Figure(f"controller CPU per run, {large:,} in flight", per_run[large], "ms", limit=1.0),
+        Figure(f"controller CPU per run, {large:,} against {small:,} in flight", per_run[large], "ms",
+               per_run[small], f"at {small:,}", ratio_limit=1.2),
+        Figure(f"main thread while waiting on {large:,}", largest.main_share * 100, "% of a core", limit=2.0),
+    ]  # fmt: skip
+    for how, loaded in ((f"ending over {SPREAD:g} s", spread), ("ending at the same instant", together)):
+        for q in (0.5, 0.99):
+            figures.append(Figure(f"status latency p{round(q * 100)}, {small:,} {how}",
+                                  percentile(loaded.latencies, q) * ms, "ms", percentile(singles, q) * ms,
+                                  "one run alone", ratio_limit=2.0))  # fmt: skip
+    return figures
 
 
-if __name__ == "__main__":
-    main()
+def rounds(count: int, *, sizes: tuple[int, ...] = (1000, 10_000)) -> Iterator[list[Figure]]:
+    with child_server(apps=[HoldApp], max_workers=max(sizes) + 100, max_queued=max(sizes) + 100) as (url, token):
+        client = Client(base_url=url, key=token, wait_timeout=600)
+        follow_round(client, url, token, 10)  # warm: connections, the events stream, imports
+        for _ in range(count):
+            yield round_figures(client, url, token, list(sizes))

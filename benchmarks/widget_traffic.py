@@ -1,13 +1,13 @@
 """Bytes the widget sends to the front end per update, against the old whole-list `runs` trait.
 
-    python benchmarks/widget_traffic.py
+    python benchmarks/run.py --only widget_traffic
 
-Everything is measured in one run, on one embedded server in this process, by one counter: a
-comm that records every message the widgets publish (JSON bytes + binary buffer bytes), put in
-place of `comm.create_comm`, which ipywidgets opens each model's comm with.
+Measured on one embedded server in this process, by one counter: a comm that records every
+message the widgets publish (JSON bytes + binary buffer bytes), put in place of
+`comm.create_comm`, which ipywidgets opens each model's comm with. Each round:
 
-1. A widget runs an app that returns four images of ~2 MiB (random pixels, so PNG cannot shrink
-   them). They are shown, then a second run passes its statuses (held at Running by a gate).
+1. A widget runs `test/images` (tests/apps.py): four images of ~2 MiB (random pixels, so PNG
+   cannot shrink them). They are shown, then a `test/gate` run passes its statuses.
 2. Each status change of that second run is sent the new way (one message with that run's
    view, on its own model) and the old way: a baseline widget with a `runs` List(Dict) trait is
    given the whole list on every change, the first run's view carrying its images as base64
@@ -15,77 +15,33 @@ place of `comm.create_comm`, which ipywidgets opens each model's comm with.
 3. Then a table result (demo/sql, 40 rows), the largest update without new images.
 
 Targets (issue 11): ≤ 4 KB per status change, ≤ 64 KB for any update without new images.
+(tests/test_widget_wire.py checks the same targets in the browser-less widget.)
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import json
-import os
 import tempfile
-import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import comm
 import ipywidgets
 import traitlets
 from comm.base_comm import BaseComm
-from PIL import Image
-from pydantic import BaseModel
+from figures import Figure
 
 from inference_nb.api import Client
-from inference_nb.server import App, File, RunContext, start_server
+from inference_nb.server import start_server
 from inference_nb.widget.inference_widget import InferenceWidget
 from inference_nb.widget.run_model import RunModel
+from tests.apps import GateApp, ImagesApp, gate
 
 STATUS_CHANGE_TARGET = 4 * 1024
 UPDATE_TARGET = 64 * 1024
-SIDE = 830
-"""Random RGB pixels of this side make a PNG just under the 2 MiB the widget shows."""
-
-GATE = threading.Event()
-
-
-class ImagesApp(App):
-    name = "bench/images"
-    description = "Returns four large images of noise."
-
-    class Input(BaseModel):
-        count: int = 4
-
-    class Output(BaseModel):
-        images: list[File]
-
-    def run(self, input: Input) -> Output:
-        return self.Output(
-            images=[File.from_bytes(_noise_png(), filename=f"noise-{i}.png") for i in range(input.count)]
-        )
-
-
-class GateApp(App):
-    name = "bench/gate"
-    description = "Runs until the benchmark opens its gate."
-
-    class Input(BaseModel):
-        pass
-
-    class Output(BaseModel):
-        opened: bool
-
-    def run(self, input: Input, ctx: RunContext) -> Output:
-        while not GATE.wait(0.01):
-            if ctx.cancelled:
-                return self.Output(opened=False)
-        return self.Output(opened=True)
-
-
-def _noise_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", (SIDE, SIDE), os.urandom(SIDE * SIDE * 3)).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 class Recorder:
@@ -126,84 +82,68 @@ def until(find: Callable[[], Any], timeout: float = 60) -> Any:
     raise TimeoutError("the benchmark's run did not get there")
 
 
-def main() -> None:
+def size(message: tuple[str, str, int, int, dict[str, Any]]) -> int:
+    return message[2] + message[3]
+
+
+def one_round(client: Client, recorder: Recorder) -> list[Figure]:
+    widget = InferenceWidget(client)
+    answers: list[dict[str, Any]] = []
+    widget.send = answers.append  # the front end's answers; not what is measured
+
+    def submit(app: str, app_input: dict[str, Any]) -> RunModel:
+        request_id = f"m{len(answers)}"
+        widget._on_message(widget, {"type": "submit", "id": request_id, "mode": "app", "app": app,
+                                    "input": app_input, "setup_text": "", "session": "none"}, [])  # fmt: skip
+        answer = until(lambda: next((a for a in answers if a["id"] == request_id), None))
+        return until(lambda: next((m for m in widget.runs if m.view["id"] == answer["run_id"]), None))
+
+    shown = submit(ImagesApp.name, {"count": 4})
+    until(lambda: len(shown.images) == 4)
+    old = OldRunsWidget()
+    data_urls = [
+        {"src": f"data:{image['type']};base64,{base64.b64encode(image['data']).decode()}",
+         "filename": image["filename"]}
+        for image in shown.images
+    ]  # fmt: skip
+    old_shown = {**shown.view, "images": data_urls}
+
+    mark = len(recorder.messages)
+    gate_name = uuid.uuid4().hex
+    second = submit(GateApp.name, {"gate": gate_name})
+
+    def resend_whole_list(change: dict[str, Any]) -> None:
+        old.runs = [old_shown, {**change["new"], "images": []}]
+
+    second.observe(resend_whole_list, names=["view"])
+    resend_whole_list({"new": second.view})  # the old way sent the new run's first view too
+    until(lambda: second.view["status"] == "Running")
+    gate(gate_name).set()
+    until(lambda: second.view["phase"] == "succeeded")
+    time.sleep(0.2)  # let the last notifications through before counting
+    new = [m for m in recorder.messages[mark:] if m[0] != old.comm.comm_id]
+    # A status change, the new way: the run model's opening state (its first status), then each view update.
+    new_changes = [m for m in new if m[0] == second.comm.comm_id and (m[1] == "comm_open" or "view" in m[4]["state"])]
+    old_changes = [m for m in recorder.of(old.comm.comm_id) if m[1] == "comm_msg"]
+
+    mark = len(recorder.messages)
+    table = submit("demo/sql", {"query": "SELECT * FROM inventory"})
+    until(lambda: table.view["phase"] == "succeeded")
+    time.sleep(0.2)
+    largest = max(map(size, [*recorder.messages[mark:], *new]))
+    widget.close()
+    old.close()
+    return [
+        Figure("widget: bytes sent per status change (largest)", max(map(size, new_changes)), "bytes",
+               max(map(size, old_changes)), "whole `runs` list, images as data: URLs", limit=STATUS_CHANGE_TARGET),
+        Figure("widget: largest update without new images", largest, "bytes", limit=UPDATE_TARGET),
+    ]  # fmt: skip
+
+
+def rounds(count: int) -> Iterator[list[Figure]]:
     recorder = Recorder()
-    comm.create_comm = recorder.create_comm
+    comm.create_comm = recorder.create_comm  # for the rest of this process: run.py runs it last but one
     with tempfile.TemporaryDirectory() as data_dir, start_server(data_dir=data_dir, apps=[ImagesApp, GateApp]) as srv:
         client = Client(base_url=srv.url, key=srv.token, wait_timeout=60)
-        widget = InferenceWidget(client)
-        answers: list[dict[str, Any]] = []
-        widget.send = answers.append  # the front end's answers; not what is measured
-
-        def submit(app: str, app_input: dict[str, Any]) -> RunModel:
-            request_id = f"m{len(answers)}"
-            widget._on_message(widget, {"type": "submit", "id": request_id, "mode": "app", "app": app,
-                                        "input": app_input, "setup_text": "", "session": "none"}, [])  # fmt: skip
-            answer = until(lambda: next((a for a in answers if a["id"] == request_id), None))
-            return until(lambda: next((m for m in widget.runs if m.view["id"] == answer["run_id"]), None))
-
-        start = len(recorder.messages)
-        shown = submit("bench/images", {})
-        until(lambda: len(shown.images) == 4)
-        sizes = [len(image["data"]) for image in shown.images]
-        image_bytes = sum(m[3] for m in recorder.messages[start:])
-
-        old = OldRunsWidget()
-        data_urls = [
-            {"src": f"data:{image['type']};base64,{base64.b64encode(image['data']).decode()}",
-             "filename": image["filename"]}
-            for image in shown.images
-        ]  # fmt: skip
-        old_shown = {**shown.view, "images": data_urls}
-
-        mark = len(recorder.messages)
-        second = submit("bench/gate", {})
-
-        def resend_whole_list(change: dict[str, Any]) -> None:
-            old.runs = [old_shown, {**change["new"], "images": []}]
-
-        second.observe(resend_whole_list, names=["view"])
-        resend_whole_list({"new": second.view})  # the old way sent the new run's first view too
-        until(lambda: second.view["status"] == "Running")
-        GATE.set()
-        until(lambda: second.view["phase"] == "succeeded")
-        time.sleep(0.2)  # let the last notifications through before counting
-        new = [m for m in recorder.messages[mark:] if m[0] != old.comm.comm_id]
-        # A status change, the new way: the run model's opening state (its first status), then each view update.
-        new_changes = [
-            m for m in new if m[0] == second.comm.comm_id and (m[1] == "comm_open" or "view" in m[4]["state"])
-        ]
-        old_changes = [m for m in recorder.of(old.comm.comm_id) if m[1] == "comm_msg"]
-
-        mark = len(recorder.messages)
-        table = submit("demo/sql", {"query": "SELECT * FROM inventory"})
-        until(lambda: table.view["phase"] == "succeeded")
-        time.sleep(0.2)
-        table_updates = recorder.messages[mark:]
-
-    def size(m: tuple[str, str, int, int, dict[str, Any]]) -> int:
-        return m[2] + m[3]
-
-    print(f"\n1. four images shown: {', '.join(f'{s / 2**20:.2f} MiB' for s in sizes)}")
-    print(f"   sent as binary buffers: {image_bytes:,} bytes (the images' own {sum(sizes):,}), once")
-    print(f"\n2. status changes of a second run ({len(new_changes)} new-way messages, {len(old_changes)} old-way)")
-    print(f"   {'bytes per status change':34} {'max':>12} {'median':>12}")
-    for label, changes in (
-        ("old: whole runs list, data: URLs", old_changes),
-        ("new: that run's model only", new_changes),
-    ):
-        sizes_sent = sorted(size(m) for m in changes)
-        print(f"   {label:34} {sizes_sent[-1]:>12,} {sizes_sent[len(sizes_sent) // 2]:>12,}")
-    ratio = max(map(size, old_changes)) / max(map(size, new_changes))
-    print(f"   old / new (max): {ratio:,.0f}×; every message of that run, new way: {sum(map(size, new)):,} bytes")
-    largest = max(map(size, table_updates))
-    print(f"\n3. a table result (40 rows, 20 previewed): largest message {largest:,} bytes")
-    worst_change = max(map(size, new_changes))
-    print(f"\ntargets: status change {worst_change:,} ≤ {STATUS_CHANGE_TARGET:,} bytes: "
-          f"{'met' if worst_change <= STATUS_CHANGE_TARGET else 'MISSED'}; update without new images "
-          f"{max(largest, max(map(size, new))):,} ≤ {UPDATE_TARGET:,}: "
-          f"{'met' if max(largest, max(map(size, new))) <= UPDATE_TARGET else 'MISSED'}")  # fmt: skip
-
-
-if __name__ == "__main__":
-    main()
+        for _ in range(count):
+            yield one_round(client, recorder)

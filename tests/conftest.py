@@ -9,7 +9,7 @@ import pytest
 from inference_nb.api import Client
 from inference_nb.server import EmbeddedServer, start_server
 
-from .server.helpers import TEST_APPS
+from .apps import TEST_APPS
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from inference_nb.api import Client
 from inference_nb.client.errors import DeadlineExceeded, InvalidRequest, RunCancelled, RunFailed
 from inference_nb.wire.statuses import Phase
 
-from .server.helpers import gate
+from .apps import gate
 
 
 class Item(BaseModel):

@@ -20,10 +20,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the network flags Chromium keeps trying to reach the outside.
@@ -180,6 +181,38 @@ def _opener(tmp_path: Path, chromium_path: Path, app: str):
                 browser.close()
 
     return open_notebook
+
+
+class ShownWidget(NamedTuple):
+    """A widget shown by a notebook's cell in JupyterLab, and the parts of it every test uses."""
+
+    page: Page
+    widget: Locator
+    panel: Locator
+    """The visible tab's form."""
+    status: Locator
+    submit: Locator
+
+
+@pytest.fixture
+def lab_widget(lab, tmp_path):
+    """`with lab_widget(code) as (page, widget, panel, status, submit):` a notebook of one cell,
+    `import inference_nb` then `code` (which ends by showing a widget), open in JupyterLab, run,
+    and its widget visible. The notebook is `tmp_path / name`; JupyterLab saves its copy under
+    `tmp_path / "root"`."""
+
+    @contextmanager
+    def open_widget(code: str, *, name: str = "widget.ipynb") -> Iterator[ShownWidget]:
+        notebook = write_notebook(tmp_path / name, f"import inference_nb\n\n{code}")
+        with lab(notebook, height=1400) as page:
+            run_all_cells(page)
+            widget = page.locator(".inb-widget")
+            expect(widget).to_be_visible(timeout=60_000)
+            panel = widget.locator("[role=tabpanel]:visible")
+            status = widget.locator(".inb-run-status")
+            yield ShownWidget(page, widget, panel, status, widget.get_by_role("button", name="Submit"))
+
+    return open_widget
 
 
 def write_notebook(path: Path, *cells: str) -> Path:

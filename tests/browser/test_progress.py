@@ -10,29 +10,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import run_all_cells, screenshot, write_notebook
+from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
 QUERY = "SELECT name, qty FROM inventory ORDER BY name LIMIT 3"
 
 
-@pytest.fixture
-def app_notebook(tmp_path):
-    code = "import inference_nb\n\nwidget = inference_nb.Client().widget(mode='app', app='demo/sleep@1.0.0')\nwidget"
-    return write_notebook(tmp_path / "progress.ipynb", code)
-
-
 @pytest.mark.timeout(300)
-def test_progress_timeline_history_and_table_actions(lab, app_notebook):
-    with lab(app_notebook, height=1400) as page:
+def test_progress_timeline_history_and_table_actions(lab_widget):
+    shown = "widget = inference_nb.Client().widget(mode='app', app='demo/sleep@1.0.0')\nwidget"
+    with lab_widget(shown, name="progress.ipynb") as (page, widget, panel, status, submit):
         page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-        run_all_cells(page)
-        widget = page.locator(".inb-widget")
-        expect(widget).to_be_visible(timeout=60_000)
-        panel = widget.locator("[role=tabpanel]:visible")
-        status = widget.locator(".inb-run-status")
-        submit = widget.get_by_role("button", name="Submit")
 
         # demo/sleep in 8 steps: the app's progress shows while Running, then goes.
         panel.get_by_label("Seconds").fill("8")

@@ -10,17 +10,11 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import run_all_cells, screenshot, write_notebook
+from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-
-
-@pytest.fixture
-def restore_notebook(tmp_path):
-    code = "import inference_nb\n\nclient = inference_nb.Client()\nwidget = client.widget(mode='app')\nwidget"
-    return write_notebook(tmp_path / "restore.ipynb", code)
 
 
 def saved_widget_models(path) -> dict:
@@ -37,15 +31,10 @@ def wait_for(condition: Callable[[], bool], failure: str, timeout: float = 30) -
 
 
 @pytest.mark.timeout(420)
-def test_a_saved_widget_reloaded_without_its_kernel_is_a_read_only_snapshot(lab, restore_notebook, tmp_path):
-    saved = tmp_path / "root" / restore_notebook.name  # the copy JupyterLab serves and saves
-    with lab(restore_notebook, height=1400) as page:
-        run_all_cells(page)
-        widget = page.locator(".inb-widget")
-        expect(widget).to_be_visible(timeout=60_000)
-        panel = widget.locator("[role=tabpanel]:visible")
-        status = widget.locator(".inb-run-status")
-        submit = widget.get_by_role("button", name="Submit")
+def test_a_saved_widget_reloaded_without_its_kernel_is_a_read_only_snapshot(lab_widget, tmp_path):
+    saved = tmp_path / "root" / "restore.ipynb"  # the copy JupyterLab serves and saves
+    shown = "client = inference_nb.Client()\nwidget = client.widget(mode='app')\nwidget"
+    with lab_widget(shown, name=saved.name) as (page, widget, panel, status, submit):
         expect(widget.locator(".inb-snapshot-note")).to_be_hidden()  # the live widget answered its ping
 
         panel.get_by_label("App", exact=True).select_option("demo/picture@1.0.0")

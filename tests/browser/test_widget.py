@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import run_all_cells, screenshot, write_notebook
+from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -15,22 +15,10 @@ XSS = "<img src=x onerror=window.__xss=1>"
 CITIES = b"city,people\nOslo,709000\nBergen,291000\nTromso,78000\n"
 
 
-@pytest.fixture
-def widget_notebook(tmp_path):
-    code = "import inference_nb\n\nclient = inference_nb.Client()\nwidget = client.widget()\nwidget"
-    return write_notebook(tmp_path / "widget.ipynb", code)
-
-
 @pytest.mark.timeout(420)
-def test_the_widget_end_to_end(lab, widget_notebook):
-    with lab(widget_notebook, height=1400) as page:
-        run_all_cells(page)
-        widget = page.locator(".inb-widget")
-        expect(widget).to_be_visible(timeout=60_000)
-        panel = widget.locator("[role=tabpanel]:visible")
-        status = widget.locator(".inb-run-status")
-        submit = widget.get_by_role("button", name="Submit")
-
+def test_the_widget_end_to_end(lab_widget):
+    shown = "client = inference_nb.Client()\nwidget = client.widget()\nwidget"
+    with lab_widget(shown) as (page, widget, panel, status, submit):
         # Refused while invalid: nothing is sent.
         submit.click()
         expect(panel.locator("[data-field=message]")).to_contain_text("question", timeout=10_000)

@@ -11,7 +11,7 @@ from inference_nb.api import Client
 from inference_nb.client.errors import TransportError
 from inference_nb.client.profile import Profile
 
-from ..server.helpers import gate
+from ..apps import gate
 from .loopback import CuttingProxy, nothing_once_answered, scripted_server, the_first_line
 
 CREATED = "2026-01-01T00:00:00Z"

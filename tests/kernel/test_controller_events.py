@@ -13,8 +13,9 @@ from inference_nb.api import Client
 from inference_nb.kernel.run import Run
 from inference_nb.server import start_server
 
+from ..apps import TEST_APPS, gate
 from ..relay import Relay
-from ..server.helpers import TEST_APPS, gate, wait_until
+from ..server.helpers import wait_until
 
 
 def server_timeline(server: Any, task_id: str) -> list[str]:

@@ -14,7 +14,7 @@ from IPython.utils.capture import capture_output
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
-from ..server.helpers import gate
+from ..apps import gate
 
 FOLLOW_LIMIT = 60.0
 """Seconds a test waits for what must come; only a broken build ever waits this long."""

@@ -19,7 +19,6 @@ import pytest
 
 from inference_nb.api import Client
 from inference_nb.client.profile import hosted_tasks
-from inference_nb.kernel import base_client as base
 from inference_nb.kernel.controller import Controller
 
 from ..faults import FaultProxy
@@ -28,23 +27,37 @@ RESTOCK = 'restock name="Claw Hammer" qty=2'
 """A question whose run pauses for an approval: it stays unfinished until cancelled."""
 
 
+def _raise_timeout(signum: int, frame: object) -> None:
+    raise TimeoutError
+
+
+STOP_SIGNALS = {
+    KeyboardInterrupt: (signal.SIGINT, signal.default_int_handler),
+    TimeoutError: (signal.SIGUSR1, _raise_timeout),
+}
+
+
 @contextmanager
-def interrupted_once(ready: threading.Event) -> Iterator[None]:
-    """SIGINT to the main thread once `ready` is set, as the kernel's Interrupt button would."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+def stopped_once(ready: threading.Event, stop: type[BaseException]) -> Iterator[None]:
+    """`stop` raised in the main thread once `ready` is set, by a signal: for KeyboardInterrupt a
+    SIGINT, as the kernel's Interrupt button sends; for TimeoutError a SIGUSR1 whose handler raises
+    it where the caller's wait would time out (inside `Controller.call`), at a moment the test
+    chooses rather than after a start timeout that a slow machine could reach first."""
+    signum, handler = STOP_SIGNALS[stop]
+    previous = signal.signal(signum, handler)
     main = threading.main_thread().ident
 
-    def interrupt() -> None:
+    def send() -> None:
         if ready.wait(30):
-            signal.pthread_kill(main, signal.SIGINT)
+            signal.pthread_kill(main, signum)
 
-    helper = threading.Thread(target=interrupt, daemon=True)
+    helper = threading.Thread(target=send, daemon=True)
     helper.start()
     try:
         yield
     finally:
         helper.join(30)
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous)
 
 
 def stall_first(method: str, path_start: str):
@@ -98,61 +111,32 @@ def test_an_interrupted_call_leaves_no_coroutine_on_the_loop():
         finally:
             unwound.append(True)
 
-    with interrupted_once(begun), pytest.raises(KeyboardInterrupt):
+    with stopped_once(begun, KeyboardInterrupt), pytest.raises(KeyboardInterrupt):
         controller.call(held_until_interrupted())
     assert unwound == [True]  # it unwound before the interrupt went on
     assert controller.call(_running_coroutines({"held_until_interrupted"})) == []
 
 
-def test_an_interrupted_run_leaves_no_task_running(embedded):
-    with FaultProxy(embedded.url, seed=1, rate=0, rule=stall_first("POST", "/run")) as proxy:
+STARTS = {
+    "run": (("POST", "/run"), lambda client: client.run("demo/sleep", {"seconds": 60}), tasks_on, "task", "Cancelled"),
+    "ask": (("POST", "/clusters/"), lambda client: client.ask(RESTOCK), runs_on, "run", "cancelled"),
+}
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, TimeoutError], ids=["interrupted", "timed-out"])
+@pytest.mark.parametrize("start", STARTS)
+def test_a_start_given_up_on_leaves_nothing_running(embedded, start, stop):
+    """Given up on while the server has made the task or run and its answer is held back."""
+    create, submit, made_on, kind, cancelled = STARTS[start]
+    with FaultProxy(embedded.url, seed=1, rate=0, rule=stall_first(*create)) as proxy:
         client = Client(base_url=proxy.url, key=embedded.token)
-        with interrupted_once(proxy.stalled), pytest.raises(KeyboardInterrupt) as stopped:
-            client.run("demo/sleep", {"seconds": 60})
-    [(task_id, status)] = tasks_on(embedded)
-    assert status == "Cancelled"
-    assert f"task {task_id} was cancelled on the server" in str(stopped.value)
-
-
-def test_a_timed_out_run_leaves_no_task_running(embedded, monkeypatch):
-    monkeypatch.setattr(base, "START_TIMEOUT", 2.0)
-    with FaultProxy(embedded.url, seed=1, rate=0, rule=stall_first("POST", "/run")) as proxy:
-        client = Client(base_url=proxy.url, key=embedded.token)
-        client.controller.call(client.check_input("demo/sleep", {"seconds": 60}))  # imports, the apps: sent sooner
-        with pytest.raises(TimeoutError, match="not accepted the task .* after 2 s") as stopped:
-            client.run("demo/sleep", {"seconds": 60})
-        reached_the_server = proxy.stalled.is_set()
-    tasks = tasks_on(embedded)
-    assert all(status == "Cancelled" for _, status in tasks)  # cancelled, or none at all
-    # Whether the create left within the timeout is up to the machine's speed; both ends are checked.
-    if reached_the_server:
-        [(task_id, _)] = tasks
-        assert f"task {task_id} was cancelled on the server" in str(stopped.value)
-
-
-def test_an_interrupted_question_leaves_no_run_going(embedded):
-    with FaultProxy(embedded.url, seed=1, rate=0, rule=stall_first("POST", "/clusters/")) as proxy:
-        client = Client(base_url=proxy.url, key=embedded.token)
-        with interrupted_once(proxy.stalled), pytest.raises(KeyboardInterrupt) as stopped:
-            client.ask(RESTOCK)
-    [(run_id, status)] = runs_on(embedded)
-    assert status == "cancelled"
-    assert f"run {run_id} was cancelled on the server" in str(stopped.value)
-
-
-def test_a_timed_out_question_leaves_no_run_going(embedded, monkeypatch):
-    monkeypatch.setattr(base, "START_TIMEOUT", 2.0)
-    with FaultProxy(embedded.url, seed=1, rate=0, rule=stall_first("POST", "/clusters/")) as proxy:
-        client = Client(base_url=proxy.url, key=embedded.token)
-        client.check_question(RESTOCK)
-        with pytest.raises(TimeoutError, match="not accepted the run") as stopped:
-            client.ask(RESTOCK)
-        reached_the_server = proxy.stalled.is_set()
-    runs = runs_on(embedded)
-    assert all(status == "cancelled" for _, status in runs)
-    if reached_the_server:
-        [(run_id, _)] = runs
-        assert f"run {run_id} was cancelled on the server" in str(stopped.value)
+        with stopped_once(proxy.stalled, stop), pytest.raises(stop) as stopped:
+            submit(client)
+    [(made_id, status)] = made_on(embedded)
+    assert status == cancelled
+    assert f"{kind} {made_id} was cancelled on the server" in str(stopped.value)
+    if stop is TimeoutError:
+        assert f"the server had not accepted the {kind}" in str(stopped.value)
 
 
 def test_a_run_whose_answer_was_lost_is_sent_again_without_a_second_task(embedded):

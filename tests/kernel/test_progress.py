@@ -15,7 +15,7 @@ from inference_nb.client.tasks_core import TasksCore
 from inference_nb.server import EmbeddedServer, start_server
 from inference_nb.widget.run_view import RUN_STEPS, run_view
 
-from ..server.helpers import PROGRESS_APPS, gate, started
+from ..apps import PROGRESS_APPS, gate, started
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from inference_nb.api import Client
 from inference_nb.client.errors import DeadlineExceeded, InvalidRequest
 from inference_nb.server import App, EmbeddedServer, start_server
 
-from ..server.helpers import GateApp, status_names
+from ..apps import GateApp
+from ..server.helpers import status_names
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 INVENTORY_QUESTION = 'What is the value of our "{category}" inventory?'

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from inference_nb.server import AppRegistry, EmbeddedServer, ServerConfig, create_app, start_server
 from inference_nb.server.apps.builtin import BUILTIN_APPS
 
-from .helpers import TEST_APPS
+from ..apps import TEST_APPS
 
 
 @pytest.fixture

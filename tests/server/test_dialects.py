@@ -11,7 +11,7 @@ import pytest
 from inference_nb.server import start_server
 from inference_nb.server.schema import SCHEMA
 
-from .helpers import TEST_APPS, gate
+from ..apps import TEST_APPS, gate
 from .receiver import WebhookReceiver
 
 HOSTED = {"Inference-Dialect": "hosted"}

@@ -12,7 +12,8 @@ import pytest
 from inference_nb.server import start_server
 from inference_nb.server.event_log import Event, EventLog, Gap, Ready
 
-from .helpers import TEST_APPS, gate, wait_until
+from ..apps import TEST_APPS, gate
+from .helpers import wait_until
 
 TERMINAL_SPEC = {9, 10, 11}
 

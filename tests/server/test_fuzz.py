@@ -20,7 +20,7 @@ from inference_nb.server import EmbeddedServer, start_server
 from inference_nb.server.apps.builtin import BUILTIN_APPS
 from inference_nb.server.apps.registry import app_id
 
-from .helpers import EchoV1, EchoV2
+from ..apps import EchoV1, EchoV2
 
 FUZZ_APPS = [EchoV1, EchoV2]
 APP_IDS = sorted({ident for app in [*BUILTIN_APPS, *FUZZ_APPS] for ident in (app.name, app_id(app))})

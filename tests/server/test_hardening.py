@@ -20,7 +20,8 @@ from inference_nb.server.apps.builtin.sql import SqlApp
 from inference_nb.server.webhooks import DEFAULT_MAX_PER_RECEIVER
 from inference_nb.wire.statuses import SpecStatus
 
-from .helpers import TEST_APPS, GateApp, gate, wait_for_status, wait_until
+from ..apps import TEST_APPS, GateApp, gate
+from .helpers import wait_for_status, wait_until
 from .receiver import ServeProcess, SlowReceiver, WebhookReceiver, free_port
 from .test_webhooks import deliveries, run_with_webhook, wait_for_delivery
 

@@ -12,7 +12,8 @@ import pytest
 from inference_nb.server import start_server
 from inference_nb.server.apps.base import progress_report
 
-from .helpers import PROGRESS_APPS, gate, started, wait_until
+from ..apps import PROGRESS_APPS, gate, started
+from .helpers import wait_until
 
 CREATE = {"spec": "/run?wait=false", "hosted": "/apps/run"}
 

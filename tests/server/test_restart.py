@@ -17,7 +17,8 @@ from inference_nb.server import DataDirInUse, EmbeddedServer, start_server
 from inference_nb.wire.statuses import SpecStatus
 from inference_nb.wire.webhooks import SIGNATURE_HEADER, verify
 
-from .helpers import TEST_APPS, gate, wait_for_status
+from ..apps import TEST_APPS, gate
+from .helpers import wait_for_status
 from .receiver import ServeProcess, WebhookReceiver, free_port
 
 

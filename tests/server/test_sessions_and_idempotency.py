@@ -5,7 +5,8 @@ import pytest
 
 from inference_nb.server import start_server
 
-from .helpers import TEST_APPS, FakeClock, status_names, wait_for_status, wait_until
+from ..apps import TEST_APPS
+from .helpers import FakeClock, status_names, wait_for_status, wait_until
 
 
 def _counter(api, session: str, action: str, **extra):

@@ -21,7 +21,8 @@ from inference_nb.server import App, File, RunContext, start_server
 from inference_nb.server.quota import parse_size
 from inference_nb.wire.statuses import SpecStatus
 
-from .helpers import TEST_APPS, gate, read_stream, started, wait_until
+from ..apps import TEST_APPS, gate, started
+from .helpers import read_stream, wait_until
 
 
 class GatedFileApp(App):

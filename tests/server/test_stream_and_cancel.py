@@ -8,7 +8,8 @@ import pytest
 
 from inference_nb.server import start_server
 
-from .helpers import STOPPED, TEST_APPS, gate, read_stream, started, status_names, wait_for_status, wait_until
+from ..apps import STOPPED, TEST_APPS, gate, started
+from .helpers import read_stream, status_names, wait_for_status, wait_until
 
 ALL_STEPS = ["Queued", "Scheduled", "Preparing", "Serving", "Setting Up", "Running", "Uploading", "Completed"]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from .helpers import gate, status_names, wait_for_status
+from ..apps import gate
+from .helpers import status_names, wait_for_status
 
 SPEC_TASK_FIELDS = {"id", "status", "input", "output", "error", "session_id", "created_at"}
 

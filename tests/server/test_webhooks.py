@@ -18,7 +18,8 @@ from inference_nb.server import EmbeddedServer, start_server
 from inference_nb.wire.statuses import SpecStatus
 from inference_nb.wire.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 
-from .helpers import TEST_APPS, FakeClock, gate, wait_for_status
+from ..apps import TEST_APPS, gate
+from .helpers import FakeClock, wait_for_status
 from .receiver import WebhookReceiver, free_port
 
 WEBHOOK_FIELDS = {"id", "status", "output", "error", "session_id", "created_at", "updated_at"}

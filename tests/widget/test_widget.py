@@ -15,7 +15,7 @@ from inference_nb.widget import InferenceWidget
 from inference_nb.widget.run_model import RunModel
 from inference_nb.widget.submit import MAX_FILE_BYTES
 
-from ..server.helpers import gate
+from ..apps import gate
 
 
 class Item(BaseModel):

@@ -3,51 +3,24 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import comm
 import pytest
 from comm.base_comm import BaseComm
-from PIL import Image
-from pydantic import BaseModel
 
 from inference_nb.api import Client
-from inference_nb.server import App, File, start_server
+from inference_nb.server import start_server
 from inference_nb.widget.inference_widget import InferenceWidget
 from inference_nb.widget.run_view import IMAGE_BYTES
 
-from ..server.helpers import TEST_APPS, gate
+from ..apps import TEST_APPS, ImagesApp, gate
 from .test_widget import Browser, terminal, until
 
 STATUS_CHANGE_BYTES = 4 * 1024
 UPDATE_BYTES = 64 * 1024
-SIDE = 830
-"""Random RGB pixels of this side make a PNG just under the 2 MiB the widget shows."""
-
-
-class ImagesApp(App):
-    name = "test/images"
-    description = "Returns a few large images of noise."
-
-    class Input(BaseModel):
-        count: int = 4
-
-    class Output(BaseModel):
-        images: list[File]
-
-    def run(self, input: Input) -> Output:
-        images = [File.from_bytes(_noise_png(), filename=f"noise-{i}.png") for i in range(input.count)]
-        return self.Output(images=images)
-
-
-def _noise_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", (SIDE, SIDE), os.urandom(SIDE * SIDE * 3)).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 class Traffic:

@@ -1,4 +1,5 @@
-"""The embedded server in a child process, so that a benchmark counts only the client's CPU."""
+"""The embedded server in a spawned child process: its CPU is not the caller's (benchmarks/ uses it
+to count only the client's work; apps from tests/apps.py are importable there too)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ def _serve(pipe: Any, data_dir: str, options: dict[str, Any]) -> None:
 
     with start_server(data_dir=data_dir, **options) as server:
         pipe.send((server.url, server.token))
-        pipe.recv()  # until the benchmark is done
+        pipe.recv()  # until the caller is done
 
 
 @contextmanager
 def child_server(**options: Any) -> Iterator[tuple[str, str]]:
-    """`(url, token)` of a fresh embedded server (`start_server(**options)`) in a spawned process."""
+    """`(url, token)` of a fresh embedded server (`start_server(**options)`) in a spawned process.
+
+    `options` cross to the child by pickling: apps are given as classes of an importable module."""
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as data_dir:
         mine, theirs = context.Pipe()
