@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from inference_nb.api import Client
 from inference_nb.client.errors import DeadlineExceeded, InvalidRequest
+from inference_nb.mapping.join import BOOKKEEPING
 from inference_nb.server import App, EmbeddedServer, start_server
 
 from ..server.helpers import GateApp, status_names
@@ -228,7 +229,7 @@ def test_a_list_result_stays_in_one_result_column(client):
     out = client.map('List the items of category "{category}" in our inventory', [{"category": "garden"}],
                      schema=schema, progress=False)  # fmt: skip
 
-    assert list(out.columns) == ["category", "status", "error", "run_id", "result"]
+    assert list(out.columns) == ["category", *BOOKKEEPING, "result"]
     assert isinstance(out.loc[0, "result"], list) and out.loc[0, "result"][0]["name"]
 
 
