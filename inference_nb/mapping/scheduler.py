@@ -99,6 +99,8 @@ class Mapper:
         self._entries = {d: e for d, e in entries.items() if options.cache or e.map_id == book.map_id}  # type: ignore[union-attr]
         self._unusable = {d: e for d, e in entries.items() if d not in self._entries or self._fresh}
         self._found: dict[str, Run] = {}
+        self._looked_up: set[str] = set()
+        """Rows in doubt looked up on the server before sending (`_found` holds what was found)."""
         self._cancelling = False
         self._failed_in_a_row = 0
         self._unreachable_after = 1
@@ -133,6 +135,7 @@ class Mapper:
                 wanted[self.rows[i].digest] = (self.rows[i], token, entry.recorded_at)
         if not wanted:
             return
+        self._looked_up = set(wanted)
         known = {e.run_id for e in self._entries.values() if e.run_id} | {e.run_id for e in self._unusable.values()}
         try:
             self._found = await self.work.find_sent(wanted, known - {None})  # type: ignore[arg-type]
@@ -186,8 +189,10 @@ class Mapper:
                     self.attempts[i] = entry.attempt + 1
                     return run
             elif entry is not None and entry.state == "submitting":
-                if digest in self._found:
-                    run = self._found.pop(digest)
+                run = self._found.pop(digest, None)
+                if run is None and digest not in self._looked_up:  # left in doubt by a kernel that died since
+                    run = await self._look_for(i, attempt_key(entry.root, entry.attempt))
+                if run is not None:
                     self.attempts[i] = entry.attempt + 1
                     if self.book is not None:
                         self.book.submitted(digest, run.id)
