@@ -42,7 +42,7 @@ log = logging.getLogger("inference_nb")
 REFRESH = 0.25
 """Seconds between redraws of the progress display."""
 RETRIED = (Phase.FAILED, Phase.CANCELLED)
-PASSING = (TransportError, ServerError, RateLimited, BadResponse)
+PASSING = (TransportError, ServerError, BadResponse)
 """Submit failures that may pass: the row is submitted again, with the same key (so never twice)."""
 SUBMIT_ROUNDS = 3
 """Submits of one row (each already retried by the client) before that row fails alone."""
@@ -99,15 +99,24 @@ class Mapper:
 
     async def _submit(self, i: int, attempt: int) -> tuple[Run, bool]:
         """The row's run for `attempt`; raises `_RowFailed` when this row fails alone."""
-        for round_ in range(1, SUBMIT_ROUNDS + 1):
+        round_ = 1
+        while True:
             try:
                 started = await self.work.start(self.rows[i], attempt)
+            except RateLimited as error:
+                # Refused before any work, and the client already paces itself to the limit (see
+                # docs/ARCHITECTURE.md, "Rate limits and pacing"): waited out, never the row's failure.
+                if self.stopped is not None:
+                    raise _RowFailed(str(error)) from None
+                await asyncio.sleep(error.retry_after if error.retry_after is not None else ROUND_PAUSE)
+                continue
             except AuthenticationError as error:
                 self.stop(f"the server refused the key: {error}")
                 raise _RowFailed(str(error)) from None
             except PASSING as error:
                 if round_ < SUBMIT_ROUNDS and self.stopped is None:
                     await asyncio.sleep(ROUND_PAUSE * round_)
+                    round_ += 1
                     continue
                 self._failed_in_a_row += 1
                 if self._failed_in_a_row >= self._unreachable_after:
@@ -120,7 +129,6 @@ class Mapper:
                 raise _RowFailed(str(error)) from None
             self._failed_in_a_row = 0
             return started
-        raise AssertionError("unreachable")  # every round returns or raises
 
     def stop(self, reason: str) -> None:
         """Send no more rows; the runs already in flight go on (`_cancel_all` cancels them)."""
