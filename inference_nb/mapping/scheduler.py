@@ -47,7 +47,7 @@ log = logging.getLogger("inference_nb")
 REFRESH = 0.25
 """Seconds between redraws of the progress display."""
 RETRIED = (Phase.FAILED, Phase.CANCELLED)
-PASSING = (TransportError, ServerError, RateLimited, BadResponse)
+PASSING = (TransportError, ServerError, BadResponse)
 """Submit failures that may pass: the row is submitted again, with the same key (so never twice)."""
 SUBMIT_ROUNDS = 3
 """Submits of one row (each already retried by the client) before that row fails alone."""
@@ -255,22 +255,30 @@ class Mapper:
         """The row's run for `token`; raises `_RowFailed` when this row fails alone (`_Refused` when the
         server certainly made nothing)."""
         row = self.rows[i]
-        for round_ in range(1, SUBMIT_ROUNDS + 1):
+        round_ = 1
+        while True:
             try:
                 started = await self.work.start(row, token)
+            except RateLimited as error:
+                # Refused before any work, and the client already paces itself to the limit (see
+                # docs/ARCHITECTURE.md, "Rate limits and pacing"): waited out, never the row's failure.
+                if self.stopped is not None:
+                    raise _Refused(str(error)) from None
+                await asyncio.sleep(error.retry_after if error.retry_after is not None else ROUND_PAUSE)
+                continue
             except AuthenticationError as error:
                 self.stop(f"the server refused the key: {error}")
                 raise _Refused(str(error)) from None
             except PASSING as error:
                 # The create may have reached the server: a server that drops Idempotency-Keys would make
                 # a second task, so it is looked for first (docs/ARCHITECTURE.md, "The run ledger").
-                if not isinstance(error, RateLimited):
-                    found = await self._look_for(i, token)
-                    if found is not None:
-                        self._failed_in_a_row = 0
-                        return found, found.done
+                found = await self._look_for(i, token)
+                if found is not None:
+                    self._failed_in_a_row = 0
+                    return found, found.done
                 if round_ < SUBMIT_ROUNDS and self.stopped is None:
                     await asyncio.sleep(ROUND_PAUSE * round_)
+                    round_ += 1
                     continue
                 self._failed_in_a_row += 1
                 if self._failed_in_a_row >= self._unreachable_after:
@@ -283,7 +291,6 @@ class Mapper:
                 raise _Refused(str(error)) from None
             self._failed_in_a_row = 0
             return started
-        raise AssertionError("unreachable")  # every round returns or raises
 
     async def _look_for(self, i: int, token: str) -> Run | None:
         row = self.rows[i]
