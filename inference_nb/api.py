@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .client.profile import hosted_runs, hosted_tasks
 from .kernel.base_client import DEFAULT_WAIT, BaseClient
-from .kernel.local_server import embedded_server
+from .kernel.embedded_server import embedded_server
 from .kernel.sessions import AppSession
 
 if TYPE_CHECKING:
