@@ -90,10 +90,10 @@ except FileNotFoundError as error:
     assert "Traceback" not in done.stderr
 
 
-def test_a_widget_made_without_the_bundle_names_the_missing_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(frontend, "BUNDLE", (frontend.BUNDLE[0], tmp_path / "widget.css"))
+def test_a_bundle_missing_a_file_names_it(tmp_path):
+    (tmp_path / "widget.js").write_text("export default {}")
     with pytest.raises(frontend.FrontEndMissing, match=r"widget\.css is missing.*npm ci && npm run build"):
-        InferenceWidget()  # refused before any client or server is made
+        frontend.bundle(tmp_path)
 
 
 def saved_notebook(widgets: int, tmp_path: Path) -> str:

@@ -19,8 +19,8 @@ from ..client.runs import AsyncRunsClient
 from ..wire.runs import new_run_id
 from .backends import RunBackend, TaskBackend, resolve_schema
 from .controller import Controller
+from .embedded_server import embedded_server, embedded_server_running
 from .finding_again import FindingAgain
-from .local_server import embedded_server, embedded_server_running
 from .run import Run, short_label
 from .sessions import AppSession
 from .starting import Start, withdrawn
