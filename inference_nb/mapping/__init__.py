@@ -69,19 +69,16 @@ def map_rows(client: BaseClient, app_or_question: str, inputs: Any, options: Map
 
     frame, labels, records = table(inputs)
     rows, shared = distinct([work.prepare(label, record) for label, record in zip(labels, records, strict=True)])
-    ledger = _ledger(options.ledger)
-    try:
-        book = None
-        if ledger is not None and rows:
-            profile = client.profile("tasks" if kind == "task" else "runs")
-            where = profile.base_url if kind == "task" else f"{profile.base_url} cluster={options.cluster or ''}"
-            book = ledger.book(server=where, key=profile.key, kind=kind, target=app_or_question,
-                               contents=[row.digest for row in rows])  # fmt: skip
-        mapper = Mapper(work, rows, options, book)
-        return _run(client, mapper, frame, shared, work, options)
-    finally:
-        if ledger is not None and not isinstance(options.ledger, Ledger):
-            ledger.close()
+    # The ledger's connection closes when the map's last coroutine lets go of it (after an interrupt,
+    # rows still unwinding on the controller loop may write to it).
+    ledger, book = _ledger(options.ledger), None
+    if ledger is not None and rows:
+        profile = client.profile("tasks" if kind == "task" else "runs")
+        where = profile.base_url if kind == "task" else f"{profile.base_url} cluster={options.cluster or ''}"
+        book = ledger.book(server=where, key=profile.key, kind=kind, target=app_or_question,
+                           contents=[row.digest for row in rows])  # fmt: skip
+    mapper = Mapper(work, rows, options, book)
+    return _run(client, mapper, frame, shared, work, options)
 
 
 def distinct(prepared: list[Row]) -> tuple[list[Row], list[int | str]]:

@@ -258,6 +258,9 @@ class MapBook:
 
     def __init__(self, ledger: Ledger, server: str, hashed: str, map_id: str) -> None:
         self.ledger, self.server, self.key_hash, self.map_id = ledger, server, hashed, map_id
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        """Updates after a create's answer, written with the next claim or `flush`: one transaction
+        for many rows. Losing them to a crash is safe: the row is then looked up or followed again."""
 
     def entries(self) -> dict[str, Entry]:
         """The entries of this map's rows (recorded by this map or any other on the same server and key)."""
@@ -288,6 +291,7 @@ class MapBook:
             current = None if now is None else Entry(*now)
             if current is not None and current != seen and current.owned_by_another_live_process():
                 return current
+            self._write_pending(db)
             db.execute(
                 f"INSERT OR REPLACE INTO entries (server, key_hash, {ENTRY_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'submitting', NULL, ?, ?, NULL, NULL, NULL, NULL)",
@@ -296,11 +300,21 @@ class MapBook:
         return None
 
     def _update(self, content: str, assignments: str, values: Iterable[Any]) -> None:
-        with self.ledger._transaction() as db:
-            db.execute(
-                f"UPDATE entries SET {assignments} WHERE server = ? AND key_hash = ? AND content = ?",
-                (*values, self.server, self.key_hash, content),
-            )
+        statement = f"UPDATE entries SET {assignments} WHERE server = ? AND key_hash = ? AND content = ?"
+        with self.ledger._lock:
+            self._pending.append((statement, (*values, self.server, self.key_hash, content)))
+
+    def _write_pending(self, db: sqlite3.Connection) -> None:
+        """Inside a transaction (the lock held)."""
+        for statement, values in self._pending:
+            db.execute(statement, values)
+        self._pending.clear()
+
+    def flush(self) -> None:
+        """Write the pending updates now (the map's progress ticks and its end call this)."""
+        if self._pending:
+            with self.ledger._transaction() as db:
+                self._write_pending(db)
 
     def submitted(self, content: str, run_id: str) -> None:
         """The create was answered (or the row's task was found on the server): its id."""
@@ -321,6 +335,7 @@ class MapBook:
     def release(self, content: str) -> None:
         """The server refused the create for certain: nothing to find again, the next run sends it anew."""
         with self.ledger._transaction() as db:
+            self._write_pending(db)
             db.execute(
                 "DELETE FROM entries WHERE server = ? AND key_hash = ? AND content = ? AND owner = ? "
                 "AND state = 'submitting'",

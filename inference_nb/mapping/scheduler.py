@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import math
 import time
@@ -102,6 +103,9 @@ class Mapper:
         self._looked_up: set[str] = set()
         """Rows in doubt looked up on the server before sending (`_found` holds what was found)."""
         self._cancelling = False
+        self._creating = 0
+        """Creates on their way (a stop waits for their answers, to cancel what they made)."""
+        self._creates_done: asyncio.Event | None = None
         self._failed_in_a_row = 0
         self._unreachable_after = 1
         # Counted as they change, not recounted over every row at each redraw (docs/ARCHITECTURE.md,
@@ -203,8 +207,11 @@ class Mapper:
                 except NotFoundError:  # gone from the server (deleted): sent again, as a new attempt
                     root, attempt = entry.root, entry.attempt + 1
                 else:
-                    self.attempts[i] = entry.attempt + 1
-                    return run
+                    if run.status.phase is not Phase.CANCELLED:
+                        self.attempts[i] = entry.attempt + 1
+                        return run
+                    # Cancelled before its end was recorded (the map was interrupted): sent again.
+                    root, attempt = entry.root, entry.attempt + 1
             elif entry is not None and entry.state == "submitting":
                 run = self._found.pop(digest, None)
                 if run is None and digest not in self._looked_up:  # left in doubt by a kernel that died since
@@ -243,12 +250,17 @@ class Mapper:
         while True:
             if self.book is not None and (other := self.book.claim(digest, root, attempt, seen)) is not None:
                 raise _Claimed(other)
+            self._creating += 1
             try:
                 run, ended_before = await self._submit(i, attempt_key(root, attempt))
             except _Refused:
                 if self.book is not None:
                     self.book.release(digest)
                 raise
+            finally:
+                self._creating -= 1
+                if not self._creating and self._creates_done is not None:
+                    self._creates_done.set()
             self.attempts[i] = attempt + 1
             if self.book is not None:
                 self.book.submitted(digest, run.id)
@@ -328,6 +340,10 @@ class Mapper:
 
     async def _cancel_all(self) -> None:
         self._cancelling = True
+        if self._creating:  # their runs are cancelled too, once their creates are answered
+            self._creates_done = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._creates_done.wait(), CANCEL_TIMEOUT / 2)
         await asyncio.gather(*(_cancel(run) for run in self.runs if run is not None and not run.done))
 
     def status(self, i: int) -> str:
@@ -361,6 +377,8 @@ class Mapper:
             while not future.done() and time.monotonic() < deadline:
                 concurrent.futures.wait([future], min(REFRESH, max(0.0, deadline - time.monotonic())))
                 progress.show(self.counts())
+                if self.book is not None:
+                    self.book.flush()
             if not future.done():
                 counts = self.counts()
                 left = counts["queued"] + counts["running"]
@@ -378,6 +396,8 @@ class Mapper:
                 log.warning("client.map could not cancel every run still in flight: %s", failure)
             raise
         finally:
+            if self.book is not None:
+                self.book.flush()
             progress.show(self.counts(), final=True, note=self.stopped)
 
 
