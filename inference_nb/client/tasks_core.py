@@ -168,6 +168,11 @@ class TasksCore:
             "GET", self._task_path(task_id, "/stream"), extra_headers={"accept": "application/x-ndjson"}
         )
 
+    def idempotent(self, request: httpx.Request) -> bool:
+        """Whether sending this create twice makes one task: it carries an Idempotency-Key and the
+        server keeps them (`Profile.idempotent_create`; a key sent to one that drops it protects nothing)."""
+        return "idempotency-key" in request.headers and self.profile.idempotent_create
+
     def list(self, *, limit: int = 20, cursor: str | None = None) -> httpx.Request:
         """`GET /tasks`, newest first.
 
