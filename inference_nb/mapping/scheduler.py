@@ -109,7 +109,7 @@ class Mapper:
         self._failed_in_a_row = 0
         self._unreachable_after = 1
         # Counted as they change, not recounted over every row at each redraw (docs/ARCHITECTURE.md,
-        # "Rate limits and pacing", on map's own cost): the loop appends each row whose work is over
+        # "map's own cost"): the loop appends each row whose work is over
         # and counts the rows running; the caller's thread folds the settled rows into `_ended`.
         self._settled: list[int] = []
         self._read = 0
