@@ -97,8 +97,10 @@ class Mapper:
         self._fresh = options.fresh
         self._nonce = f":fresh-{uuid.uuid4().hex[:12]}" if options.fresh else ""
         entries = book.entries() if book is not None else {}
-        # What the ledger says of each row, where it may be used (see `_usable`).
-        self._entries = {d: e for d, e in entries.items() if options.cache or e.map_id == book.map_id}  # type: ignore[union-attr]
+        map_id = book.map_id if book is not None else None
+        # What the ledger says of each row: the entries this map may use (`_entry`), and the others,
+        # whose keys it must not reuse.
+        self._entries = {d: e for d, e in entries.items() if options.cache or e.map_id == map_id}
         self._unusable = {d: e for d, e in entries.items() if d not in self._entries or self._fresh}
         self._found: dict[str, Run] = {}
         self._looked_up: set[str] = set()

@@ -157,7 +157,7 @@ def test_the_ledger_lists_maps_with_their_progress_and_forgets_one(server, proxy
     (record,) = client.ledger.maps()
     assert record.target == "test/flaky" and record.kind == "task" and record.rows == 3
     assert record.counts == {"succeeded": 2, "failed": 1} and record.done
-    assert "key" not in repr(record).lower() or server.token not in repr(record)
+    assert server.token not in repr(record)
 
     assert client.ledger.forget(record.id) and client.ledger.maps() == []
     again = client.map("test/flaky", [{"n": i, "fail": i == 0, "tag": "list"} for i in range(3)], progress=False)
