@@ -37,6 +37,7 @@ from ..wire.statuses import Phase
 from .ledger import ENDED, Entry, MapBook
 from .progress import Progress
 from .rows import QuestionRows, Row, TaskRows, attempt_key
+from .tally import Tally
 from .timings import queued_and_run
 
 if TYPE_CHECKING:
@@ -110,18 +111,12 @@ class Mapper:
         self._creates_done: asyncio.Event | None = None
         self._failed_in_a_row = 0
         self._unreachable_after = 1
-        # Counted as they change, not recounted over every row at each redraw (docs/ARCHITECTURE.md,
-        # "Rate limits and pacing", on map's own cost): the loop appends each row whose work is over
-        # and counts the rows running; the caller's thread folds the settled rows into `_ended`.
-        self._settled: list[int] = []
-        self._read = 0
-        self._ended: Counter[str] = Counter()
-        self._running = 0
+        self.tally = Tally(len(rows))
         for i, row in enumerate(rows):
             entry = self._entry(row.digest)
             if entry is not None and entry.state in ENDED and not self._retrying(entry):
                 self.stored[i], self.attempts[i] = entry, entry.attempt + 1
-                self._settled.append(i)
+                self.tally.settled.append(i)
 
     def _entry(self, digest: str) -> Entry | None:
         """The row's usable entry: none with `fresh`; with `cache=False`, only one this map wrote."""
@@ -168,8 +163,8 @@ class Mapper:
                 await self._row_work(i)
         finally:
             if self.runs[i] is not None:
-                self._running -= 1
-            self._settled.append(i)
+                self.tally.running -= 1
+            self.tally.settled.append(i)
 
     async def _row_work(self, i: int) -> None:
         if self.stopped is not None or self.errors[i] is not None:
@@ -182,7 +177,7 @@ class Mapper:
         if run is None:  # ended in another kernel meanwhile
             return
         self.runs[i] = run
-        self._running += 1
+        self.tally.running += 1
         if self._cancelling and not run.done:  # cancelled while this row's create was on its way
             await _cancel(run)
         try:
@@ -360,15 +355,8 @@ class Mapper:
         return run.status.phase.value if run.done else "running"
 
     def counts(self) -> Counter[str]:
-        """Rows by state (in the caller's thread: what the loop settled since the last call is folded in)."""
-        settled = len(self._settled)
-        self._ended.update(self.status(i) for i in self._settled[self._read : settled])
-        self._read = settled
-        counts = self._ended.copy()
-        counts["running"] += self._running
-        unsent = len(self.rows) - settled - self._running
-        counts[NOT_SENT if self.stopped is not None else "queued"] += unsent
-        return +counts
+        """Rows by state."""
+        return self.tally.counts(self.status, NOT_SENT if self.stopped is not None else "queued")
 
     def follow(self, controller: Controller, concurrency: int, timeout: float | None, progress: Progress) -> None:
         """Block until every row ended, redrawing `progress`. On an interrupt, an error or the
