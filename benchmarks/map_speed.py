@@ -10,8 +10,8 @@ process, so the CPU measured (`time.process_time` of this process) is the client
 - SDK: the official `inferencesh` SDK's `run` (waits for the end) in a pool of 100 threads.
 
 Rounds are interleaved (floor, map, SDK, floor, …); the figure is the median of the rounds with
-their min–max. Rows differ from round to round, so no round reuses another's tasks. Entry point
-for benchmarks/run.py: `measure(sizes, rounds) -> list[Figure]`.
+their min–max. Rows differ from round to round, so no round reuses another's tasks. For
+benchmarks/run.py: `rounds(count)` yields each round's figures (the fields of its `figures.Figure`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -120,15 +122,15 @@ def timed(call: Callable[[list[dict]], None], rows: list[dict]) -> tuple[float, 
     return (time.process_time() - cpu) / len(rows), time.perf_counter() - wall
 
 
-def measure(sizes: list[int], rounds: int = 3, *, profile: bool = False) -> list[Figure]:
-    """Figures per contestant and size (the server in a child process; the ledger in a temp folder)."""
+@contextmanager
+def contestants() -> Iterator[tuple[dict[str, Callable[[list[dict]], None]], Any]]:
+    """The calls that run rows (floor, map, SDK) against one child server, warmed up; and the map's Client."""
     from inference_nb import Client
 
-    figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as ledger, child_server(max_workers=64, max_queued=1_000_000) as (url, token):
         os.environ["INFERENCE_NB_LEDGER"] = str(Path(ledger) / "ledger.sqlite")
         client = Client(base_url=url, key=token, wait_timeout=600)
-        contestants: dict[str, Callable[[list[dict]], None]] = {
+        calls: dict[str, Callable[[list[dict]], None]] = {
             "floor": lambda rows: floor(url, token, rows),
             "map": lambda rows: mapped(client, rows),
         }
@@ -136,15 +138,37 @@ def measure(sizes: list[int], rounds: int = 3, *, profile: bool = False) -> list
             from inferencesh import Inference
 
             official = Inference(api_key=token, base_url=url)
-            contestants["SDK"] = lambda rows: sdk(official, rows)
+            calls["SDK"] = lambda rows: sdk(official, rows)
         except ImportError:
             print("(the official inferencesh SDK is not installed: `uv sync` installs it with the dev group)")
-        for call in contestants.values():  # connections, imports, the app list
+        for call in calls.values():  # connections, imports, the app list
             call(rows_of(20))
+        yield calls, client
+
+
+def rounds(count: int, sizes: tuple[int, ...] = (1000,)) -> Iterator[list[dict[str, Any]]]:
+    """For benchmarks/run.py: per round, the figures as the fields of its `figures.Figure`."""
+    with contestants() as (calls, _):
+        for _ in range(count):
+            figures = []
+            for size in sizes:
+                cpu = {name: timed(call, rows_of(size))[0] * 1000 for name, call in calls.items()}
+                for name, label in (("map", "`client.map`"), ("SDK", "official SDK, 100 threads,")):
+                    if name in cpu:
+                        figures.append({"label": f"{label} client CPU per row, {size:,} rows", "ours": cpu[name],
+                                        "unit": "ms", "baseline": cpu["floor"], "ratio_limit": 1.5,
+                                        "baseline_label": "httpx async, POST then GET each"})  # fmt: skip
+            yield figures
+
+
+def measure(sizes: list[int], rounds: int = 3, *, profile: bool = False) -> list[Figure]:
+    """Figures per contestant and size (the server in a child process; the ledger in a temp folder)."""
+    figures: list[Figure] = []
+    with contestants() as (calls, client):
         for size in sizes:
-            seen = {name: Figure(name, size, [], []) for name in contestants}
+            seen = {name: Figure(name, size, [], []) for name in calls}
             for _ in range(rounds):
-                for name, call in contestants.items():
+                for name, call in calls.items():
                     cpu, wall = timed(call, rows_of(size))
                     seen[name].cpu_per_row.append(cpu)
                     seen[name].wall.append(wall)
