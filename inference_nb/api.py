@@ -36,7 +36,7 @@ class Client(BaseClient):
                 placeholders (each row is a run).
             inputs: a list of dicts or a DataFrame.
             **options: the fields of `inference_nb.MapOptions` (`concurrency`, `retry_failed`, `timeout`,
-                `cache`, `fresh`, `ledger`, `schema`, `setup`…).
+                `cache`, `fresh`, `ledger`, `schema`, `setup`, `variant`…).
 
         Returns:
             The input rows (index and columns kept) with `status`, `error`, `run_id`, `attempts`, `queued_s`,

@@ -70,6 +70,7 @@ class TasksCore:
         webhook: str | None = None,
         idempotency_key: str | None = None,
         function: str | None = None,
+        variant: str | None = None,
     ) -> httpx.Request:
         """Start a task without waiting for it, checked first: nothing is sent for a bad field.
 
@@ -86,13 +87,14 @@ class TasksCore:
             idempotency_key: the Idempotency-Key header; when None and the profile honours keys,
                 a new random one (so the request is safe to retry).
             function: hosted dialect only: the app's function to run (default "run").
+            variant: the app's variant to run (default: its default).
 
         Raises:
             InvalidRequest: a field does not fit the tasks API or the input is not JSON data
                 (`field` names it).
         """
         content = self.submit_body(app, input, setup=setup, session=session, session_timeout=session_timeout,
-                                   webhook=webhook, function=function)  # fmt: skip
+                                   webhook=webhook, function=function, variant=variant)  # fmt: skip
         extra = {"content-type": "application/json"}
         if idempotency_key is None and self.profile.idempotent_create:
             idempotency_key = str(uuid.uuid4())
@@ -111,6 +113,7 @@ class TasksCore:
         session_timeout: float | None = None,
         webhook: str | None = None,
         function: str | None = None,
+        variant: str | None = None,
         idempotency_key: str | None = None,
     ) -> str:
         """The body `submit` sends, checked, without building the request (what a check before sending needs).
@@ -124,7 +127,8 @@ class TasksCore:
             raise InvalidRequest('function: only the hosted dialect runs named functions (see hosted_tasks)',
                                  field="function")  # fmt: skip
         body = {"app": app, "input": input, "setup": setup, "session": session,
-                "session_timeout": session_timeout, "webhook": webhook, "function": function}  # fmt: skip
+                "session_timeout": session_timeout, "webhook": webhook, "function": function,
+                "variant": variant}  # fmt: skip
         body = {k: v for k, v in body.items() if v is not None}
         try:
             (HostedRunTaskRequest if hosted else RunTaskRequest).model_validate(body)
@@ -167,6 +171,11 @@ class TasksCore:
         return self._request(
             "GET", self._task_path(task_id, "/stream"), extra_headers={"accept": "application/x-ndjson"}
         )
+
+    def idempotent(self, request: httpx.Request) -> bool:
+        """Whether sending this create twice makes one task: it carries an Idempotency-Key and the
+        server keeps them (`Profile.idempotent_create`; a key sent to one that drops it protects nothing)."""
+        return "idempotency-key" in request.headers and self.profile.idempotent_create
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> httpx.Request:
         """`GET /tasks`, newest first.

@@ -61,10 +61,12 @@ def map_rows(client: BaseClient, app_or_question: str, inputs: Any, options: Map
         if options.schema is not None or options.cluster is not None:
             raise InvalidRequest("schema and cluster are for questions (runs); an app's output has its own schema",
                                  field="schema" if options.schema is not None else "cluster")  # fmt: skip
-        work: TaskRows | QuestionRows = TaskRows(client, app_or_question, options.setup)
+        extra = {"function": options.function, "variant": options.variant}
+        work: TaskRows | QuestionRows = TaskRows(client, app_or_question, options.setup, options=extra)
     else:
-        if options.setup is not None:
-            raise InvalidRequest("setup is for the tasks of an app, not for questions", field="setup")
+        for name in ("setup", "function", "variant"):
+            if getattr(options, name) is not None:
+                raise InvalidRequest(f"{name} is for the tasks of an app, not for questions", field=name)
         work = QuestionRows(client, app_or_question, options.schema, options.cluster, look_first=options.retry_failed)
 
     frame, labels, records = table(inputs)

@@ -22,6 +22,10 @@ class MapOptions:
     """The runs' cluster (questions only)."""
     setup: dict[str, Any] | None = None
     """The tasks' setup parameters (apps only)."""
+    function: str | None = None
+    """The app's function each task runs (apps only, hosted dialect; default "run")."""
+    variant: str | None = None
+    """The app's variant each task runs (apps only; default: its default)."""
     concurrency: int = 8
     """Rows in flight at once."""
     retry_failed: bool = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -89,6 +90,10 @@ def test_a_map_killed_mid_way_resumes_in_a_new_process_with_exactly_one_task_per
         first.send_signal(signal.SIGKILL)
         first.wait(30)
         stalling["on"] = False
+        with sqlite3.connect(ledger_path) as db:  # killed wherever it was, writing or not
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            states = dict(db.execute("SELECT state, count(*) FROM entries GROUP BY state").fetchall())
+        assert states["submitting"] >= 1 and states["succeeded"] >= 5  # row 8 in doubt, what ended recorded
         before = messages(server)
         assert before["row 8"] == 1 and len(before) < len(rows)
 
@@ -221,3 +226,16 @@ def test_rerunning_a_finished_map_of_1000_rows_submits_nothing(client_of_server,
     assert again["from_ledger"].all() and len(server_tasks(server)) == 1000
     assert again["run_id"].tolist() == first["run_id"].tolist()
     assert again["square"].tolist() == first["square"].tolist()
+
+
+def test_a_faulty_network_to_a_server_that_keeps_no_idempotency_key_makes_each_task_once(server):
+    rows = [{"n": i, "tag": "hosted-faults"} for i in range(60)]
+
+    with FaultProxy(server.url, seed=7, rate=0.25, dropping=NO_IDEMPOTENCY) as faulty:
+        frame = hosted(faulty, server).map("test/flaky", rows, concurrency=8, progress=False)
+        assert faulty.counts["reset_after"] + faulty.counts["truncate"] > 0  # answers lost after the work
+
+    assert frame["status"].tolist() == ["succeeded"] * 60
+    tasks = server_tasks(server)
+    assert Counter(task["input"]["n"] for task in tasks) == Counter(range(60))  # none made twice
+    assert set(frame["run_id"]) == {task["id"] for task in tasks}
