@@ -10,8 +10,8 @@ process, so the CPU measured (`time.process_time` of this process) is the client
 - SDK: the official `inferencesh` SDK's `run` (waits for the end) in a pool of 100 threads.
 
 Rounds are interleaved (floor, map, SDK, floor, …); the figure is the median of the rounds with
-their min–max. Rows differ from round to round, so no round reuses another's tasks. Entry point
-for benchmarks/run.py: `measure(sizes, rounds) -> list[Figure]`.
+their min–max. Rows differ from round to round, so no round reuses another's tasks. For
+benchmarks/run.py: `rounds(count)` yields each round's figures (the fields of its `figures.Figure`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -40,6 +42,8 @@ APP = "demo/sleep"
 CONCURRENCY = 100
 ENDED = {"completed", "failed", "cancelled", 9, 10, 11}
 _fresh = count(1)
+floor_gets: list[float] = []
+"""GETs per row of each floor round: its CPU grows with them, i.e. with how long the server takes."""
 
 
 def rows_of(n: int) -> list[dict[str, float]]:
@@ -69,12 +73,19 @@ def floor(url: str, token: str, rows: list[dict]) -> None:
                 key = {"idempotency-key": f"floor-{n}-{row['seconds']}"}
                 return await call("POST", "/run?wait=false", json={"app": APP, "input": row}, headers=key)
 
+            gets = 0
+
             async def until_ended(task: dict) -> None:
-                while (task := await call("GET", f"/tasks/{task['id']}"))["status"] not in ENDED:
+                nonlocal gets
+                while True:
+                    gets += 1
+                    if (task := await call("GET", f"/tasks/{task['id']}"))["status"] in ENDED:
+                        return
                     await asyncio.sleep(0.5)  # the floor's CPU, not its latency
 
             created = await asyncio.gather(*(post(n, row) for n, row in enumerate(rows)))
             await asyncio.gather(*(until_ended(task) for task in created))
+            floor_gets.append(gets / len(rows))
 
     asyncio.run(main())
 
@@ -111,15 +122,15 @@ def timed(call: Callable[[list[dict]], None], rows: list[dict]) -> tuple[float, 
     return (time.process_time() - cpu) / len(rows), time.perf_counter() - wall
 
 
-def measure(sizes: list[int], rounds: int = 3, *, profile: bool = False) -> list[Figure]:
-    """Figures per contestant and size (the server in a child process; the ledger in a temp folder)."""
+@contextmanager
+def contestants() -> Iterator[tuple[dict[str, Callable[[list[dict]], None]], Any]]:
+    """The calls that run rows (floor, map, SDK) against one child server, warmed up; and the map's Client."""
     from inference_nb import Client
 
-    figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as ledger, child_server(max_workers=64, max_queued=1_000_000) as (url, token):
         os.environ["INFERENCE_NB_LEDGER"] = str(Path(ledger) / "ledger.sqlite")
         client = Client(base_url=url, key=token, wait_timeout=600)
-        contestants: dict[str, Callable[[list[dict]], None]] = {
+        calls: dict[str, Callable[[list[dict]], None]] = {
             "floor": lambda rows: floor(url, token, rows),
             "map": lambda rows: mapped(client, rows),
         }
@@ -127,15 +138,37 @@ def measure(sizes: list[int], rounds: int = 3, *, profile: bool = False) -> list
             from inferencesh import Inference
 
             official = Inference(api_key=token, base_url=url)
-            contestants["SDK"] = lambda rows: sdk(official, rows)
+            calls["SDK"] = lambda rows: sdk(official, rows)
         except ImportError:
             print("(the official inferencesh SDK is not installed: `uv sync` installs it with the dev group)")
-        for call in contestants.values():  # connections, imports, the app list
+        for call in calls.values():  # connections, imports, the app list
             call(rows_of(20))
+        yield calls, client
+
+
+def rounds(count: int, sizes: tuple[int, ...] = (1000,)) -> Iterator[list[dict[str, Any]]]:
+    """For benchmarks/run.py: per round, the figures as the fields of its `figures.Figure`."""
+    with contestants() as (calls, _):
+        for _ in range(count):
+            figures = []
+            for size in sizes:
+                cpu = {name: timed(call, rows_of(size))[0] * 1000 for name, call in calls.items()}
+                for name, label in (("map", "`client.map`"), ("SDK", "official SDK, 100 threads,")):
+                    if name in cpu:
+                        figures.append({"label": f"{label} client CPU per row, {size:,} rows", "ours": cpu[name],
+                                        "unit": "ms", "baseline": cpu["floor"], "ratio_limit": 1.5,
+                                        "baseline_label": "httpx async, POST then GET each"})  # fmt: skip
+            yield figures
+
+
+def measure(sizes: list[int], rounds: int = 3, *, profile: bool = False) -> list[Figure]:
+    """Figures per contestant and size (the server in a child process; the ledger in a temp folder)."""
+    figures: list[Figure] = []
+    with contestants() as (calls, client):
         for size in sizes:
-            seen = {name: Figure(name, size, [], []) for name in contestants}
+            seen = {name: Figure(name, size, [], []) for name in calls}
             for _ in range(rounds):
-                for name, call in contestants.items():
+                for name, call in calls.items():
                     cpu, wall = timed(call, rows_of(size))
                     seen[name].cpu_per_row.append(cpu)
                     seen[name].wall.append(wall)
@@ -156,6 +189,8 @@ def report(figures: list[Figure]) -> None:
     floors = {f.rows: f for f in figures if f.name == "floor"}
     for figure in figures:
         print(figure.line(None if figure.name == "floor" else floors.get(figure.rows)))
+    if floor_gets:
+        print(f"(the floor's GETs per row: {', '.join(f'{g:.1f}' for g in floor_gets)}, warm-up first)")
 
 
 def main() -> None:
