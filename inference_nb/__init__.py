@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .client.errors import InferenceError
     from .client.profile import Profile
     from .kernel.run import Run
+    from .mapping import Ledger, MapOptions
     from .widget import InferenceWidget, Widget
 
 if not any(isinstance(finder, MovedModules) for finder in sys.meta_path):
@@ -32,6 +33,8 @@ _LAZY = {
     "hosted_tasks": "api",
     "hosted_runs": "api",
     "Run": "kernel.run",
+    "MapOptions": "mapping",
+    "Ledger": "mapping",
     "Widget": "widget",
     "InferenceWidget": "widget",
     "Profile": "client.profile",
@@ -65,6 +68,8 @@ __all__ = [
     "Client",
     "InferenceError",
     "InferenceWidget",
+    "Ledger",
+    "MapOptions",
     "Profile",
     "Run",
     "Widget",

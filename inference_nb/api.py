@@ -11,7 +11,7 @@ and this class adds the two surfaces built on it, `map` and `widget`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .client.profile import hosted_runs, hosted_tasks
 from .kernel.base_client import DEFAULT_WAIT, BaseClient
@@ -21,61 +21,48 @@ from .kernel.sessions import AppSession
 if TYPE_CHECKING:
     import pandas
 
+    from .mapping.ledger import Ledger
     from .widget.inference_widget import InferenceWidget
 
 
 class Client(BaseClient):
     __doc__ = BaseClient.__doc__
 
-    def map(
-        self,
-        app_or_question: str,
-        inputs: Any,
-        *,
-        schema: Any = None,
-        cluster: str | None = None,
-        setup: dict[str, Any] | None = None,
-        function: str | None = None,
-        variant: str | None = None,
-        concurrency: int = 8,
-        retry_failed: bool = False,
-        timeout: float | None = None,
-        progress: bool = True,
-        kind: Literal["task", "run"] | None = None,
-    ) -> pandas.DataFrame:
-        """One task or run per input row, `concurrency` at a time, with one live progress display.
+    def map(self, app_or_question: str, inputs: Any, **options: Any) -> pandas.DataFrame:
+        """One task or run per distinct input row, a bounded number at once, with one live progress display.
 
         Args:
             app_or_question: an app id (each row is a task's input), or a question with `{column}`
                 placeholders (each row is a run).
             inputs: a list of dicts or a DataFrame.
-            schema: the runs' result schema (questions only).
-            cluster: the runs' cluster (questions only).
-            setup: the tasks' setup parameters (apps only).
-            function: the app's function each task runs (apps only, hosted dialect; default "run").
-            variant: the app's variant each task runs (apps only; default: its default).
-            concurrency: rows in flight at once.
-            retry_failed: give each row that failed before one new attempt.
-            timeout: seconds for the whole map; what still runs then is cancelled.
-            progress: show the live progress line.
-            kind: "task" or "run"; None guesses from `app_or_question`.
+            **options: the fields of `inference_nb.MapOptions` (`concurrency`, `retry_failed`, `timeout`,
+                `cache`, `fresh`, `ledger`, `schema`, `setup`, `variant`…).
 
         Returns:
-            The input rows (index and columns kept) with `status`, `error`, `run_id` and the results
-            joined on. Rows that already ran are found again, not resubmitted. A row whose submit
-            kept failing is a failed row saying why; after a refused key or an unreachable server
-            the rows not sent have status "not sent", and a `MapStopped` warning says why.
+            The input rows (index and columns kept) with `status`, `error`, `run_id`, `attempts`, `queued_s`,
+            `run_s`, `from_ledger` and the results joined on. Identical rows run once and share a `run_id`.
+            Every map is kept in the run ledger: running the same call again, in this kernel or a new one,
+            returns the finished rows and sends only the rest. A row whose values are not JSON fails alone,
+            saying which field; a row whose submit kept failing is a failed row saying why; after a refused
+            key or an unreachable server the rows not sent have status "not sent", and a `MapStopped`
+            warning says why.
 
         Raises:
-            InvalidRequest: a bad argument or row, found before anything is sent.
+            InvalidRequest: a bad argument or option, found before anything is sent.
             DeadlineExceeded: `timeout` passed (the rows so far are its `.partial`).
             MapInterrupted: the kernel was interrupted (a KeyboardInterrupt; the rows so far are its `.partial`).
         """
-        from .mapping import map_rows  # pandas and the scheduler only when used
+        from .mapping import MapOptions, map_rows  # pandas and the scheduler only when used
 
-        return map_rows(self, app_or_question, inputs, schema=schema, cluster=cluster, setup=setup,
-                        function=function, variant=variant, concurrency=concurrency, retry_failed=retry_failed,
-                        timeout=timeout, progress=progress, kind=kind)  # fmt: skip
+        return map_rows(self, app_or_question, inputs, MapOptions.of(options))
+
+    @property
+    def ledger(self) -> Ledger:
+        """The run ledger (`$INFERENCE_NB_LEDGER`, else the data dir's): `.maps()` lists every map with its
+        progress, `.forget(map_id)` forgets one."""
+        from .mapping.ledger import Ledger
+
+        return Ledger()
 
     def widget(self, **prefill: Any) -> InferenceWidget:
         """The widget, sending its runs through this client.

@@ -102,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
         default=10_000,
         help="events kept per API for event streams to resume from (default: 10000)",
     )
+    serve.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="requests a second per key (a token bucket); beyond it 429 with Retry-After, as a limited "
+        "service answers (default: no limit)",
+    )
     return parser
 
 
@@ -151,6 +159,7 @@ def serve(args: argparse.Namespace) -> int:
             allow_hosts=tuple(args.allow_host),
             webhook_hosts=tuple(args.webhook_host or ("*",)),
             public_url=args.public_url,
+            rate_limit=args.rate_limit,
         )
     except ValueError as exc:
         print(f"inference-nb: {exc}", file=sys.stderr)

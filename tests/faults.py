@@ -12,6 +12,9 @@ of the requests meet a fault, drawn from a seeded generator:
 `rule(method, path, body)` may force one of those, or `401`, for a request before the draw; or
 `stall`: the request reaches the server, and its answer is held back for as long as the proxy runs
 (`stalled` is set once the server has answered), the case of a create whose answer never comes.
+
+`dropping` names request headers the proxy never forwards: `dropping=("idempotency-key",)` makes
+the server one that keeps no Idempotency-Key, as the hosted task service may be.
 """
 
 from __future__ import annotations
@@ -36,8 +39,11 @@ Rule = Callable[[str, str, bytes], "str | None"]
 class FaultProxy:
     """`with FaultProxy(server.url, seed=1, rate=0.2) as proxy:` then talk to `proxy.url`."""
 
-    def __init__(self, upstream: str, *, seed: int, rate: float, rule: Rule | None = None) -> None:
+    def __init__(
+        self, upstream: str, *, seed: int, rate: float, rule: Rule | None = None, dropping: tuple[str, ...] = ()
+    ) -> None:
         parts = urlsplit(upstream)
+        self.dropping = {"connection", "host", *(name.lower() for name in dropping)}
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.rate, self.rule = rate, rule
         self.random = random.Random(seed)
@@ -109,7 +115,7 @@ class FaultProxy:
         up_reader, up_writer = await asyncio.open_connection(host, port)
         try:
             # One request per connection, and the Host the server answers to (a reverse proxy's job).
-            kept = [h for h in headers if h.split(":", 1)[0].strip().lower() not in ("connection", "host")]
+            kept = [h for h in headers if h.split(":", 1)[0].strip().lower() not in self.dropping]
             request = [f"{method} {path} HTTP/1.1", f"host: {host}:{port}", "connection: close", *kept, "", ""]
             up_writer.write("\r\n".join(request).encode("latin-1") + body)
             await up_writer.drain()

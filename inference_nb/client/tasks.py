@@ -56,7 +56,7 @@ class TasksClient:
             BadResponse: the answer is not a task object.
         """
         request = self.core.submit(app, input, **options)
-        idempotent = "idempotency-key" in request.headers
+        idempotent = self.core.idempotent(request)
         return self.core.snapshot(self.core.read(self._transport.send(request, idempotent=idempotent), what="run"))
 
     def get(self, task_id: str) -> Snapshot:
@@ -213,7 +213,7 @@ class AsyncTasksClient:
     async def submit(self, app: str, input: dict[str, Any], **options: Any) -> Snapshot:
         """`TasksClient.submit`, awaited."""
         request = self.core.submit(app, input, **options)
-        idempotent = "idempotency-key" in request.headers
+        idempotent = self.core.idempotent(request)
         response = await self._transport.send(request, idempotent=idempotent)
         return self.core.snapshot(self.core.read(response, what="run"))
 

@@ -93,6 +93,35 @@ class TasksCore:
             InvalidRequest: a field does not fit the tasks API or the input is not JSON data
                 (`field` names it).
         """
+        content = self.submit_body(app, input, setup=setup, session=session, session_timeout=session_timeout,
+                                   webhook=webhook, function=function, variant=variant)  # fmt: skip
+        extra = {"content-type": "application/json"}
+        if idempotency_key is None and self.profile.idempotent_create:
+            idempotency_key = str(uuid.uuid4())
+        if idempotency_key is not None:
+            extra["idempotency-key"] = idempotency_key
+        params = {} if self.profile.dialect is Dialect.HOSTED else {"wait": "false"}  # hosted never waits unless asked
+        return self._request("POST", self.profile.run_path, params=params, content=content, extra_headers=extra)
+
+    def submit_body(
+        self,
+        app: str,
+        input: dict[str, Any],
+        *,
+        setup: dict[str, Any] | None = None,
+        session: str | None = None,
+        session_timeout: float | None = None,
+        webhook: str | None = None,
+        function: str | None = None,
+        variant: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """The body `submit` sends, checked, without building the request (what a check before sending needs).
+        Takes `submit`'s options; `idempotency_key` is a header, not part of the body.
+
+        Raises:
+            InvalidRequest: as `submit`.
+        """
         hosted = self.profile.dialect is Dialect.HOSTED
         if function is not None and not hosted:
             raise InvalidRequest('function: only the hosted dialect runs named functions (see hosted_tasks)',
@@ -112,13 +141,7 @@ class TasksCore:
             raise InvalidRequest(
                 f"input must be JSON data (objects, lists, text, numbers): {error}", field="input"
             ) from None
-        extra = {"content-type": "application/json"}
-        if idempotency_key is None and self.profile.idempotent_create:
-            idempotency_key = str(uuid.uuid4())
-        if idempotency_key is not None:
-            extra["idempotency-key"] = idempotency_key
-        params = {} if hosted else {"wait": "false"}  # the hosted route never waits unless asked
-        return self._request("POST", self.profile.run_path, params=params, content=content, extra_headers=extra)
+        return content
 
     def _task_path(self, task_id: str, tail: str = "") -> str:
         return f"/tasks/{segment(task_id, field='task_id')}{tail}"
@@ -148,6 +171,11 @@ class TasksCore:
         return self._request(
             "GET", self._task_path(task_id, "/stream"), extra_headers={"accept": "application/x-ndjson"}
         )
+
+    def idempotent(self, request: httpx.Request) -> bool:
+        """Whether sending this create twice makes one task: it carries an Idempotency-Key and the
+        server keeps them (`Profile.idempotent_create`; a key sent to one that drops it protects nothing)."""
+        return "idempotency-key" in request.headers and self.profile.idempotent_create
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> httpx.Request:
         """`GET /tasks`, newest first.

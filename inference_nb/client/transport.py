@@ -11,6 +11,7 @@ import httpx
 
 from .core import Backoff, raise_for_response, retry_after, retry_delay
 from .errors import ConnectError, RequestTimeout, TransportError
+from .pacing import Pacer
 from .profile import Profile
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -99,7 +100,8 @@ class SyncTransport:
 
 
 class AsyncTransport:
-    """`SyncTransport` with an httpx.AsyncClient: the same arguments, retries and errors, awaited."""
+    """`SyncTransport` with an httpx.AsyncClient: the same arguments, retries and errors, awaited;
+    and paced once the server has answered 429 (`pacer`; docs/ARCHITECTURE.md, "Rate limits and pacing")."""
 
     def __init__(
         self, profile: Profile, *, backoff: Backoff | None = None, http: httpx.AsyncClient | None = None
@@ -109,6 +111,20 @@ class AsyncTransport:
         self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=LIMITS)
         self._resume_at = 0.0
         """Loop time before which nothing is sent: a Retry-After holds for every request to the server."""
+        self.pacer = Pacer()
+        """The send rate, lowered by 429s and raised again by answers."""
+
+    async def _paced(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for this request's turn: past any Retry-After, and in its slot of the pacer's rate."""
+        now = loop.time()
+        if (pause := max(self._resume_at - now, self.pacer.delay(now))) > 0:
+            await asyncio.sleep(pause)
+
+    def _heard(self, loop: asyncio.AbstractEventLoop, response: httpx.Response) -> None:
+        if response.status_code == 429:
+            self.pacer.refused(loop.time())
+        else:
+            self.pacer.answered(loop.time())
 
     async def send(
         self, request: httpx.Request, *, idempotent: bool = True, run_id: str | None = None
@@ -116,8 +132,7 @@ class AsyncTransport:
         """`SyncTransport.send`, awaited; a Retry-After also holds back every other request of this transport."""
         loop = asyncio.get_running_loop()
         for attempt in range(MAX_ATTEMPTS):
-            if (pause := self._resume_at - loop.time()) > 0:
-                await asyncio.sleep(pause)
+            await self._paced(loop)
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as error:
@@ -125,6 +140,7 @@ class AsyncTransport:
                 if delay is None or attempt == MAX_ATTEMPTS - 1:
                     raise _mapped(error, self.profile, run_id) from None
             else:
+                self._heard(loop, response)
                 delay = retry_delay(attempt, self._backoff, idempotent=idempotent, response=response)
                 if delay is not None and retry_after(response) is not None:  # the server asked everyone to wait
                     self._resume_at = max(self._resume_at, loop.time() + delay)
@@ -136,10 +152,13 @@ class AsyncTransport:
 
     @asynccontextmanager
     async def stream(self, request: httpx.Request, *, run_id: str | None = None) -> AsyncIterator[httpx.Response]:
+        loop = asyncio.get_running_loop()
+        await self._paced(loop)
         try:
             response = await self._http.send(request, stream=True)
         except httpx.TransportError as error:
             raise _mapped(error, self.profile, run_id) from None
+        self._heard(loop, response)
         try:
             if not response.is_success:
                 await response.aread()

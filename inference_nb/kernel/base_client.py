@@ -188,7 +188,7 @@ class BaseClient(FindingAgain):
 
     def _checked_files(self, app: str, input: dict[str, Any] | None, options: dict[str, Any]) -> list[Found]:
         files = self._tasks().files(input or {})
-        self._tasks().client.core.submit(app, replaced(input or {}, {at: "" for at, _ in files}), **options)
+        self._tasks().client.core.submit_body(app, replaced(input or {}, {at: "" for at, _ in files}), **options)
         return files
 
     async def check_input(

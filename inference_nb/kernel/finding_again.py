@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ..client.core import Snapshot
 from ..client.errors import NotFoundError
 from .backends import RunBackend, TaskBackend, resolve_schema
 from .controller import Controller
@@ -63,6 +64,12 @@ class FindingAgain:
         snapshot = await self.controller.request(lambda: run_backend.get(run_id))
         label = short_label(snapshot.raw.get("run", {}).get("message") or run_id)
         return Run(run_backend, snapshot, label=label, follow=follow)
+
+    async def list_tasks(self, *, limit: int = 20, cursor: str | None = None) -> tuple[list[Snapshot], str | None]:
+        """One page of the server's tasks, newest first, and the cursor of the next page (None at the end),
+        for code on the controller loop (`map` finds the tasks of creates whose answer was lost)."""
+        backend = self._tasks()
+        return await self.controller.request(lambda: backend.client.list(limit=limit, cursor=cursor))
 
     def runs(self, *, limit: int = 20, kind: Literal["task", "run"] = "task", cluster: str | None = None) -> list[Run]:
         """Recent tasks (or runs of a cluster) on the server, newest first, as Runs.

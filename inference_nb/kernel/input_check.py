@@ -8,6 +8,7 @@ not text" (docs/ARCHITECTURE.md, "One validator").
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -30,6 +31,7 @@ class AppInputs:
     def __init__(self, fetch: Callable[[], Awaitable[list[dict[str, Any]]]]) -> None:
         self._fetch = fetch
         self._apps: list[dict[str, Any]] | None = None
+        self._listing: asyncio.Future[list[dict[str, Any]]] | None = None
         self._unlisted = False
         self._checks: dict[int, tuple[dict[str, Any], dict[str, Any], Any]] = {}
         """By id of an app list's schema: (that schema, kept so its id is not reused; its form with files
@@ -64,7 +66,7 @@ class AppInputs:
         found = None if fresh else _find(self._apps or [], app)
         if found is None:
             try:
-                self._apps = await self._fetch()
+                self._apps = await self._listed()
                 self._checks.clear()
             except (StatusError, BadResponse):  # a server without an app list: it checks inputs itself
                 self._unlisted = True
@@ -75,6 +77,13 @@ class AppInputs:
         functions = {f.get("name"): f for f in found.get("functions") or [] if isinstance(f, dict)}
         schema = functions.get(function or "run", found).get("input_schema")
         return schema if isinstance(schema, dict) else None
+
+    async def _listed(self) -> list[dict[str, Any]]:
+        """The app list, fetched once for all the checks that ask at the same time (the rows `map` sends
+        at once would otherwise each fetch it)."""
+        if self._listing is None or self._listing.done():
+            self._listing = asyncio.ensure_future(self._fetch())
+        return await asyncio.shield(self._listing)
 
     def _problem(
         self, schema: dict[str, Any], input: Any, files: Sequence[tuple[str | int, ...]]

@@ -1,19 +1,22 @@
-"""`map`'s result: the input rows with each row's status, error, run id and result joined on."""
+"""`map`'s result: the input rows with each row's status, error, run id, attempts, timings and result joined on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..wire.statuses import Phase
 from .scheduler import NOT_SENT
+from .timings import queued_and_run
 
 if TYPE_CHECKING:
     from .scheduler import Mapper
 
-BOOKKEEPING = ("status", "error", "run_id")
+BOOKKEEPING = ("status", "error", "run_id", "attempts", "queued_s", "run_s", "from_ledger")
 """The columns `map` adds before the results."""
+DTYPES = {"attempts": "int64", "queued_s": "float64", "run_s": "float64", "from_ledger": "bool"}
 
 
 def _results(values: list[Any], typed: bool) -> pd.DataFrame:
@@ -24,15 +27,34 @@ def _results(values: list[Any], typed: bool) -> pd.DataFrame:
     return pd.DataFrame({"result": pd.Series(values, dtype=object)})
 
 
-def joined(frame: pd.DataFrame, mapper: Mapper, typed: bool) -> pd.DataFrame:
-    status, errors, ids, values = [], [], [], []
-    for i, run in enumerate(mapper.runs):
-        status.append(mapper.status(i))
-        errors.append(mapper.errors[i] or (run.error if run is not None else f"{NOT_SENT}: {mapper.stopped}"))
-        ids.append(None if run is None else run.id)
-        values.append(run.result if run is not None and run.status.phase is Phase.SUCCEEDED else None)
-    columns = zip(BOOKKEEPING, (status, errors, ids), strict=True)
-    meta = pd.DataFrame({name: pd.Series(column, dtype=object) for name, column in columns})
+def _of_row(mapper: Mapper, i: int, typed: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """The bookkeeping columns and the result of distinct row i (rows sharing it get the same)."""
+    stored = mapper.stored[i]
+    if stored is not None:
+        value = typed(stored.value()) if stored.state == Phase.SUCCEEDED.value else None
+        return stored.state, stored.error, stored.run_id, mapper.attempts[i], stored.queued_s, stored.run_s, True, value
+    run = mapper.runs[i]
+    if run is None:
+        error = mapper.errors[i] or f"{NOT_SENT}: {mapper.stopped}"
+        return mapper.status(i), error, None, mapper.attempts[i], None, None, False, None
+    queued_s, run_s = queued_and_run(run.timeline) if run.done else (None, None)
+    value = run.result if run.status.phase is Phase.SUCCEEDED else None
+    status = mapper.status(i)
+    return status, mapper.errors[i] or run.error, run.id, mapper.attempts[i], queued_s, run_s, False, value
+
+
+def joined(
+    frame: pd.DataFrame, mapper: Mapper, shared: list[int | str], *, typed: bool, typed_value: Callable[[Any], Any]
+) -> pd.DataFrame:
+    """The input rows with their columns joined on. `shared[k]` is input row k's distinct row in `mapper`,
+    or the reason it was not sent (a bad row)."""
+    distinct = [_of_row(mapper, i, typed_value) for i in range(len(mapper.rows))]
+    unsent = ("failed", None, None, 0, None, None, False, None)
+    columns = [distinct[at] if isinstance(at, int) else (unsent[0], at, *unsent[2:]) for at in shared]
+    values = [c[-1] for c in columns]
+    meta = pd.DataFrame(
+        {name: pd.Series([c[k] for c in columns], dtype=DTYPES.get(name, object)) for k, name in enumerate(BOOKKEEPING)}
+    )
     taken = {str(c) for c in frame.columns} | set(BOOKKEEPING)
     results = _results(values, typed).rename(columns=lambda c: f"output.{c}" if c in taken else c)
     joined = pd.concat([frame.reset_index(drop=True), meta, results], axis=1)

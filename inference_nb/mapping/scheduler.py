@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import math
 import time
+import uuid
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,7 @@ from ..client.errors import (
     DeadlineExceeded,
     InferenceError,
     InvalidRequest,
+    NotFoundError,
     RateLimited,
     ServerError,
     StatusError,
@@ -31,23 +34,29 @@ from ..client.errors import (
 )
 from ..kernel.run import CANCEL_TIMEOUT, Run
 from ..wire.statuses import Phase
+from .ledger import ENDED, Entry, MapBook
 from .progress import Progress
-from .rows import QuestionRows, Row, TaskRows
+from .rows import QuestionRows, Row, TaskRows, attempt_key
+from .tally import Tally
+from .timings import queued_and_run
 
 if TYPE_CHECKING:
     from ..kernel.controller import Controller
+    from .options import MapOptions
 
 log = logging.getLogger("inference_nb")
 
 REFRESH = 0.25
 """Seconds between redraws of the progress display."""
 RETRIED = (Phase.FAILED, Phase.CANCELLED)
-PASSING = (TransportError, ServerError, RateLimited, BadResponse)
+PASSING = (TransportError, ServerError, BadResponse)
 """Submit failures that may pass: the row is submitted again, with the same key (so never twice)."""
 SUBMIT_ROUNDS = 3
 """Submits of one row (each already retried by the client) before that row fails alone."""
 ROUND_PAUSE = 0.5
 """Seconds before a row's next submit, times the rounds it has failed."""
+OTHER_KERNEL_POLL = 0.25
+"""Seconds between looks at the ledger while another kernel is sending a row this map also has."""
 NOT_SENT = "not sent"
 """The status of a row left unsent because the map stopped."""
 
@@ -56,58 +65,246 @@ class _RowFailed(Exception):
     """This row failed; the others go on."""
 
 
-class Mapper:
-    """The rows' work on the controller loop. The calling thread only reads `runs`, `errors` and `stopped`."""
+class _Refused(_RowFailed):
+    """This row failed, and the server certainly made nothing for it."""
 
-    def __init__(self, work: TaskRows | QuestionRows, rows: list[Row], retry_failed: bool) -> None:
-        self.work, self.rows, self.retry_failed = work, rows, retry_failed
+
+class _Claimed(Exception):
+    """Another kernel claimed this row meanwhile (its ledger entry is `entry`)."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+
+
+class Mapper:
+    """The rows' work on the controller loop. The calling thread only reads `runs`, `errors`, `stored`,
+    `attempts` and `stopped`. `rows` are distinct: identical input rows share one (map_rows joins them back)."""
+
+    def __init__(
+        self, work: TaskRows | QuestionRows, rows: list[Row], options: MapOptions, book: MapBook | None = None
+    ) -> None:
+        self.work, self.rows, self.retry_failed = work, rows, options.retry_failed
         self.runs: list[Run | None] = [None] * len(rows)
         self.errors: list[str | None] = [None] * len(rows)
         """Why a row failed before it had a run, or why its run could not be followed."""
+        self.stored: list[Entry | None] = [None] * len(rows)
+        """Rows that ended before this call: their record in the ledger."""
+        self.attempts: list[int] = [0] * len(rows)
+        """Attempts made for each row, in this map and before."""
         self.stopped: str | None = None
         """Why no more rows are sent (a refused key, an unreachable server, an interrupt), if so."""
+        self.book = book
+        self._fresh = options.fresh
+        self._nonce = f":fresh-{uuid.uuid4().hex[:12]}" if options.fresh else ""
+        entries = book.entries() if book is not None else {}
+        map_id = book.map_id if book is not None else None
+        # What the ledger says of each row: the entries this map may use (`_entry`), and the others,
+        # whose keys it must not reuse.
+        self._entries = {d: e for d, e in entries.items() if options.cache or e.map_id == map_id}
+        self._unusable = {d: e for d, e in entries.items() if d not in self._entries or self._fresh}
+        self._found: dict[str, Run] = {}
+        self._looked_up: set[str] = set()
+        """Rows in doubt looked up on the server before sending (`_found` holds what was found)."""
         self._cancelling = False
+        self._creating = 0
+        """Creates on their way (a stop waits for their answers, to cancel what they made)."""
+        self._creates_done: asyncio.Event | None = None
         self._failed_in_a_row = 0
         self._unreachable_after = 1
+        self.tally = Tally(len(rows))
+        for i, row in enumerate(rows):
+            entry = self._entry(row.digest)
+            if entry is not None and entry.state in ENDED and not self._retrying(entry):
+                self.stored[i], self.attempts[i] = entry, entry.attempt + 1
+                self.tally.settled.append(i)
+
+    def _entry(self, digest: str) -> Entry | None:
+        """The row's usable entry: none with `fresh`; with `cache=False`, only one this map wrote."""
+        return None if self._fresh else self._entries.get(digest)
+
+    def _retrying(self, entry: Entry) -> bool:
+        return self.retry_failed and entry.state != "succeeded"
 
     async def _all(self, concurrency: int) -> None:
         slots = asyncio.Semaphore(concurrency)
         # A server that no row reaches: as many rows in a row as are sent at once, gave up on.
         self._unreachable_after = max(3, min(concurrency, len(self.rows)))
-        await asyncio.gather(*(self._row(i, slots) for i in range(len(self.rows))))
+        left = [i for i in range(len(self.rows)) if self.stored[i] is None]
+        await self._find_in_doubt(left)
+        await asyncio.gather(*(self._row(i, slots) for i in left))
+
+    async def _find_in_doubt(self, left: list[int]) -> None:
+        """Rows whose create was in flight when an earlier map stopped (a kill, a crash) are looked up on the
+        server once, together, before anything is sent: a found task is followed, not created twice."""
+        wanted = {}
+        for i in left:
+            entry = self._entry(self.rows[i].digest)
+            if entry is not None and entry.state == "submitting" and not entry.owned_by_another_live_process():
+                token = attempt_key(entry.root, entry.attempt)
+                wanted[self.rows[i].digest] = (self.rows[i], token, entry.recorded_at)
+        if not wanted:
+            return
+        self._looked_up = set(wanted)
+        known = {e.run_id for e in self._entries.values() if e.run_id} | {e.run_id for e in self._unusable.values()}
+        try:
+            self._found = await self.work.find_sent(wanted, known - {None})  # type: ignore[arg-type]
+        except InferenceError as error:
+            # Without the look, sending again could make a second task: those rows wait for a next run.
+            for i in left:
+                if self.rows[i].digest in wanted:
+                    self.errors[i] = (
+                        f"its create may have reached the server before an earlier map stopped, and the server's "
+                        f"tasks could not be listed to find it ({error}); run the cell again to look again"
+                    )
 
     async def _row(self, i: int, slots: asyncio.Semaphore) -> None:
-        async with slots:
-            if self.stopped is not None:
-                return
-            attempt = 0
-            try:
-                run, ended_before = await self._submit(i, attempt)
-                while self.retry_failed and ended_before and run.status.phase in RETRIED:
-                    attempt += 1
-                    run, ended_before = await self._submit(i, attempt)
-            except _RowFailed as failed:
-                self.errors[i] = str(failed)
-                return
-            self.runs[i] = run
-            if self._cancelling and not run.done:  # cancelled while this row's create was on its way
-                await _cancel(run)
-            try:
-                await run.wait_async(math.inf, raise_on_failure=False)
-            except InferenceError as error:  # the row keeps the last status seen
-                self.errors[i] = f"could not follow {run.id}: {error}"
+        try:
+            async with slots:
+                await self._row_work(i)
+        finally:
+            if self.runs[i] is not None:
+                self.tally.running -= 1
+            self.tally.settled.append(i)
 
-    async def _submit(self, i: int, attempt: int) -> tuple[Run, bool]:
-        """The row's run for `attempt`; raises `_RowFailed` when this row fails alone."""
-        for round_ in range(1, SUBMIT_ROUNDS + 1):
+    async def _row_work(self, i: int) -> None:
+        if self.stopped is not None or self.errors[i] is not None:
+            return
+        try:
+            run = await self._run_of(i)
+        except _RowFailed as failed:
+            self.errors[i] = str(failed)
+            return
+        if run is None:  # ended in another kernel meanwhile
+            return
+        self.runs[i] = run
+        self.tally.running += 1
+        if self._cancelling and not run.done:  # cancelled while this row's create was on its way
+            await _cancel(run)
+        try:
+            await run.wait_async(math.inf, raise_on_failure=False)
+        except InferenceError as error:  # the row keeps the last status seen
+            self.errors[i] = f"could not follow {run.id}: {error}"
+            return
+        self._record_end(i, run)
+
+    async def _run_of(self, i: int) -> Run | None:
+        """The row's run: followed again, found on the server, or sent; None when it ended in another kernel."""
+        digest = self.rows[i].digest
+        entry = self._entry(digest)
+        while True:
+            if entry is not None and entry.state == "submitting" and entry.owned_by_another_live_process():
+                entry = await self._await_other_kernel(digest, entry)
+                continue
+            if entry is not None and entry.state in ENDED and not self._retrying(entry):
+                self.stored[i], self.attempts[i] = entry, entry.attempt + 1
+                return None
+            if entry is not None and entry.state == "submitted" and entry.run_id:
+                try:
+                    run = await self.work.attach(entry.run_id)
+                except NotFoundError:  # gone from the server (deleted): sent again, as a new attempt
+                    root, attempt = entry.root, entry.attempt + 1
+                else:
+                    if run.status.phase is not Phase.CANCELLED:
+                        self.attempts[i] = entry.attempt + 1
+                        return run
+                    # Cancelled before its end was recorded (the map was interrupted): sent again.
+                    root, attempt = entry.root, entry.attempt + 1
+            elif entry is not None and entry.state == "submitting":
+                run = self._found.pop(digest, None)
+                if run is None and digest not in self._looked_up:  # left in doubt by a kernel that died since
+                    run = await self._look_for(i, attempt_key(entry.root, entry.attempt))
+                if run is not None:
+                    self.attempts[i] = entry.attempt + 1
+                    if self.book is not None:
+                        self.book.submitted(digest, run.id)
+                    return run
+                root, attempt = entry.root, entry.attempt  # not on the server: the same key again
+            elif entry is not None:  # interrupted, or ended and retried
+                root, attempt = entry.root, entry.attempt + 1
+            elif (old := self._unusable.get(digest)) is not None:  # `fresh`, or another map's under cache=False
+                root, attempt = old.root + self._nonce, old.attempt + 1
+            else:
+                root, attempt = digest + self._nonce, 0
             try:
-                started = await self.work.start(self.rows[i], attempt)
+                return await self._send(i, root, attempt, entry)
+            except _Claimed as other:
+                entry = other.entry
+
+    async def _await_other_kernel(self, digest: str, entry: Entry) -> Entry | None:
+        """Another live kernel is sending this row: its entry once that kernel got an answer (or died)."""
+        assert self.book is not None
+        while self.stopped is None:
+            await asyncio.sleep(OTHER_KERNEL_POLL)
+            now = self.book.entry(digest)
+            if now != entry or not entry.owned_by_another_live_process():
+                return now
+        raise _RowFailed(f"not sent: {self.stopped}")
+
+    async def _send(self, i: int, root: str, attempt: int, seen: Entry | None) -> Run:
+        """Claim the row in the ledger, then create its run; with `retry_failed`, older ended attempts the
+        server finds again (a lost ledger) are passed over."""
+        digest = self.rows[i].digest
+        while True:
+            if self.book is not None and (other := self.book.claim(digest, root, attempt, seen)) is not None:
+                raise _Claimed(other)
+            self._creating += 1
+            try:
+                run, ended_before = await self._submit(i, attempt_key(root, attempt))
+            except _Refused:
+                if self.book is not None:
+                    self.book.release(digest)
+                raise
+            finally:
+                self._creating -= 1
+                if not self._creating and self._creates_done is not None:
+                    self._creates_done.set()
+            self.attempts[i] = attempt + 1
+            if self.book is not None:
+                self.book.submitted(digest, run.id)
+            if not (self.retry_failed and ended_before and run.status.phase in RETRIED):
+                return run
+            attempt += 1
+            seen = self.book.entry(digest) if self.book is not None else None
+
+    def _record_end(self, i: int, run: Run) -> None:
+        if self.book is None:
+            return
+        digest = self.rows[i].digest
+        if self._cancelling and run.status.phase is Phase.CANCELLED:
+            self.book.interrupted(digest)  # cancelled by this map's interrupt or deadline: sent again next time
+            return
+        queued_s, run_s = queued_and_run(run.timeline)
+        result = run.output if run.status.phase is Phase.SUCCEEDED else None
+        self.book.ended(digest, run.status.phase.value, result=result, error=run.error, queued_s=queued_s, run_s=run_s)
+
+    async def _submit(self, i: int, token: str) -> tuple[Run, bool]:
+        """The row's run for `token`; raises `_RowFailed` when this row fails alone (`_Refused` when the
+        server certainly made nothing)."""
+        row = self.rows[i]
+        round_ = 1
+        while True:
+            try:
+                started = await self.work.start(row, token)
+            except RateLimited as error:
+                # Refused before any work, and the client already paces itself to the limit (see
+                # docs/ARCHITECTURE.md, "Rate limits and pacing"): waited out, never the row's failure.
+                if self.stopped is not None:
+                    raise _Refused(str(error)) from None
+                await asyncio.sleep(error.retry_after if error.retry_after is not None else ROUND_PAUSE)
+                continue
             except AuthenticationError as error:
                 self.stop(f"the server refused the key: {error}")
-                raise _RowFailed(str(error)) from None
+                raise _Refused(str(error)) from None
             except PASSING as error:
+                # The create may have reached the server: a server that drops Idempotency-Keys would make
+                # a second task, so it is looked for first (docs/ARCHITECTURE.md, "The run ledger").
+                found = await self._look_for(i, token)
+                if found is not None:
+                    self._failed_in_a_row = 0
+                    return found, found.done
                 if round_ < SUBMIT_ROUNDS and self.stopped is None:
                     await asyncio.sleep(ROUND_PAUSE * round_)
+                    round_ += 1
                     continue
                 self._failed_in_a_row += 1
                 if self._failed_in_a_row >= self._unreachable_after:
@@ -117,10 +314,21 @@ class Mapper:
                     f"again finds it): {error}"
                 ) from None
             except (StatusError, InvalidRequest) as error:  # refused (by the server, or before sending): for good
-                raise _RowFailed(str(error)) from None
+                raise _Refused(str(error)) from None
             self._failed_in_a_row = 0
             return started
-        raise AssertionError("unreachable")  # every round returns or raises
+
+    async def _look_for(self, i: int, token: str) -> Run | None:
+        row = self.rows[i]
+        known = {e.run_id for e in self._entries.values() if e.run_id}
+        try:
+            found = await self.work.find_sent({row.digest: (row, token, time.time())}, known)  # type: ignore[arg-type]
+        except InferenceError as error:
+            raise _RowFailed(
+                f"its create may have reached the server, and the server's tasks could not be listed to find it "
+                f"({error}); running the cell again looks again"
+            ) from None
+        return found.get(row.digest)
 
     def stop(self, reason: str) -> None:
         """Send no more rows; the runs already in flight go on (`_cancel_all` cancels them)."""
@@ -129,12 +337,18 @@ class Mapper:
 
     async def _cancel_all(self) -> None:
         self._cancelling = True
+        if self._creating:  # their runs are cancelled too, once their creates are answered
+            self._creates_done = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._creates_done.wait(), CANCEL_TIMEOUT / 2)
         await asyncio.gather(*(_cancel(run) for run in self.runs if run is not None and not run.done))
 
     def status(self, i: int) -> str:
         """Row i's state: queued, running, not sent, or the phase it ended in."""
         run = self.runs[i]
         if run is None:
+            if self.stored[i] is not None:
+                return self.stored[i].state  # type: ignore[union-attr]
             if self.errors[i] is not None:
                 return Phase.FAILED.value
             return NOT_SENT if self.stopped is not None else "queued"
@@ -142,7 +356,7 @@ class Mapper:
 
     def counts(self) -> Counter[str]:
         """Rows by state."""
-        return Counter(self.status(i) for i in range(len(self.rows)))
+        return self.tally.counts(self.status, NOT_SENT if self.stopped is not None else "queued")
 
     def follow(self, controller: Controller, concurrency: int, timeout: float | None, progress: Progress) -> None:
         """Block until every row ended, redrawing `progress`. On an interrupt, an error or the
@@ -153,6 +367,8 @@ class Mapper:
             while not future.done() and time.monotonic() < deadline:
                 concurrent.futures.wait([future], min(REFRESH, max(0.0, deadline - time.monotonic())))
                 progress.show(self.counts())
+                if self.book is not None:
+                    self.book.flush()
             if not future.done():
                 counts = self.counts()
                 left = counts["queued"] + counts["running"]
@@ -170,6 +386,8 @@ class Mapper:
                 log.warning("client.map could not cancel every run still in flight: %s", failure)
             raise
         finally:
+            if self.book is not None:
+                self.book.flush()
             progress.show(self.counts(), final=True, note=self.stopped)
 
 

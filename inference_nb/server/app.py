@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import math
 import os
 import re
 import secrets
@@ -27,6 +28,7 @@ from .event_log import DEFAULT_REPLAY, EventLog
 from .headers import SecurityHeaders
 from .hosts import HostCheck, check_allow_hosts
 from .quota import StorageQuota
+from .rate_limit import RateLimit, RateLimiter
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
@@ -94,6 +96,9 @@ class ServerConfig:
     event_replay: int = DEFAULT_REPLAY
     """Events kept per API for resuming event streams (`Last-Event-ID`); a client further behind gets a
     `gap` and lists again."""
+    rate_limit: float | None = None
+    """Requests a second per key, a token bucket holding one second's worth; beyond it a 429 with
+    Retry-After (`rate_limit.py`). None: no limit."""
     public_url: str | None = None
     """The URL clients reach it at, which file URIs, upload URLs and redirects start with (default:
     the address it listens on, set when it starts listening; never the request's Host)."""
@@ -102,6 +107,8 @@ class ServerConfig:
         if not self.token.strip():
             raise ValueError("the server token must not be empty: it would let anyone in")
         object.__setattr__(self, "allow_hosts", check_allow_hosts(self.allow_hosts))
+        if self.rate_limit is not None and not (0 < self.rate_limit < math.inf):
+            raise ValueError(f"rate_limit must be requests per second > 0, not {self.rate_limit!r}")
         if self.max_storage is not None and self.max_storage < 1:
             raise ValueError(f"max_storage must be a positive number of bytes, not {self.max_storage}")
         if self.min_body_rate <= 0 or self.max_connections < 1:
@@ -266,12 +273,15 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
             function_threads.shutdown(wait=False, cancel_futures=True)
             store.close()
 
+    limiter = RateLimiter(config.rate_limit, config.clock) if config.rate_limit is not None else None
     app = _Server(
         routes=TASK_ROUTES + RUN_ROUTES,
-        # The Host is checked before the token: a misdirected request learns nothing about it.
+        # The Host is checked before the token: a misdirected request learns nothing about it; and
+        # the token before the rate limit: only a request with the right key spends its tokens.
         middleware=[
             Middleware(HostCheck, allow_hosts=config.answered_hosts),
             Middleware(BearerAuth, token=config.token),
+            *([Middleware(RateLimit, limiter=limiter)] if limiter is not None else []),
             Middleware(EscapedSlashRefused),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -285,5 +295,6 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     app.state.engine = engine
     app.state.upload_key = upload_key(secret)
     app.state.runs = runs
+    app.state.rate_limiter = limiter
     app.state.clusters = clusters
     return app

@@ -27,6 +27,7 @@ from .apps.official import DEFAULT_RUN_TIMEOUT, load_app_dir
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .event_log import DEFAULT_REPLAY
+from .rate_limit import RateLimiter
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
 from .store import DataDirInUse
@@ -75,6 +76,8 @@ class EmbeddedServer:
         app = create_app(config, registry)  # first: it refuses a data dir in use
         self._store = app.state.store
         self.clusters: Clusters = app.state.clusters
+        self.rate_limiter: RateLimiter | None = app.state.rate_limiter
+        """With `rate_limit=`: its counts of requests `admitted` and `refused` (429)."""
         self._socket = listen(host, port)
         self.url = serve_url(app, self._socket)
         self.listen_url = url_of(self._socket)
@@ -204,6 +207,7 @@ def start_server(
     keep_alive_timeout: float = 5.0,
     stream_keep_alive: float = KEEP_ALIVE_SECONDS,
     event_replay: int = DEFAULT_REPLAY,
+    rate_limit: float | None = None,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
@@ -238,13 +242,16 @@ def start_server(
         keep_alive_timeout: seconds an idle kept-alive connection stays open.
         stream_keep_alive: seconds of quiet after which a stream sends a keep-alive line.
         event_replay: events kept per API for resuming event streams (see `ServerConfig`).
+        rate_limit: requests a second per key, to try a notebook against a limited service: a
+            token bucket holding one second's worth; a request beyond it is answered 429 with
+            `Retry-After` (None: no limit). `server.rate_limiter` counts both.
 
     Raises:
         DataDirInUse: another server holds the `data_dir` given.
         TypeError: one of `apps` is not a valid app class.
         ValueError: an entry of `allow_hosts` is not a host name or address, `public_url` is not
-            http(s)://host[:port], or a folder of `app_dirs` is not an app in the service's format or
-            could not be imported.
+            http(s)://host[:port], `rate_limit` is not > 0, or a folder of `app_dirs` is not an app in
+            the service's format or could not be imported.
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
         RuntimeError: the server did not start in time.
     """
@@ -269,6 +276,7 @@ def start_server(
         max_connections=max_connections,
         event_replay=event_replay,
         keep_alive_timeout=keep_alive_timeout,
+        rate_limit=rate_limit,
         stream_keep_alive=stream_keep_alive,
     )
     if data_dir is not None:

@@ -14,6 +14,7 @@ Which one: `dialects.error_dialect` (docs/ARCHITECTURE.md, "The two APIs").
     ├── Gone              410     an ended or expired session
     ├── PayloadTooLarge   413
     ├── Invalid           422     a body that does not fit the schema (details per field)
+    ├── TooManyRequests   429     over `--rate-limit` (with Retry-After)
     └── InsufficientStorage 507   the data dir's disk is full, or the storage quota is used up
 
 Anything else is a bug of ours: a 500 with a generic message and the
@@ -115,6 +116,10 @@ class Invalid(ApiError):
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
         return cls(f"Invalid {what}: {summary}{more}", details=details)
+
+
+class TooManyRequests(ApiError):
+    status_code, code = 429, "rate_limited"
 
 
 _HTTP_CODES = {404: NotFound, 405: BadRequest, 401: Unauthorized, 413: PayloadTooLarge}

@@ -56,16 +56,22 @@ class Numbering:
     statuses: tuple[StatusInfo, ...]
     """Its rows, in order."""
 
+    def __post_init__(self) -> None:
+        # Every status of every snapshot is looked up here (a hot path): by dict, not by scanning the rows.
+        object.__setattr__(self, "_by_code", {info.code: info for info in self.statuses})
+        names = {_fold(info.name): info for info in self.statuses}
+        object.__setattr__(self, "_by_name", {**names, **{info.name: info for info in self.statuses}})
+
     def by_code(self, code: int) -> StatusInfo:
         """The status with this code.
 
         Raises:
             KeyError: the numbering has no such code.
         """
-        for info in self.statuses:
-            if info.code == code:
-                return info
-        raise KeyError(f"status code {code} is not part of the {self.label} numbering")
+        info = self._by_code.get(code)  # type: ignore[attr-defined]
+        if info is None:
+            raise KeyError(f"status code {code} is not part of the {self.label} numbering")
+        return info
 
     def by_name(self, name: str) -> StatusInfo:
         """The status with this name, ignoring case, spaces, "_" and "-" ("setting_up" is "Setting Up").
@@ -73,11 +79,10 @@ class Numbering:
         Raises:
             KeyError: the numbering has no such name.
         """
-        wanted = _fold(name)
-        for info in self.statuses:
-            if _fold(info.name) == wanted:
-                return info
-        raise KeyError(f"status {name!r} is not part of the {self.label} numbering")
+        info = self._by_name.get(name) or self._by_name.get(_fold(name))  # type: ignore[attr-defined]
+        if info is None:
+            raise KeyError(f"status {name!r} is not part of the {self.label} numbering")
+        return info
 
     def code(self, name: str) -> int:
         """The code of a status name (matched as `by_name` does).

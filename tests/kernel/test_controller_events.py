@@ -117,3 +117,14 @@ def test_a_run_whose_last_view_predates_the_stream_is_looked_at_once(embedded):
     backend = client._tasks()
     late = Run(backend, backend.client.core.snapshot(received), label="late")  # its changes are not in the stream
     assert late.wait(10).status.name == "Completed"
+
+
+def test_two_runs_of_one_task_both_hear_every_status_through_the_events(embedded):
+    client = Client(base_url=embedded.url, key=embedded.token, wait_timeout=30)
+    first = client.run("test/gate", {"gate": "shared-by-two"})
+    second = client.get(first.id)  # a second Run of the same task, on the same events connection
+    wait_until(lambda: first.status.name == "Running" and second.status.name == "Running", "both see it run")
+
+    gate("shared-by-two").set()
+
+    assert first.wait(10).status.name == second.wait(10).status.name == "Completed"

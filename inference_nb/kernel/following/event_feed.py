@@ -60,7 +60,8 @@ class ServerEvents:
     def __init__(self, feed: EventFeed, polls: PollScheduler) -> None:
         self.feed = feed
         self._polls = polls
-        self._followed: dict[str, Followed] = {}
+        self._followed: dict[str, list[Followed]] = {}
+        """By run id: every Run following it (two Runs of one task, say a map's rows and `client.get`, each hear it)."""
         self._unclaimed: OrderedDict[str, list[Any]] = OrderedDict()
         self._dropped = False
         """Whether unclaimed events were dropped (then a newly followed run is looked at once)."""
@@ -90,7 +91,7 @@ class ServerEvents:
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
-        self._followed[followed.run_id] = followed
+        self._followed.setdefault(followed.run_id, []).append(followed)
         followed.on_end = lambda: self._ended(followed)
         buffered = self._unclaimed.pop(followed.run_id, None)
         for data in buffered or ():
@@ -159,7 +160,7 @@ class ServerEvents:
         if self._opened is not None and not self._opened.done():
             self._opened.set_result(False)
         self._opened = None
-        handed_over, self._followed = list(self._followed.values()), {}
+        handed_over, self._followed = self._all(), {}
         for followed in handed_over:
             followed.on_end = None
             self._polls.add(followed)
@@ -168,14 +169,15 @@ class ServerEvents:
         log.debug("events of %s were lost (%s); looking at each followed run once", self.feed.label, gap.data)
         self._unclaimed.clear()
         self._dropped = True
-        for followed in self._followed.values():
+        for followed in self._all():
             self._polls.add(followed, once=True)
 
     def _dispatch(self, data: Any) -> None:
         run_id = self.feed.id_of(data) if isinstance(data, dict) else None
-        followed = self._followed.get(run_id)  # type: ignore[arg-type]
-        if followed is not None:
-            self._deliver(followed, data)
+        followers = self._followed.get(run_id)  # type: ignore[arg-type]
+        if followers:
+            for followed in list(followers):
+                self._deliver(followed, data)
             return
         if not isinstance(run_id, str):
             return
@@ -197,8 +199,11 @@ class ServerEvents:
             followed.stop_for_answer(error)
 
     def _ended(self, followed: Followed) -> None:
-        if self._followed.get(followed.run_id) is followed:
-            del self._followed[followed.run_id]
+        followers = self._followed.get(followed.run_id, [])
+        if followed in followers:
+            followers.remove(followed)
+            if not followers:
+                del self._followed[followed.run_id]
         if not self._followed and self._linger is None and self._reader is not None:
             self._linger = asyncio.get_running_loop().call_later(LINGER, self._close_if_idle)
 
@@ -214,8 +219,11 @@ class ServerEvents:
         self._dropped = False
 
     def _stop_all(self, error: Exception) -> None:
-        for followed in list(self._followed.values()):
+        for followed in self._all():
             followed.stop(error)
+
+    def _all(self) -> list[Followed]:
+        return [followed for followers in self._followed.values() for followed in followers]
 
 
 class EventFollowers:
