@@ -34,9 +34,8 @@ def ask(url: str, token: str) -> tuple[float, dict[str, Any]]:
     """(wall seconds, the run) of one Ask, from POST to the run's end."""
     with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=300) as http:
         started = time.perf_counter()
-        run_id = http.post("/clusters/bench/runs", json={"message": QUESTION, "result": {"schema": SCHEMA}}).json()[
-            "id"
-        ]
+        body = {"message": QUESTION, "result": {"schema": SCHEMA}}
+        run_id = http.post("/clusters/bench/runs", json=body).json()["id"]
         with http.stream("GET", f"/clusters/bench/runs/{run_id}/stream") as stream:
             for _ in stream.iter_lines():  # one line per change; it ends with the run
                 pass
