@@ -25,6 +25,8 @@ from inference_nb.server.runs.schemas import schema_problem
 from ..receiver import ServeProcess, free_port
 from ..runs_helpers import client_for, cluster_with, create_run, run_to_end, wait_for_run
 
+pytestmark = pytest.mark.timeout(300)  # the model server starts in the first test; slow on a busy machine
+
 SCHEMA = {
     "type": "array",
     "items": {
