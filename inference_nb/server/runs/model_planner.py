@@ -62,8 +62,8 @@ class ModelPlanner:
         notes: list[str] = []
         for step in range(self.settings.max_steps):
             constraint = _choice_schema(functions, may_answer=step > 0)
-            # Checked here only for its shape: arguments that break a function's schema become a failed
-            # job the model is told about, as the issue of a wrong call should be.
+            # Checked here only for its shape: arguments that break the function's schema are left to the
+            # engine's validation, which makes them a failed job that the model is then told about.
             choice, problem = await self._ask(chat, messages, constraint, check=_loosened(constraint))
             if choice is None:
                 notes.append(f"the model's choice of a call was unusable ({problem})")
@@ -98,6 +98,7 @@ class ModelPlanner:
             values = [o.value for o in outcomes if o.ok]
             result = (values[0] if len(values) == 1 else values) if values else None
             return Conclusion(result, f"{text} ({prefix})" if text else f"{prefix} The model gave no answer.")
+        schema = inline_refs(schema)  # nested under "result", its root-relative references would dangle
         messages.append(
             {
                 "role": "user",

@@ -79,6 +79,18 @@ def test_a_call_chosen_by_the_model_is_a_job_and_its_answer_the_result(tmp_path)
     assert last.body["response_format"]["json_schema"]["schema"]["properties"]["result"] == SCHEMA
 
 
+def test_a_result_schema_with_definitions_reaches_the_model_inlined(tmp_path):
+    schema = {"$defs": {"Item": SCHEMA["items"]}, "type": "array", "items": {"$ref": "#/$defs/Item"}}
+    with ScriptedModel(choose("stock.searchStock"), READY, answer([{"name": "Towel", "qty": 5}])) as model:
+        with served(settings_for(model), tmp_path) as server:
+            cluster = cluster_with(server, searchStock, service="stock")
+            with client_for(server) as api:
+                run = run_to_end(api, cluster, {"message": "stock?", "result": {"schema": schema}})["run"]
+        constraint = model.requests[-1].body["response_format"]["json_schema"]["schema"]
+    assert run["result"] == [{"name": "Towel", "qty": 5}]
+    assert constraint["properties"]["result"] == SCHEMA
+
+
 def test_garbage_is_asked_again_then_the_result_is_null_with_a_summary(tmp_path):
     garbage = Reply("the towel, I think")
     wrong_shape = answer([{"name": "Towel"}])  # qty missing
