@@ -178,7 +178,8 @@ class ChatEndpoint:
         status = response.status_code
         if status >= 400:
             said = self._scrub(_error_text(response))
-            if status in (400, 422) and "response_format" in said:
+            # llama-cpp-python's server answers an unknown response_format type with a 500.
+            if status in (400, 422, 500) and "response_format" in said:
                 raise _FormatRefused(said)
             if status in (401, 403):
                 raise EndpointUnavailable(
