@@ -26,6 +26,8 @@ from ..receiver import ServeProcess, free_port
 from ..runs_helpers import Detail, client_for, cluster_with, create_run, wait_for_run, wait_until
 
 pytestmark = pytest.mark.timeout(600)  # the model server starts in the first test; slow on a busy machine
+STEPS = 2
+"""Calls per run: fewer than the default, as each model request takes seconds on a busy machine."""
 
 SCHEMA = {
     "type": "array",
@@ -55,7 +57,8 @@ def local_model() -> Iterator[LocalModel]:
 
 @pytest.fixture
 def server(local_model: LocalModel, tmp_path) -> Iterator[EmbeddedServer]:
-    config = ServerConfig(data_dir=tmp_path / "data", token=secrets.token_urlsafe(32), llm=local_model.settings())
+    llm = local_model.settings(max_steps=STEPS, max_reasks=1)
+    config = ServerConfig(data_dir=tmp_path / "data", token=secrets.token_urlsafe(32), llm=llm)
     with EmbeddedServer(config=config, registry=AppRegistry([]), host="127.0.0.1", port=0).start() as srv:
         yield srv
 
@@ -109,10 +112,21 @@ def test_a_call_that_needs_approval_pauses_the_run(server):
         paused = wait_for_run(api, cluster, run_id, "paused", timeout=240)
         job = paused["jobs"][0]
         assert job["targetFn"] == "restock" and paused["inputRequests"][0]["jobId"] == job["id"]
-        response = api.post(f"/clusters/{cluster}/jobs/{job['id']}/approval", json={"approved": False})
-        assert response.status_code in (200, 204), response.text
-        ended = wait_for_run(api, cluster, run_id, "done", timeout=240)
-    assert ended["jobs"][0]["approved"] is False and "not approved" in ended["run"]["summary"]
+        # Each call is refused; the model may try again (up to its step limit), pausing each time.
+        for _ in range(STEPS):
+            open_job = next(j for j in paused["jobs"] if j["approved"] is None)
+            response = api.post(f"/clusters/{cluster}/jobs/{open_job['id']}/approval", json={"approved": False})
+            assert response.status_code in (200, 204), response.text
+            paused = wait_until(api, cluster, run_id, _paused_again_or_done, "paused again or ended", timeout=240)
+            if paused["run"]["status"] == "done":
+                break
+    assert paused["run"]["status"] == "done" and all(j["approved"] is False for j in paused["jobs"])
+    assert "not approved" in paused["run"]["summary"]
+
+
+def _paused_again_or_done(detail: Detail) -> bool:
+    open_approval = any(j["approved"] is None and j["approvalRequested"] for j in detail["jobs"])
+    return detail["run"]["status"] == "done" or (detail["run"]["status"] == "paused" and open_approval)
 
 
 def test_a_model_server_that_is_gone_fails_the_run_in_plain_words(tmp_path):
