@@ -111,10 +111,6 @@ class LocalModel:
         self._log.seek(0)
         return " ".join(self._log.read().decode(errors="replace").split()[-60:])
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     def stop(self, timeout: float = 10.0) -> None:
         """End the server (terminate, then kill if it does not end within `timeout`)."""
         if self._process is None or self._process.poll() is not None:
