@@ -8,6 +8,10 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .server.runs.chat import ModelSettings
 
 TOKEN_ENV = "INFERENCE_NB_TOKEN"
 
@@ -110,6 +114,21 @@ def _parser() -> argparse.ArgumentParser:
         help="requests a second per key (a token bucket); beyond it 429 with Retry-After, as a limited "
         "service answers (default: no limit)",
     )
+    model = serve.add_argument_group(
+        "planning runs with a model",
+        "Default: the deterministic planner (offline, no set-up). The endpoint's key, if it needs one, "
+        "comes only from $INFERENCE_NB_LLM_KEY.",
+    )
+    model.add_argument(
+        "--llm-url", default=None, metavar="URL", help="an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1"
+    )
+    model.add_argument("--llm-model", default=None, metavar="NAME", help="the model's name at --llm-url")
+    model.add_argument(
+        "--llm",
+        choices=["local"],
+        default=None,
+        help="'local': start the bundled small model (extra inference_nb[local-llm]) on loopback, a demonstrator",
+    )
     return parser
 
 
@@ -130,13 +149,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .server.app import ServerConfig, create_app, read_or_create_secret
-    from .server.apps.builtin import BUILTIN_APPS
-    from .server.apps.official import load_app_dir
-    from .server.apps.registry import AppRegistry
+    from .server.app import read_or_create_secret
     from .server.embedded import default_data_dir
-    from .server.serving import listen, make_server, serve_url
-    from .server.store import DataDirInUse
+    from .server.local_model import LocalModelUnavailable, planner_model
 
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser()
     token_file = data_dir / "token"
@@ -146,6 +161,29 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:  # e.g. a read-only filesystem: one plain line, not a traceback
         print(f"inference-nb: cannot use {data_dir} as the data dir: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    if args.llm and args.llm_url:
+        print("inference-nb: give --llm local or --llm-url, not both", file=sys.stderr)
+        return 2
+    try:
+        llm, local_model = planner_model(args.llm or args.llm_url, args.llm_model)
+    except (ValueError, LocalModelUnavailable) as exc:
+        print(f"inference-nb: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _serve(args, data_dir, token, token_file, llm)
+    finally:
+        if local_model is not None:  # the bundled model's server is ours: it stops with us
+            local_model.stop()
+
+
+def _serve(args: argparse.Namespace, data_dir: Path, token: str, token_file: Path, llm: ModelSettings | None) -> int:
+    from .server.app import ServerConfig, create_app
+    from .server.apps.builtin import BUILTIN_APPS
+    from .server.apps.official import load_app_dir
+    from .server.apps.registry import AppRegistry
+    from .server.serving import listen, make_server, serve_url
+    from .server.store import DataDirInUse
+
     try:
         config = ServerConfig(
             data_dir=data_dir,
@@ -160,6 +198,7 @@ def serve(args: argparse.Namespace) -> int:
             webhook_hosts=tuple(args.webhook_host or ("*",)),
             public_url=args.public_url,
             rate_limit=args.rate_limit,
+            llm=llm,
         )
     except ValueError as exc:
         print(f"inference-nb: {exc}", file=sys.stderr)
@@ -178,7 +217,12 @@ def serve(args: argparse.Namespace) -> int:
         print(f"inference-nb: {exc}", file=sys.stderr)
         return 1
     where = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV, "").strip() else str(token_file)
-    print(f"inference_nb server on {serve_url(app, sock)} (data in {data_dir}; token in {where})", flush=True)
+    planner = f"model {llm.model} at {llm.url}" if llm else "deterministic"
+    print(
+        f"inference_nb server on {serve_url(app, sock)} (data in {data_dir}; token in {where}; runs planned by "
+        f"{planner})",
+        flush=True,
+    )
     if not _is_loopback(args.host):
         print("warning: listening beyond loopback, without TLS; the token is the only protection", file=sys.stderr)
     make_server(app).run(sockets=[sock])

@@ -34,6 +34,17 @@ describe("results", () => {
     ]);
   });
 
+  it("says who planned an ended run, as text", () => {
+    const planned = render(askRun({ ...done, summary: "Found 2 items.", text: "[]", planner: "<b>SmolLM2</b>" }));
+    expect(planned.querySelector(".inb-planner")!.textContent).toBe("Planned by <b>SmolLM2</b>");
+    expect(planned.querySelector("b")).toBeNull();
+    const failed = render(askRun({ phase: "failed", status: "failed", error: "unreachable", planner: "deterministic" }));
+    expect(failed.querySelector(".inb-planner")!.textContent).toBe("Planned by deterministic");
+    const running = new ResultsView();
+    running.update(askRun({ phase: "running", status: "running", planner: "deterministic" }));
+    expect(running.el.hidden).toBe(true);
+  });
+
   it("shows images inline and text in a pre", () => {
     const el = render(taskRun({ phase: "succeeded", status: "Completed", images: [{ src: BLOB, filename: "out.png" }, { src: `${BLOB}2`, filename: null }], text: '{"slept": 2.0}' }));
     const imgs = el.querySelectorAll("img");

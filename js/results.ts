@@ -16,7 +16,7 @@ export class ResultsView {
   update(run: RunView | null): void {
     // Runs change several times a second while live; the result part rarely does. A new
     // preview or image list is a new object (run-store.ts), so identity tells a change.
-    const parts = run ? [run.id, run.phase, run.summary, run.error, run.text, run.preview, run.images] : [];
+    const parts = run ? [run.id, run.phase, run.summary, run.error, run.text, run.preview, run.images, run.planner] : [];
     if (parts.length === this.shown.length && parts.every((part, i) => part === this.shown[i])) return;
     this.shown = parts;
     const nodes = run ? resultNodes(run) : [];
@@ -26,6 +26,13 @@ export class ResultsView {
 }
 
 function resultNodes(run: RunView): HTMLElement[] {
+  const nodes = outcomeNodes(run);
+  // Runs: who planned it, a model's name or "deterministic" (docs/ARCHITECTURE.md, "The model planner").
+  if (run.planner && nodes.length) nodes.push(h("p", { class: "inb-planner" }, `Planned by ${run.planner}`));
+  return nodes;
+}
+
+function outcomeNodes(run: RunView): HTMLElement[] {
   if (run.phase === "failed") {
     return [box("inb-failed", "Failed:", run.error ?? run.summary ?? "the server gave no reason")];
   }

@@ -98,6 +98,8 @@ export interface RunView {
   /** Runs: what a paused run waits for. */
   input_requests: InputRequestView[];
   summary: string | null;
+  /** Runs: who planned it, a model's name or "deterministic" (absent from servers that do not say). */
+  planner?: string | null;
   /** Why it failed (the server's words). */
   error: string | null;
   /** A tabular result: first rows only. */

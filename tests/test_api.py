@@ -42,6 +42,15 @@ def test_a_question_comes_back_as_instances_of_the_pydantic_schema(client):
     assert run.jobs[0]["targetFn"] == "searchInventory"
 
 
+def test_a_question_says_who_planned_it_to_the_handle_and_the_widget(client):
+    from inference_nb.widget.run_view import RUN_STEPS, run_view
+
+    run = client.ask("What does our inventory look like?").wait()
+    assert run.planner == "deterministic"
+    assert run_view(run, steps=RUN_STEPS)["planner"] == "deterministic"
+    assert client.run("test/echo", {"text": "hi"}).wait().planner is None
+
+
 def test_a_question_with_a_json_schema_gives_plain_data_and_a_dataframe(client):
     schema = {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}}
     run = client.ask("What does our inventory look like?", schema=schema).wait()

@@ -25,9 +25,10 @@ def embedded_server() -> EmbeddedServer:
     global _server
     with _lock:
         if _server is None or not _server.running:
-            from ..server import start_server  # the server costs imports: only when used
+            from ..server import planner_model_from_environment, start_server  # costly imports: only when used
 
-            _server = start_server()
+            # $INFERENCE_NB_LLM_URL / _MODEL: a model plans this kernel's runs (README, "Ask with a model").
+            _server = start_server(**planner_model_from_environment())
         return _server
 
 

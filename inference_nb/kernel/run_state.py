@@ -93,6 +93,12 @@ class RunState:
         return self._snapshot.summary
 
     @property
+    def planner(self) -> str | None:
+        """Runs only: who planned it, the model's name or "deterministic" (None when the server does not say)."""
+        run = self._snapshot.raw.get("run") if self._snapshot.kind == "run" else None
+        return run.get("plannedBy") if isinstance(run, dict) else None
+
+    @property
     def jobs(self) -> list[dict[str, Any]]:
         """Runs only: each function call, with its status and resultType."""
         return list(self._snapshot.jobs)

@@ -14,6 +14,8 @@ from .apps.base import App, File, RunContext, TaskCancelled, function
 from .apps.official import load_app_dir
 from .apps.registry import AppRegistry
 from .embedded import EmbeddedServer, default_data_dir, start_server
+from .local_model import LocalModel, LocalModelUnavailable, planner_model_from_environment
+from .runs.chat import ModelSettings
 from .store import DataDirInUse
 
 __all__ = [
@@ -22,6 +24,9 @@ __all__ = [
     "DataDirInUse",
     "EmbeddedServer",
     "File",
+    "LocalModel",
+    "LocalModelUnavailable",
+    "ModelSettings",
     "RunContext",
     "ServerConfig",
     "TaskCancelled",
@@ -29,5 +34,6 @@ __all__ = [
     "default_data_dir",
     "function",
     "load_app_dir",
+    "planner_model_from_environment",
     "start_server",
 ]

@@ -30,8 +30,10 @@ from .hosts import HostCheck, check_allow_hosts
 from .quota import StorageQuota
 from .rate_limit import RateLimit, RateLimiter
 from .runs.builtin import register_demo_functions
+from .runs.chat import ModelSettings
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
+from .runs.model_planner import ModelPlanner
 from .runs.planner import DeterministicPlanner
 from .runs.routes import ROUTES as RUN_ROUTES
 from .store import Store
@@ -102,6 +104,8 @@ class ServerConfig:
     public_url: str | None = None
     """The URL clients reach it at, which file URIs, upload URLs and redirects start with (default:
     the address it listens on, set when it starts listening; never the request's Host)."""
+    llm: ModelSettings | None = field(default=None, compare=False)
+    """The model that plans runs (an OpenAI-compatible endpoint); None: the deterministic planner."""
 
     def __post_init__(self) -> None:
         if not self.token.strip():
@@ -256,7 +260,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     runs = RunEngine(
         store=store,
         clusters=clusters,
-        planner=DeterministicPlanner(),
+        planner=ModelPlanner(config.llm) if config.llm is not None else DeterministicPlanner(),
         run_sync=run_function,
         events=EventLog(replay=config.event_replay),
     )

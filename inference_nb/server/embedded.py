@@ -27,6 +27,7 @@ from .apps.official import DEFAULT_RUN_TIMEOUT, load_app_dir
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .event_log import DEFAULT_REPLAY
+from .local_model import LocalModel, planner_model
 from .rate_limit import RateLimiter
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
@@ -69,7 +70,17 @@ class EmbeddedServer:
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
     """
 
-    def __init__(self, *, config: ServerConfig, registry: AppRegistry, host: str, port: int) -> None:
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        registry: AppRegistry,
+        host: str,
+        port: int,
+        local_model: LocalModel | None = None,
+    ) -> None:
+        self._local_model = local_model
+        """The bundled model's server when this server owns it (`llm_url="local"`): stopped with it."""
         self.registry = registry
         self.data_dir = config.data_dir
         self._token = config.token
@@ -168,6 +179,8 @@ class EmbeddedServer:
         self._uvicorn.should_exit = True
         self._thread.join(timeout)
         self._socket.close()
+        if self._local_model is not None:
+            self._local_model.stop()
 
     def __enter__(self) -> EmbeddedServer:
         return self
@@ -208,6 +221,8 @@ def start_server(
     stream_keep_alive: float = KEEP_ALIVE_SECONDS,
     event_replay: int = DEFAULT_REPLAY,
     rate_limit: float | None = None,
+    llm_url: str | None = None,
+    llm_model: str | None = None,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
 
@@ -245,18 +260,26 @@ def start_server(
         rate_limit: requests a second per key, to try a notebook against a limited service: a
             token bucket holding one second's worth; a request beyond it is answered 429 with
             `Retry-After` (None: no limit). `server.rate_limiter` counts both.
+        llm_url: an OpenAI-compatible endpoint (`http://host:port/v1`) whose model plans runs, or
+            "local" for the bundled model (the extra `inference_nb[local-llm]`; its server is started
+            and stopped with this one). Default: the deterministic planner. The key, if the endpoint
+            needs one, comes only from $INFERENCE_NB_LLM_KEY.
+        llm_model: the model's name at `llm_url` (not needed for "local").
 
     Raises:
         DataDirInUse: another server holds the `data_dir` given.
         TypeError: one of `apps` is not a valid app class.
         ValueError: an entry of `allow_hosts` is not a host name or address, `public_url` is not
-            http(s)://host[:port], `rate_limit` is not > 0, or a folder of `app_dirs` is not an app in
-            the service's format or could not be imported.
+            http(s)://host[:port], `rate_limit` is not > 0, a folder of `app_dirs` is not an app in the
+            service's format or could not be imported, or `llm_url` is given without `llm_model` (or the
+            other way round).
+        LocalModelUnavailable: `llm_url="local"` without the extra installed, or its server did not start.
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
         RuntimeError: the server did not start in time.
     """
     loaded = [load_app_dir(folder, namespace=app_namespace, run_timeout=app_run_timeout) for folder in app_dirs]
     registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or []), *loaded])
+    llm, local_model = planner_model(llm_url, llm_model)
     config = ServerConfig(
         data_dir=Path(data_dir).expanduser() if data_dir is not None else default_data_dir(),
         token=secrets.token_urlsafe(32),
@@ -278,21 +301,38 @@ def start_server(
         keep_alive_timeout=keep_alive_timeout,
         rate_limit=rate_limit,
         stream_keep_alive=stream_keep_alive,
+        llm=llm,
     )
-    if data_dir is not None:
-        return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()
-    # The default place is shared by every kernel of the user; the first server there keeps it, the
-    # others (a second kernel, or `start_server()` after `Client()` in one kernel) get one of their own.
-    shared = config.data_dir
-    own = [shared / "kernels" / str(os.getpid()), *(shared / "kernels" / f"{os.getpid()}-{n}" for n in range(2, 10))]
-    for place in [shared, *own]:
-        try:
-            server = EmbeddedServer(config=replace(config, data_dir=place), registry=registry, host=host, port=port)
-            server = server.start()
-        except DataDirInUse:
-            continue
-        if place != shared:
-            # Info, not a warning: a line on stderr in every cell's output would be noise.
-            log.info("another inference_nb server uses %s; this one keeps its runs in %s", shared, place)
-        return server
-    raise DataDirInUse(f"the data dir {shared} and this process's folders under it are in use; give data_dir=")
+    try:
+        if data_dir is not None:
+            return EmbeddedServer(
+                config=config, registry=registry, host=host, port=port, local_model=local_model
+            ).start()
+        # The default place is shared by every kernel of the user; the first server there keeps it, the
+        # others (a second kernel, or `start_server()` after `Client()` in one kernel) get one of their own.
+        shared = config.data_dir
+        own = [
+            shared / "kernels" / str(os.getpid()),
+            *(shared / "kernels" / f"{os.getpid()}-{n}" for n in range(2, 10)),
+        ]
+        for place in [shared, *own]:
+            try:
+                server = EmbeddedServer(
+                    config=replace(config, data_dir=place),
+                    registry=registry,
+                    host=host,
+                    port=port,
+                    local_model=local_model,
+                )
+                server = server.start()
+            except DataDirInUse:
+                continue
+            if place != shared:
+                # Info, not a warning: a line on stderr in every cell's output would be noise.
+                log.info("another inference_nb server uses %s; this one keeps its runs in %s", shared, place)
+            return server
+        raise DataDirInUse(f"the data dir {shared} and this process's folders under it are in use; give data_dir=")
+    except BaseException:
+        if local_model is not None:  # the bundled model's server is this one's to stop
+            local_model.stop()
+        raise

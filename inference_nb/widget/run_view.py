@@ -58,6 +58,7 @@ def run_view(run: Run, *, steps: list[dict[str, Any]], has_images: bool = False)
         "jobs": [_job(job) for job in run.jobs],
         "input_requests": [_input_request(r) for r in run.input_requests],
         "summary": run.summary,
+        "planner": run.planner,
         "error": run.error,
         "preview": None,
         "text": None,

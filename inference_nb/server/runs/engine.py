@@ -17,14 +17,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
-from inference_nb.wire.schema_words import load_jsonschema
 
 from ..disk import check_room
 from ..errors import Conflict, NotFound
 from ..event_log import EventLog
 from ..store import Store, now_iso
+from .chat import EndpointUnavailable
 from .functions import Cluster, Clusters, Function, describe_arguments_error
 from .planner import CallOutcome, Planner
+from .schemas import schema_problem
 from .shaping import jsonable
 
 NO_TOOLS = (
@@ -116,6 +117,7 @@ class RunEngine:
                 "clusterId": cluster.id,
                 "message": request.prompt,
                 "resultSchema": request.result_schema,
+                "plannedBy": self._planner.label,
                 "timeline": [{"status": "pending", "at": created}],
             },
             "jobs": [],
@@ -156,10 +158,13 @@ class RunEngine:
                 active.request.prompt or "", functions, schema, lambda f, args: self._call(active, f, args)
             )
             result, summary = conclusion.result, conclusion.summary
-            problem = _schema_problem(result, schema) if result is not None and schema is not None else None
+            problem = schema_problem(result, schema) if result is not None and schema is not None else None
             if problem:
                 result, summary = None, f"{summary} The answer does not satisfy the result schema: {problem}"
-            self._finish(active, "done", result=result, summary=summary)
+            usage = {"plannerUsage": conclusion.usage} if conclusion.usage is not None else {}
+            self._finish(active, "done", result=result, summary=summary, **usage)
+        except EndpointUnavailable as unavailable:  # the model cannot plan: said in plain words
+            self._finish(active, "failed", failureReason=f"The run could not be planned: {unavailable}")
         except asyncio.CancelledError:
             self._finish(active, "failed", failureReason="Cancelled by request.")
         except Exception as exc:  # a planner bug: the run could not run
@@ -330,19 +335,3 @@ class RunEngine:
         for queue in self._watchers.get((active.cluster, active.run["id"]), ()):
             queue.put_nowait((status, text))
         self.events.publish(active.run["id"], text, scope=active.cluster)
-
-
-def _schema_problem(result: Any, schema: dict[str, Any]) -> str | None:
-    import referencing.exceptions
-
-    jsonschema = load_jsonschema()  # on first use: its import is costly (see wire.schema_words)
-
-    try:
-        validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(result))
-    except (RecursionError, referencing.exceptions.Unresolvable) as problem:
-        return f"the schema could not be applied ({type(problem).__name__})"
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.absolute_path)
-    return f"{error.message}" + (f" (at {where})" if where else "")

@@ -14,8 +14,8 @@ server plans deterministically, in four steps anyone can predict:
    then quoted values for the string parameters still missing, then defaults.
 4. **Shape** the outputs onto the result schema (see shaping.py).
 
-`Planner` is the interface; an LLM-backed planner implements the same `plan`
-and may call functions as often as it likes through `call`.
+`Planner` is the interface; the model planner (model_planner.py) implements the same
+`plan` and calls functions as often as its step limit allows through `call`.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ Call = Callable[[Function, dict[str, Any]], Awaitable[CallOutcome]]
 class Conclusion:
     result: Any
     summary: str
+    usage: dict[str, Any] | None = None
+    """A model planner's requests, tokens and seconds, recorded on the run as `plannerUsage`."""
 
 
 class Planner(Protocol):
@@ -65,8 +67,15 @@ class Planner(Protocol):
 
     def name(self, message: str) -> str: ...
 
+    @property
+    def label(self) -> str:
+        """Who plans, recorded on each run as `plannedBy`: "deterministic" or the model's name."""
+        ...
+
 
 class DeterministicPlanner:
+    label = "deterministic"
+
     async def plan(
         self, message: str, functions: list[Function], schema: dict[str, Any] | None, call: Call
     ) -> Conclusion:
