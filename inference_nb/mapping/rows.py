@@ -39,9 +39,6 @@ class Row:
     error: str | None = None
     """Why this row cannot be sent (it then fails alone, and nothing is sent for it)."""
 
-    def failed(self) -> bool:
-        return self.error is not None
-
 
 CLOCK_SLACK = 300.0
 """Seconds a server's clock may be behind ours: tasks created this long before a row was recorded
@@ -68,7 +65,6 @@ class TaskRows:
     """One task of `app` per row, with the row as its input."""
 
     typed_results = False
-    kind = "task"
 
     def __init__(
         self, client: BaseClient, app: str, setup: dict[str, Any] | None, *, options: dict[str, Any] | None = None
@@ -145,8 +141,6 @@ class TaskRows:
 
 class QuestionRows:
     """One run per row, asking the template filled in with the row."""
-
-    kind = "run"
 
     def __init__(
         self, client: BaseClient, template: str, schema: Any, cluster: str | None, *, look_first: bool
