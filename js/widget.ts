@@ -33,6 +33,7 @@ const ANSWER_TIMEOUT_MS = 15_000;
 
 /** One wording for a Submit refused, wherever the refusal comes from: the first bad field and its problem. */
 export const notSent = (problem: string) => `Not sent: ${problem}`;
+const NO_KERNEL = notSent("no kernel is behind this widget any more; re-run its cell.");
 
 type NoticeKind = "info" | "error" | "warn";
 
@@ -118,6 +119,10 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       return;
     }
     typed?.flush();  // the kernel keeps what was submitted as the form's contents
+    if (readOnly()) {  // that message found no kernel
+      say(NO_KERNEL, "error");
+      return;
+    }
     submitButton.disabled = true;
     if (!submission.blobs.length) {
       send(mode, submission.request, []);
@@ -153,7 +158,10 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
       const shown = reply.field !== null ? panels[mode].showProblem(reply.field, reply.message) : null;
       say(notSent(shown ?? reply.message), "error");
     }, buffers);
-    if (id === null) return;  // the page could not send it: the kernel is gone, and the note says so
+    if (id === null) {  // the page could not send it: the kernel is gone (the watch has marked the view)
+      say(NO_KERNEL, "error");
+      return;
+    }
     awaiting = id;
     // Never "Submitting…" for long without a reason (a kernel gone shows at once, through the watch).
     slowTimer = setTimeout(() => {

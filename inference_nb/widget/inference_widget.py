@@ -30,8 +30,8 @@ from .key_order import with_key_order
 from .run_model import RunModel, image_payloads
 from .run_view import RUN_STEPS, run_view, task_steps
 from .submit import json_field, start_app
-from .typed import typed_traits
 from .text_fallback import summary_html, summary_text
+from .typed import typed_traits
 
 log = logging.getLogger("inference_nb")
 
