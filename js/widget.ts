@@ -32,7 +32,7 @@ const SLOW_MS = 3_000;
 const ANSWER_TIMEOUT_MS = 15_000;
 
 /** One wording for a Submit refused, wherever the refusal comes from: the first bad field and its problem. */
-export const notSent = (problem: string) => `Not sent: ${problem}`;
+const notSent = (problem: string) => `Not sent: ${problem}`;
 const NO_KERNEL = notSent("no kernel is behind this widget any more; re-run its cell.");
 
 type NoticeKind = "info" | "error" | "warn";
@@ -224,7 +224,7 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   const tick = () => {
     const now = Date.now();
     bar.update(currentRun(), now);
-    history.update(store.runs, shownId(), now, model.get("apps"));
+    history.update(store.runs, shownId(), now, model.get("apps"), readOnly());
   };
   const updateRuns = () => {
     const run = currentRun();

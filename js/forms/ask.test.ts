@@ -20,7 +20,7 @@ describe("Ask form", () => {
     const editor = field<HTMLTextAreaElement>("schema");
     const status = $(".inb-check")!;
     const error = $('[data-field="schema"] .inb-error')!;
-    expect(status.textContent).toBe("✓ no schema: the answer comes back as text");
+    expect(status.textContent).toBe("✓ no schema: the answer comes back as the server gives it");
     type(editor, '{"type": "object"\n "x": 1}');
     expect(error.textContent).toBe("Result schema: line 2, column 2: Expected ',' or '}' after a property value");
     expect(editor.getAttribute("aria-invalid")).toBe("true");

@@ -10,7 +10,7 @@ import { RemoteCheck, type CheckState, type SendCheck } from "./remote-check";
 export class AskPanel implements Panel {
   readonly el: HTMLElement;
   private readonly message = h("textarea", { rows: 3, placeholder: "What do you want to know?" });
-  private readonly editor = h("textarea", { class: "inb-code", rows: 6, spellcheck: "false", placeholder: "{ } (empty: a free-text answer)" });
+  private readonly editor = h("textarea", { class: "inb-code", rows: 6, spellcheck: "false", placeholder: "{ } (empty: no schema)" });
   private readonly examples = h("select", { "aria-label": "Insert an example schema" });
   /** What the kernel said of the schema: checking…, ✓ valid, or nothing (a problem shows below instead). */
   private readonly status = h("div", { class: "inb-check", "aria-live": "polite" });
@@ -109,7 +109,7 @@ export class AskPanel implements Panel {
     if (!checked.ok || checked.value === null) {
       this.checking = null;
       this.remote.cancel();
-      this.setStatus(checked.ok ? "✓ no schema: the answer comes back as text" : null, "ok");
+      this.setStatus(checked.ok ? "✓ no schema: the answer comes back as the server gives it" : null, "ok");
       return shown;
     }
     this.checking = text;

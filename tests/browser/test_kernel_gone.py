@@ -91,7 +91,7 @@ def test_a_widget_over_a_restart_and_a_reload(front_end, request, widget_noteboo
         expect(widget).to_be_visible(timeout=60_000)
         note = widget.locator(".inb-snapshot-note")
         submit = widget.get_by_role("button", name="Submit")
-        expect(widget.locator(".inb-check")).to_have_text("✓ no schema: the answer comes back as text", timeout=30_000)
+        expect(widget.locator(".inb-check")).to_have_text("✓ no schema: the answer comes back as the server gives it", timeout=30_000)
         expect(note).to_be_hidden()
 
         fits(page, 400, f"{front_end}-400px")
@@ -127,7 +127,10 @@ def test_a_widget_over_a_restart_and_a_reload(front_end, request, widget_noteboo
         # A restart: Submit says at once that the kernel is gone.
         page.get_by_role("menuitem", name="Kernel", exact=True).click()
         page.get_by_role("menuitem", name=re.compile(r"^Restart Kernel")).first.click()
-        page.get_by_role("button", name="Restart", exact=True).click()
+        dialog = page.locator(".jp-Dialog")
+        expect(dialog).to_contain_text("Restart", timeout=10_000)
+        screenshot(page, f"{front_end}-restart-dialog")
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
         submit = widget.get_by_role("button", name="Submit")
         note = widget.locator(".inb-snapshot-note")
         clicked = time.monotonic()
