@@ -129,7 +129,7 @@ def test_a_widget_names_its_shared_models_and_carries_only_the_loader(client):
     state = widget.get_state()
     assert state["_shared"] == {
         "bundle": f"IPY_MODEL_{frontend.bundle().model_id}",
-        "apps": f"IPY_MODEL_{frontend.shared(widget.apps).model_id}",
+        "apps": f"IPY_MODEL_{frontend.shared(widget._shared['apps'].value).model_id}",  # apps with their key order
     }
     assert state["_esm"] == frontend.loader() and len(state["_esm"]) < 4096
     assert "apps" not in state and not state.get("_css")
