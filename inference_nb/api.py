@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .client.profile import hosted_runs, hosted_tasks
 from .kernel.base_client import DEFAULT_WAIT, BaseClient
-from .kernel.local_server import embedded_server
+from .kernel.embedded_server import embedded_server
 from .kernel.sessions import AppSession
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ class Client(BaseClient):
         schema: Any = None,
         cluster: str | None = None,
         setup: dict[str, Any] | None = None,
+        function: str | None = None,
+        variant: str | None = None,
         concurrency: int = 8,
         retry_failed: bool = False,
         timeout: float | None = None,
@@ -50,6 +52,8 @@ class Client(BaseClient):
             schema: the runs' result schema (questions only).
             cluster: the runs' cluster (questions only).
             setup: the tasks' setup parameters (apps only).
+            function: the app's function each task runs (apps only, hosted dialect; default "run").
+            variant: the app's variant each task runs (apps only; default: its default).
             concurrency: rows in flight at once.
             retry_failed: give each row that failed before one new attempt.
             timeout: seconds for the whole map; what still runs then is cancelled.
@@ -70,8 +74,8 @@ class Client(BaseClient):
         from .mapping import map_rows  # pandas and the scheduler only when used
 
         return map_rows(self, app_or_question, inputs, schema=schema, cluster=cluster, setup=setup,
-                        concurrency=concurrency, retry_failed=retry_failed, timeout=timeout, progress=progress,
-                        kind=kind)  # fmt: skip
+                        function=function, variant=variant, concurrency=concurrency, retry_failed=retry_failed,
+                        timeout=timeout, progress=progress, kind=kind)  # fmt: skip
 
     def widget(self, **prefill: Any) -> InferenceWidget:
         """The widget, sending its runs through this client.

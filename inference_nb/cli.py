@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -43,6 +44,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a host webhooks may go to (repeatable; 'loopback' for this machine; default: any)",
     )
+    serve.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder of an app written for inference.sh (inference.py + inf.yml) to offer (repeatable)",
+    )
+    serve.add_argument(
+        "--app-namespace",
+        default="local",
+        metavar="NAME",
+        help="the namespace of the --app apps: they are NAME/<name in inf.yml> (default: local)",
+    )
+    serve.add_argument(
+        "--app-run-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds a task of an --app app may take, setup included (default: 600)",
+    )
     serve.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
     serve.add_argument("--data-dir", type=Path, default=None, help="where tasks and files are kept")
     serve.add_argument("--workers", type=int, default=8, help="tasks that run at once (default: 8)")
@@ -53,12 +75,43 @@ def _parser() -> argparse.ArgumentParser:
         help="tasks that may wait for a worker; more are Rejected (default: 1000)",
     )
     serve.add_argument(
+        "--max-storage",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="the most uploaded and output files may take together, e.g. 500M or 20G (default: no limit)",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a client has for a request's head, the longest pause in a body, and a body's grace "
+        "before it must average 10 kB/s (default: 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=4096,
+        help="connections open at once; a new one past it is answered 503 (default: 4096, fewer if "
+        "the open-file limit allows fewer)",
+    )
+    serve.add_argument(
         "--event-replay",
         type=int,
         default=10_000,
         help="events kept per API for event streams to resume from (default: 10000)",
     )
     return parser
+
+
+def _size(text: str) -> int:
+    from .server.quota import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,21 +124,29 @@ def main(argv: list[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     from .server.app import ServerConfig, create_app, read_or_create_secret
     from .server.apps.builtin import BUILTIN_APPS
+    from .server.apps.official import load_app_dir
     from .server.apps.registry import AppRegistry
     from .server.embedded import default_data_dir
     from .server.serving import listen, make_server, serve_url
     from .server.store import DataDirInUse
 
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser()
-    data_dir.mkdir(parents=True, exist_ok=True)
     token_file = data_dir / "token"
-    token = os.environ.get(TOKEN_ENV, "").strip() or read_or_create_secret(token_file)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        token = os.environ.get(TOKEN_ENV, "").strip() or read_or_create_secret(token_file)
+    except OSError as exc:  # e.g. a read-only filesystem: one plain line, not a traceback
+        print(f"inference-nb: cannot use {data_dir} as the data dir: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     try:
         config = ServerConfig(
             data_dir=data_dir,
             token=token,
             max_workers=args.workers,
             max_queued=args.max_queued,
+            max_storage=args.max_storage,
+            request_timeout=args.request_timeout,
+            max_connections=args.max_connections,
             event_replay=args.event_replay,
             allow_hosts=tuple(args.allow_host),
             webhook_hosts=tuple(args.webhook_host or ("*",)),
@@ -95,9 +156,16 @@ def serve(args: argparse.Namespace) -> int:
         print(f"inference-nb: {exc}", file=sys.stderr)
         return 2
     try:
-        app = create_app(config, AppRegistry(BUILTIN_APPS))
+        loaded = [
+            load_app_dir(folder, namespace=args.app_namespace, run_timeout=args.app_run_timeout) for folder in args.app
+        ]
+    except ValueError as exc:
+        print(f"inference-nb: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(config, AppRegistry([*BUILTIN_APPS, *loaded]))
         sock = listen(args.host, args.port)
-    except (DataDirInUse, OSError) as exc:
+    except (DataDirInUse, OSError, sqlite3.Error) as exc:
         print(f"inference-nb: {exc}", file=sys.stderr)
         return 1
     where = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV, "").strip() else str(token_file)

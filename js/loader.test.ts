@@ -30,6 +30,7 @@ function bundle(css: string): SharedState {
 
 function pageWith(shared: Record<string, SharedState>) {
   const models = new Map(Object.entries(shared).map(([name, state], i) => [`id${i}`, { name, state }]));
+  const listeners = new Map<string, Set<() => void>>();
   const get_model = vi.fn(async (id: string) => {
     const found = models.get(id);
     if (!found) throw new Error("widget model not found");
@@ -38,9 +39,17 @@ function pageWith(shared: Record<string, SharedState>) {
   const widget = (traits: Record<string, unknown>) => ({
     get: (key: string) =>
       key === "_shared" ? Object.fromEntries([...models].map(([id, { name }]) => [name, `IPY_MODEL_${id}`])) : traits[key],
+    on: (event: string, listener: () => void) => listeners.set(event, (listeners.get(event) ?? new Set()).add(listener)),
+    off: (event: string, listener: () => void) => listeners.get(event)?.delete(listener),
     widget_manager: { get_model },
   });
-  return { widget, get_model };
+  /** The kernel replaces a shared value (a rebuilt bundle): a new model, and `change:_shared`. */
+  const replace = (name: string, state: SharedState) => {
+    for (const [id, found] of models) if (found.name === name) models.delete(id);
+    models.set(`id${models.size + 100}`, { name, state });
+    for (const listener of listeners.get("change:_shared") ?? []) listener();
+  };
+  return { widget, get_model, replace, listeners };
 }
 
 describe("the loader", () => {
@@ -74,5 +83,25 @@ describe("the loader", () => {
     await expect(loader.render({ model: page.widget({}), el: document.createElement("div") } as never)).rejects.toThrow(
       /re-run its cell/,
     );
+  });
+
+  it("renders again with a rebuilt bundle when the kernel hands one over, after the old view's cleanup", async () => {
+    importableBlobs();
+    const cleaned: string[] = [];
+    (globalThis as { cleaned?: string[] }).cleaned = cleaned;
+    const version = (n: number): SharedState => ({
+      value: { esm: `export default { render({ el }) { el.textContent = "v${n}"; return () => globalThis.cleaned.push("v${n}"); } };`, css: "" },
+      digest: `hmr${n}-${++counter}`,
+    });
+    const page = pageWith({ bundle: version(1) });
+    const el = document.createElement("div");
+    const stop = (await loader.render({ model: page.widget({}), el } as never)) as () => Promise<void>;
+    expect(el.textContent).toBe("v1");
+    page.replace("bundle", version(2));
+    await vi.waitFor(() => expect(el.textContent).toBe("v2"));
+    expect(cleaned).toEqual(["v1"]);
+    await stop();
+    expect(cleaned).toEqual(["v1", "v2"]);
+    expect([...page.listeners.get("change:_shared")!]).toEqual([]); // the view stopped listening
   });
 });

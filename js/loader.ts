@@ -82,14 +82,55 @@ export async function resolve(model: Model): Promise<{ module: Module; model: An
   return { module: await module, model: { ...model, get } as AnyModel };
 }
 
+/** What a module's initialize / render hands back: a cleanup function, or nothing to clean up. */
+type Cleanup = unknown;
+
+async function callCleanup(cleanup: Cleanup) {
+  if (typeof cleanup === "function") await cleanup();
+}
+
+/**
+ * Runs `start` with the module the widget names now, and again whenever its bundle changes (with
+ * INFERENCE_NB_HMR set, the kernel hands widgets a rebuilt bundle: inference_nb/widget/bundle.py).
+ * Each run's cleanup is called before the next one starts; the returned cleanup ends it all.
+ */
+async function following(
+  props: { model: unknown },
+  start: (module: Module, model: AnyModel) => Cleanup | Promise<Cleanup>,
+): Promise<() => Promise<void>> {
+  const widget = props.model as Model;
+  let cleanup: Cleanup;
+  let shown: string | null = null; // the bundle reference shown (null: none yet)
+  let latest = 0;
+  const mount = async () => {
+    const bundleRef = widget.get("_shared")?.bundle ?? "";
+    if (bundleRef === shown) return;
+    const run = ++latest;
+    const { module, model } = await resolve(widget);
+    if (run !== latest) return; // a newer bundle arrived meanwhile
+    await callCleanup(cleanup);
+    shown = bundleRef;
+    cleanup = await start(module, model);
+  };
+  await mount();
+  const changed = () => void mount().catch((error) => console.error("inference_nb: reloading the front end failed", error));
+  widget.on("change:_shared", changed);
+  return async () => {
+    widget.off("change:_shared", changed);
+    latest++;
+    await callCleanup(cleanup);
+  };
+}
+
 const loader: { initialize: Initialize; render: Render } = {
-  async initialize(props) {
-    const { module, model } = await resolve(props.model as unknown as Model);
-    return module.initialize?.({ ...props, model });
+  initialize(props) {
+    return following(props, (module, model) => module.initialize?.({ ...props, model }));
   },
-  async render(props) {
-    const { module, model } = await resolve(props.model as unknown as Model);
-    return module.render?.({ ...props, model });
+  render(props) {
+    return following(props, (module, model) => {
+      props.el.replaceChildren();
+      return module.render?.({ ...props, model });
+    });
   },
 };
 

@@ -90,10 +90,10 @@ except FileNotFoundError as error:
     assert "Traceback" not in done.stderr
 
 
-def test_a_widget_made_without_the_bundle_names_the_missing_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(frontend, "BUNDLE", (frontend.BUNDLE[0], tmp_path / "widget.css"))
+def test_a_bundle_missing_a_file_names_it(tmp_path):
+    (tmp_path / "widget.js").write_text("export default {}")
     with pytest.raises(frontend.FrontEndMissing, match=r"widget\.css is missing.*npm ci && npm run build"):
-        InferenceWidget()  # refused before any client or server is made
+        frontend.bundle(tmp_path)
 
 
 def saved_notebook(widgets: int, tmp_path: Path) -> str:
@@ -129,7 +129,7 @@ def test_a_widget_names_its_shared_models_and_carries_only_the_loader(client):
     state = widget.get_state()
     assert state["_shared"] == {
         "bundle": f"IPY_MODEL_{frontend.bundle().model_id}",
-        "apps": f"IPY_MODEL_{frontend.shared(widget._shared['apps'].value).model_id}",  # apps with their key order
+        "apps": f"IPY_MODEL_{frontend.shared(widget._shared['apps'].value).model_id}",
     }
     assert state["_esm"] == frontend.loader() and len(state["_esm"]) < 4096
     assert "apps" not in state and not state.get("_css")

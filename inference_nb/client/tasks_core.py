@@ -70,6 +70,7 @@ class TasksCore:
         webhook: str | None = None,
         idempotency_key: str | None = None,
         function: str | None = None,
+        variant: str | None = None,
     ) -> httpx.Request:
         """Start a task without waiting for it, checked first: nothing is sent for a bad field.
 
@@ -86,6 +87,7 @@ class TasksCore:
             idempotency_key: the Idempotency-Key header; when None and the profile honours keys,
                 a new random one (so the request is safe to retry).
             function: hosted dialect only: the app's function to run (default "run").
+            variant: the app's variant to run (default: its default).
 
         Raises:
             InvalidRequest: a field does not fit the tasks API or the input is not JSON data
@@ -96,7 +98,8 @@ class TasksCore:
             raise InvalidRequest('function: only the hosted dialect runs named functions (see hosted_tasks)',
                                  field="function")  # fmt: skip
         body = {"app": app, "input": input, "setup": setup, "session": session,
-                "session_timeout": session_timeout, "webhook": webhook, "function": function}  # fmt: skip
+                "session_timeout": session_timeout, "webhook": webhook, "function": function,
+                "variant": variant}  # fmt: skip
         body = {k: v for k, v in body.items() if v is not None}
         try:
             (HostedRunTaskRequest if hosted else RunTaskRequest).model_validate(body)

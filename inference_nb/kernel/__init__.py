@@ -6,6 +6,6 @@
 - `controller` and `following/`: the loop on a daemon thread that keeps every Run current;
 - `starting`: a create that can be found again when its caller stops waiting;
 - `sessions`: `AppSession`; `input_check`: an app's input checked before it is sent;
-- `local_server`: the embedded server, started on first use.
+- `embedded_server`: this process's embedded server, started on first use.
 See docs/ARCHITECTURE.md, "Layers" and "The controller".
 """

@@ -19,8 +19,8 @@ from ..client.runs import AsyncRunsClient
 from ..wire.runs import new_run_id
 from .backends import RunBackend, TaskBackend, resolve_schema
 from .controller import Controller
+from .embedded_server import embedded_server, embedded_server_running
 from .finding_again import FindingAgain
-from .local_server import embedded_server, embedded_server_running
 from .run import Run, short_label
 from .sessions import AppSession
 from .starting import Start, withdrawn
@@ -132,6 +132,7 @@ class BaseClient(FindingAgain):
         webhook: str | None = None,
         idempotency_key: str | None = None,
         function: str | None = None,
+        variant: str | None = None,
     ) -> Run:
         """Start a task of an app and return its Run at once; the controller follows it.
 
@@ -151,6 +152,7 @@ class BaseClient(FindingAgain):
                 service is not known to), so that a retried create never makes a second task
                 and an interrupted or timed-out one is found again and cancelled.
             function: the app's function to run (hosted dialect only; default "run").
+            variant: the app's variant to run, as its `inf.yml` names them (default: its default).
 
         Raises:
             InvalidRequest: bad input, found before anything is sent (the field is named; a Path
@@ -166,7 +168,8 @@ class BaseClient(FindingAgain):
         if idempotency_key is None and self._tasks().profile.idempotent_create:
             idempotency_key = str(uuid.uuid4())
         options = {"setup": setup, "session": session, "session_timeout": session_timeout,
-                   "webhook": webhook, "idempotency_key": idempotency_key, "function": function}  # fmt: skip
+                   "webhook": webhook, "idempotency_key": idempotency_key, "function": function,
+                   "variant": variant}  # fmt: skip
         files = self._checked_files(app, input, options)  # in the caller's thread, before anything is sent
         start = Start("task", app, again=None, cancel=self._tasks().cancel,
                       find_again=f"client.run with idempotency_key={idempotency_key!r} finds it again")  # fmt: skip

@@ -32,7 +32,7 @@ from ..client.app_ids import resolve_app
 from ..client.errors import InferenceError, InvalidRequest
 from ..client.profile import embedded, hosted_runs, hosted_tasks
 from ..kernel.base_client import DEFAULT_WAIT, BaseClient
-from ..kernel.local_server import embedded_server
+from ..kernel.embedded_server import embedded_server
 from ..kernel.run import Run
 from . import args as magic_args
 

@@ -50,6 +50,8 @@ def map_rows(
     schema: Any = None,
     cluster: str | None = None,
     setup: dict[str, Any] | None = None,
+    function: str | None = None,
+    variant: str | None = None,
     concurrency: int = 8,
     retry_failed: bool = False,
     timeout: float | None = None,
@@ -71,10 +73,12 @@ def map_rows(
         if schema is not None or cluster is not None:
             raise InvalidRequest("schema and cluster are for questions (runs); an app's output has its own schema",
                                  field="schema" if schema is not None else "cluster")  # fmt: skip
-        work: TaskRows | QuestionRows = TaskRows(client, app_or_question, setup)
+        options = {"function": function, "variant": variant}
+        work: TaskRows | QuestionRows = TaskRows(client, app_or_question, setup, options=options)
     elif kind == "run":
-        if setup is not None:
-            raise InvalidRequest("setup is for the tasks of an app, not for questions", field="setup")
+        for name, value in (("setup", setup), ("function", function), ("variant", variant)):
+            if value is not None:
+                raise InvalidRequest(f"{name} is for the tasks of an app, not for questions", field=name)
         work = QuestionRows(client, app_or_question, schema, cluster, look_first=retry_failed)
     else:
         raise InvalidRequest(f"kind: expected 'task', 'run' or None, not {kind!r}", field="kind")

@@ -52,7 +52,9 @@ class TaskRows:
 
     typed = False
 
-    def __init__(self, client: BaseClient, app: str, setup: dict[str, Any] | None) -> None:
+    def __init__(
+        self, client: BaseClient, app: str, setup: dict[str, Any] | None, *, options: dict[str, Any] | None = None
+    ) -> None:
         if not APP_ID_PATTERN.match(app):
             raise InvalidRequest(
                 f"{app!r} is not an app id (namespace/name or namespace/name@version, lower case); "
@@ -60,6 +62,8 @@ class TaskRows:
                 field="app",
             )
         self.client, self.app, self.setup = client, app, setup
+        self.options = {name: value for name, value in (options or {}).items() if value is not None}
+        """`run`'s other options (`function`, `variant`), the same for every row."""
 
     def prepare(self, label: str, row: dict[str, Any]) -> Row:
         for field, value in row.items():
@@ -72,15 +76,16 @@ class TaskRows:
                     field=str(field),
                 ) from None
         try:
-            self.client.check_task(self.app, row, setup=self.setup)
+            self.client.check_task(self.app, row, setup=self.setup, **self.options)
         except InvalidRequest as error:
             raise InvalidRequest(f"row {label}: {error}", field=error.field) from None
-        return Row(row, row_digest("task", self.app, row, self.setup))
+        # Options join the digest only when given, so rows mapped before they existed keep their keys.
+        return Row(row, row_digest("task", self.app, row, self.setup, *([self.options] if self.options else [])))
 
     async def start(self, row: Row, attempt: int) -> tuple[Run, bool]:
         """The attempt's task (the existing one, if its key was used before), and whether it had already ended."""
         key = "map-" + attempt_key(row.digest, attempt)
-        run = await self.client.start_task(self.app, row.body, setup=self.setup, idempotency_key=key)
+        run = await self.client.start_task(self.app, row.body, setup=self.setup, idempotency_key=key, **self.options)
         return run, run.done  # a new task is never over in its submit answer: an ended one is older
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -21,20 +22,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import EXCEPTION_HANDLERS, Unauthorized, render_error
+from .errors import EXCEPTION_HANDLERS, NotFound, Unauthorized, render_error
 from .event_log import DEFAULT_REPLAY, EventLog
 from .headers import SecurityHeaders
 from .hosts import HostCheck, check_allow_hosts
+from .quota import StorageQuota
 from .runs.builtin import register_demo_functions
 from .runs.engine import RunEngine
 from .runs.functions import Clusters
 from .runs.planner import DeterministicPlanner
 from .runs.routes import ROUTES as RUN_ROUTES
 from .store import Store
+from .streaming import KEEP_ALIVE_SECONDS
 from .tasks.engine import DEFAULT_MAX_QUEUED, TaskEngine
 from .tasks.routes import ROUTES as TASK_ROUTES
 from .tasks.uploads import is_signed_upload, upload_key
-from .webhooks import WebhookSender
+from .webhooks import DEFAULT_ATTEMPT_TIMEOUT, WebhookSender
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,17 @@ class ServerConfig:
     """Tasks that may wait as Queued; a task beyond that is Rejected (it never runs)."""
     max_body_bytes: int = 10 * 2**20
     """The largest request body taken; a larger one is answered 413."""
+    max_storage: int | None = None
+    """The most bytes uploaded and output files may take together; past it an upload is refused
+    (507) and a task whose output files do not fit ends Failed, both naming the limit. None: no limit."""
     webhook_max_attempts: int = 6
     """Attempts per webhook delivery; after the last, the delivery is marked failed with its error."""
     webhook_backoff: float = 1.0
     """Seconds before the first retry; doubles each time (capped at a minute)."""
+    webhook_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
+    """Seconds one webhook attempt may take, from connecting to the answer's last byte."""
+    webhook_transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)
+    """What webhook POSTs go through (default: the network); a test passes one of its own."""
     clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
     """What session idle timeouts and webhook retries are timed on; a test passes one it can move."""
     webhook_hosts: tuple[str, ...] = ("*",)
@@ -68,8 +78,16 @@ class ServerConfig:
     request_timeout: float = 10.0
     """Seconds a client has to send a request's head, and the longest pause inside its body; past
     that its connection is closed."""
+    min_body_rate: float = 10_000
+    """Bytes a second a body must arrive at, on average, after a first `request_timeout` of grace;
+    a slower one's connection is closed."""
+    max_connections: int = 4096
+    """Connections open at once (fewer if the process may not open that many files); a new one past
+    it is answered 503 and closed."""
     keep_alive_timeout: float = 5.0
     """Seconds an idle kept-alive connection stays open."""
+    stream_keep_alive: float = KEEP_ALIVE_SECONDS
+    """Seconds of quiet after which a stream sends a keep-alive line."""
     allow_hosts: tuple[str, ...] = ()
     """Host names or addresses it answers to besides the address a connection reached and the loopback
     names (localhost, 127.0.0.1, ::1); `*` for any. Any other `Host` gets a 421."""
@@ -84,12 +102,19 @@ class ServerConfig:
         if not self.token.strip():
             raise ValueError("the server token must not be empty: it would let anyone in")
         object.__setattr__(self, "allow_hosts", check_allow_hosts(self.allow_hosts))
+        if self.max_storage is not None and self.max_storage < 1:
+            raise ValueError(f"max_storage must be a positive number of bytes, not {self.max_storage}")
+        if self.min_body_rate <= 0 or self.max_connections < 1:
+            raise ValueError("min_body_rate and max_connections must be positive")
         if self.event_replay < 1:
             raise ValueError(f"event_replay must be at least 1, not {self.event_replay}")
         if not self.webhook_hosts:
             raise ValueError("webhook_hosts must name at least one host, or '*' for any")
-        if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url):
+        if self.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", self.public_url, re.IGNORECASE):
             raise ValueError(f"public_url must be http(s)://host[:port], not {self.public_url!r}")
+        if self.public_url is not None:  # a scheme is case-insensitive; the URLs built from it say it lower case
+            scheme, rest = self.public_url.split("://", 1)
+            object.__setattr__(self, "public_url", f"{scheme.lower()}://{rest}")
 
     @property
     def answered_hosts(self) -> tuple[str, ...]:
@@ -124,6 +149,24 @@ class BearerAuth:
                     scope, receive, send
                 )
                 return
+        await self.app(scope, receive, send)
+
+
+class EscapedSlashRefused:
+    """A path with an escaped '/' (`%2F`) is a 404: routes match the decoded path, where
+    `/tasks/x%2Fcancel` would reach the cancel route of task `x`. No id this server gives out holds
+    a '/', so such a path names nothing here. (`?`, `#` and `%` escaped in an id are looked up whole.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and b"%2f" in scope.get("raw_path", b"").lower():
+            raw = scope["raw_path"].decode("ascii", "replace")
+            error = NotFound(f"no such endpoint: {scope['method']} {raw} (no id on this server holds a '/')")
+            await render_error(Request(scope), error)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
@@ -181,9 +224,13 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         backoff=config.webhook_backoff,
         clock=config.clock,
         allowed_hosts=config.webhook_hosts,
+        attempt_timeout=config.webhook_timeout,
+        transport=config.webhook_transport,
     )
+    quota = StorageQuota(store, config.max_storage)
     engine = TaskEngine(
         store=store,
+        quota=quota,
         data_dir=config.data_dir,
         webhooks=webhooks,
         max_workers=config.max_workers,
@@ -225,6 +272,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
         middleware=[
             Middleware(HostCheck, allow_hosts=config.answered_hosts),
             Middleware(BearerAuth, token=config.token),
+            Middleware(EscapedSlashRefused),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
@@ -233,6 +281,7 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
     app.state.public_url = config.public_url  # else set by whoever listens (serving.serve_url)
     app.state.registry = registry
     app.state.store = store
+    app.state.quota = quota
     app.state.engine = engine
     app.state.upload_key = upload_key(secret)
     app.state.runs = runs

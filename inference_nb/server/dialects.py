@@ -24,6 +24,9 @@ class BadDialectHeader(ValueError):
 # (method or None for any, path pattern) of the routes that exist only in the hosted service's API.
 _HOSTED_ROUTES = [
     ("POST", re.compile(r"/apps/run")),
+    ("POST", re.compile(r"/apps/list")),
+    (None, re.compile(r"/apps/[^/]+/.+")),  # an app by name, and the rest of the hosted apps API
+    ("POST", re.compile(r"/tasks/list")),
     (None, re.compile(r"/files")),
     (None, re.compile(r"/uploads/[^/]+/[^/]+")),
     ("GET", re.compile(r"/sessions")),
@@ -83,11 +86,14 @@ _SHARED_ROUTES = re.compile(r"/tasks(/.*)?|/sessions/[^/]+|/apps|/files/.*")
 
 def unknown_caller(conn: HTTPConnection) -> bool:
     """True when nothing tells which dialect the caller speaks: no header, no task found (yet), and a
-    route that the spec and the hosted service share (`GET /tasks/{id}` of an unknown task, a 401)."""
+    route that the spec and the hosted service share (`GET /tasks/{id}` of an unknown task, a 401),
+    or no route at all outside the hosted service's paths (no such endpoint)."""
     if DIALECT_HEADER.lower() in (k.lower() for k in conn.headers.keys()):
         return False
     if getattr(conn.state, "stored_dialect", False):
         return False
+    if getattr(conn.state, "no_route", False):  # no such endpoint: no route to say who asks
+        return route_dialect(conn.scope["method"], conn.url.path) is Dialect.SPEC
     return bool(_SHARED_ROUTES.fullmatch(conn.url.path))
 
 

@@ -18,16 +18,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from .app import ServerConfig, create_app
 from .apps.base import App
 from .apps.builtin import BUILTIN_APPS
+from .apps.official import DEFAULT_RUN_TIMEOUT, load_app_dir
 from .apps.registry import AppRegistry
 from .clock import SYSTEM_CLOCK, Clock
 from .event_log import DEFAULT_REPLAY
 from .runs.functions import DEFAULT_CLUSTER, Clusters, make_function
 from .serving import listen, make_server, serve_url, url_of
 from .store import DataDirInUse
+from .streaming import KEEP_ALIVE_SECONDS
 from .tasks.engine import DEFAULT_MAX_QUEUED
+from .webhooks import DEFAULT_ATTEMPT_TIMEOUT
 
 log = logging.getLogger("inference_nb.server")
 
@@ -178,17 +183,26 @@ def start_server(
     port: int = 0,
     data_dir: str | Path | None = None,
     apps: list[type[App]] | None = None,
+    app_dirs: list[str | Path] | tuple[str | Path, ...] = (),
+    app_namespace: str = "local",
+    app_run_timeout: float | None = DEFAULT_RUN_TIMEOUT,
     builtin_apps: bool = True,
     max_workers: int = 8,
     max_queued: int = DEFAULT_MAX_QUEUED,
+    max_storage: int | None = None,
     webhook_backoff: float = 1.0,
     webhook_max_attempts: int = 6,
+    webhook_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock = SYSTEM_CLOCK,
     allow_hosts: list[str] | tuple[str, ...] = (),
     webhook_hosts: list[str] | tuple[str, ...] = ("*",),
     public_url: str | None = None,
     request_timeout: float = 10.0,
+    min_body_rate: float = 10_000,
+    max_connections: int = 4096,
     keep_alive_timeout: float = 5.0,
+    stream_keep_alive: float = KEEP_ALIVE_SECONDS,
     event_replay: int = DEFAULT_REPLAY,
 ) -> EmbeddedServer:
     """Start the embedded server on a daemon thread and return it once it serves.
@@ -200,11 +214,18 @@ def start_server(
             holds that (the one `Client()` started in this kernel, another kernel's), a folder
             of this process's under it, `kernels/<pid>`.
         apps: apps offered besides the built-in ones.
+        app_dirs: folders of apps written for inference.sh (`inference.py` + `inf.yml`), offered as
+            `<app_namespace>/<name in inf.yml>`; each instance runs in a worker process of its own.
+        app_namespace: the namespace of the apps of `app_dirs`.
+        app_run_timeout: seconds a task of an app of `app_dirs` may take, setup included (None: no limit).
         builtin_apps: offer the built-in demo apps.
         max_workers: tasks running at once.
         max_queued: tasks that may wait for a worker; beyond that a task is Rejected.
+        max_storage: the most bytes uploaded and output files may take together (None: no limit).
         webhook_backoff: seconds before a webhook's first retry (doubling, capped at a minute).
         webhook_max_attempts: attempts per webhook delivery.
+        webhook_timeout: seconds one webhook attempt may take, connect to the answer's last byte.
+        webhook_transport: what webhook POSTs go through (default: the network), as httpx takes it.
         clock: times session expiry and webhook retries (tests pass one they can move).
         allow_hosts: `Host` names it answers to besides its own address and the loopback names
             (`*`: any); a request with another Host is refused (421).
@@ -212,32 +233,43 @@ def start_server(
         public_url: the URL clients reach it at (behind a proxy), which file URIs, upload URLs and
             redirects start with; its host is answered to as well (default: the address it listens on).
         request_timeout: seconds a client has to send a request's head, and the longest pause in a body.
+        min_body_rate: bytes a second a body must average after a first `request_timeout` of grace.
+        max_connections: connections open at once; a new one past it is answered 503 and closed.
         keep_alive_timeout: seconds an idle kept-alive connection stays open.
+        stream_keep_alive: seconds of quiet after which a stream sends a keep-alive line.
         event_replay: events kept per API for resuming event streams (see `ServerConfig`).
 
     Raises:
         DataDirInUse: another server holds the `data_dir` given.
         TypeError: one of `apps` is not a valid app class.
-        ValueError: an entry of `allow_hosts` is not a host name or address, or `public_url` is not
-            http(s)://host[:port].
+        ValueError: an entry of `allow_hosts` is not a host name or address, `public_url` is not
+            http(s)://host[:port], or a folder of `app_dirs` is not an app in the service's format or
+            could not be imported.
         OSError: `host` / `port` cannot be listened on, or the data dir cannot be opened.
         RuntimeError: the server did not start in time.
     """
-    registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or [])])
+    loaded = [load_app_dir(folder, namespace=app_namespace, run_timeout=app_run_timeout) for folder in app_dirs]
+    registry = AppRegistry([*(BUILTIN_APPS if builtin_apps else []), *(apps or []), *loaded])
     config = ServerConfig(
         data_dir=Path(data_dir).expanduser() if data_dir is not None else default_data_dir(),
         token=secrets.token_urlsafe(32),
         max_workers=max_workers,
         max_queued=max_queued,
+        max_storage=max_storage,
         webhook_backoff=webhook_backoff,
         webhook_max_attempts=webhook_max_attempts,
+        webhook_timeout=webhook_timeout,
+        webhook_transport=webhook_transport,
         clock=clock,
         allow_hosts=tuple(allow_hosts),
         webhook_hosts=tuple(webhook_hosts),
         public_url=public_url,
         request_timeout=request_timeout,
+        min_body_rate=min_body_rate,
+        max_connections=max_connections,
         event_replay=event_replay,
         keep_alive_timeout=keep_alive_timeout,
+        stream_keep_alive=stream_keep_alive,
     )
     if data_dir is not None:
         return EmbeddedServer(config=config, registry=registry, host=host, port=port).start()

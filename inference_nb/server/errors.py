@@ -13,7 +13,8 @@ Which one: `dialects.error_dialect` (docs/ARCHITECTURE.md, "The two APIs").
     ├── Conflict          409     cancel of a finished task, idempotency key reuse
     ├── Gone              410     an ended or expired session
     ├── PayloadTooLarge   413
-    └── Invalid           422     a body that does not fit the schema (details per field)
+    ├── Invalid           422     a body that does not fit the schema (details per field)
+    └── InsufficientStorage 507   the data dir's disk is full, or the storage quota is used up
 
 Anything else is a bug of ours: a 500 with a generic message and the
 traceback in the server log, never in the body.
@@ -33,6 +34,7 @@ from starlette.responses import JSONResponse
 from inference_nb.wire.statuses import DIALECT_HEADER, Dialect
 
 from .dialects import BadDialectHeader, error_dialect, unknown_caller
+from .disk import DiskFull
 
 log = logging.getLogger("inference_nb.server")
 
@@ -96,6 +98,10 @@ class PayloadTooLarge(ApiError):
     status_code, code = 413, "payload_too_large"
 
 
+class InsufficientStorage(ApiError):
+    status_code, code = 507, "insufficient_storage"
+
+
 class Invalid(ApiError):
     status_code, code = 422, "invalid_request"
 
@@ -150,6 +156,8 @@ async def handle_bad_dialect(request: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405):
+        request.state.no_route = True
     if exc.status_code == 404:
         return render_error(request, NotFound(f"no such endpoint: {request.method} {request.url.path}"))
     if exc.status_code == 405:
@@ -169,6 +177,10 @@ async def handle_client_disconnect(request: Request, exc: Exception) -> JSONResp
     return render_error(request, BadRequest("the request body ended early: the client disconnected"))
 
 
+async def handle_disk_full(request: Request, exc: Exception) -> JSONResponse:
+    return render_error(request, InsufficientStorage(str(exc)))
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("internal error on %s %s", request.method, request.url.path)
     error = ApiError("The server hit an internal error; see its log.")
@@ -181,5 +193,6 @@ EXCEPTION_HANDLERS = {
     BadDialectHeader: handle_bad_dialect,
     HTTPException: handle_http_exception,
     ClientDisconnect: handle_client_disconnect,
+    DiskFull: handle_disk_full,
     Exception: handle_unexpected,
 }

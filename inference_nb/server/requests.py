@@ -14,8 +14,9 @@ from .errors import BadRequest, Invalid, PayloadTooLarge
 M = TypeVar("M", bound=BaseModel)
 
 
-async def read_json(request: Request, *, limit: int) -> Any:
-    """The body as JSON, refusing what JSON does not allow (NaN, lone surrogates)."""
+async def read_json(request: Request, *, limit: int, empty: Any = None) -> Any:
+    """The body as JSON, refusing what JSON does not allow (NaN, lone surrogates); `empty` (when
+    not None) stands for an empty body, else an empty body is refused."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {int(declared)} bytes; the limit is {limit} bytes")
@@ -25,6 +26,8 @@ async def read_json(request: Request, *, limit: int) -> Any:
         if len(body) > limit:
             raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
     if not body.strip():
+        if empty is not None:
+            return empty
         raise BadRequest("the request body is empty; send a JSON object")
     try:
         value = json.loads(body, parse_constant=_refuse_constant)
@@ -40,9 +43,10 @@ async def read_json(request: Request, *, limit: int) -> Any:
     return value
 
 
-async def read_model(request: Request, model: type[M], *, limit: int, what: str) -> M:
-    """The body as `model`; anything else is a 4xx naming the field and what was expected."""
-    body = await read_json(request, limit=limit)
+async def read_model(request: Request, model: type[M], *, limit: int, what: str, optional: bool = False) -> M:
+    """The body as `model`; anything else is a 4xx naming the field and what was expected.
+    With `optional`, an empty body is `{}` (the model's defaults)."""
+    body = await read_json(request, limit=limit, empty={} if optional else None)
     if not isinstance(body, dict):
         raise Invalid(f"the body must be a JSON object ({what}), not {type(body).__name__}")
     try:
@@ -69,11 +73,19 @@ def query_bool(request: Request, name: str, default: bool) -> bool:
 
 def query_cursor(request: Request, hint: str) -> int | None:
     """A list cursor this server gave out (a row number), or None."""
-    raw = request.query_params.get("cursor")
+    return read_cursor(request.query_params.get("cursor"), hint)
+
+
+def read_cursor(raw: str | None, hint: str) -> int | None:
+    """`raw` as a list cursor this server gave out (a row number); None when empty.
+
+    Raises:
+        BadRequest: anything else (`hint` says where cursors come from).
+    """
     if raw is None or raw == "":
         return None
     if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise BadRequest(f"cursor {raw!r} is not one this server gave out ({hint})")
+        raise BadRequest(f"cursor {raw[:40]!r} is not one this server gave out ({hint})")
     return int(raw)
 
 

@@ -9,9 +9,11 @@ first server's live tasks as failed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,98 +21,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    seq INTEGER PRIMARY KEY,  -- creation order; the list cursor
-    id TEXT UNIQUE NOT NULL,
-    app TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    input TEXT NOT NULL,
-    setup TEXT,
-    output TEXT,
-    error TEXT,
-    session_id TEXT,
-    webhook TEXT,
-    base_url TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    timeline TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    app TEXT NOT NULL,
-    setup TEXT,
-    timeout REAL NOT NULL,
-    created_at TEXT NOT NULL,
-    last_used_at TEXT NOT NULL,
-    ended_at TEXT,
-    end_reason TEXT
-);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
-    body_hash TEXT NOT NULL,
-    task_id TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS files (
-    task_id TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    PRIMARY KEY (task_id, filename)
-);
-CREATE TABLE IF NOT EXISTS runs (
-    seq INTEGER PRIMARY KEY,  -- creation order; the list cursor
-    cluster TEXT NOT NULL,
-    id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    detail TEXT NOT NULL,  -- {run, jobs, inputRequests}, as the API shows it
-    UNIQUE (cluster, id)
-);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    id TEXT PRIMARY KEY,
-    task_id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    body TEXT NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    last_error TEXT,
-    created_at TEXT NOT NULL
-);
-"""
-
-
-# Each step brings a database from user_version i to i + 1, in one transaction. A step only
-# ever adds: a database written by an older server opens, and keeps its tasks.
-MIGRATIONS: list[str] = [
-    # 1: the dialect a task was created in and the function it runs; statuses kept in the 2026
-    # numbering (which has Rejected); uploaded files, and which files a task took as input.
-    """
-    ALTER TABLE tasks ADD COLUMN dialect TEXT NOT NULL DEFAULT 'spec';
-    ALTER TABLE tasks ADD COLUMN function TEXT NOT NULL DEFAULT 'run';
-    UPDATE tasks SET status = CASE status WHEN 8 THEN 9 WHEN 9 THEN 10 WHEN 10 THEN 11 WHEN 11 THEN 12
-        ELSE status END;
-    CREATE TABLE uploads (
-        id TEXT PRIMARY KEY,
-        filename TEXT NOT NULL,
-        content_type TEXT NOT NULL,
-        declared_size INTEGER,
-        uploaded INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE task_inputs (
-        task_id TEXT NOT NULL,
-        owner TEXT NOT NULL,  -- the upload or task whose file it is (the files table's task_id)
-        filename TEXT NOT NULL,
-        PRIMARY KEY (task_id, owner, filename)
-    );
-    """,
-]
-SPEC_TO_2026 = {8: 9, 9: 10, 10: 11, 11: 12}
-"""Migration 1's renumbering of stored statuses (the spec's codes to the 2026 ones)."""
-NAMES_2026 = {"Scheduled": "Dispatched"}
+from .disk import DiskFull, disk_full_message, is_disk_full
+from .schema import MIGRATIONS, NAMES_2026, SCHEMA, SPEC_TO_2026
 
 
 def now_iso() -> str:
@@ -209,19 +121,30 @@ class Store:
             self._db.close()
         self._lock_file.release()
 
-    def _exec(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the mutex; a write that finds the disk full raises DiskFull."""
         with self._mutex:
-            return self._db.execute(sql, params)
+            try:
+                yield self._db
+            except (sqlite3.Error, OSError) as exc:
+                if is_disk_full(exc):
+                    raise DiskFull(disk_full_message(self.data_dir)) from exc
+                raise
+
+    def _exec(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        with self._locked() as db:
+            return db.execute(sql, params)
 
     # Rows are fetched inside the mutex too: a cursor stepped outside it would race another
     # thread's statement on the same connection.
     def _all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        with self._mutex:
-            return self._db.execute(sql, params).fetchall()
+        with self._locked() as db:
+            return db.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
-        with self._mutex:
-            return self._db.execute(sql, params).fetchone()
+        with self._locked() as db:
+            return db.execute(sql, params).fetchone()
 
     # tasks
 
@@ -242,8 +165,10 @@ class Store:
         row = self._one("SELECT * FROM tasks WHERE id = ?", (task_id,))
         return _task_from_row(row) if row else None
 
-    def list_tasks(self, *, limit: int, before_seq: int | None, app: str | None) -> tuple[list[TaskRow], int | None]:
-        """Newest first; returns the page and the cursor of the next page."""
+    def list_tasks(
+        self, *, limit: int, before_seq: int | None, app: str | None, offset: int = 0
+    ) -> tuple[list[TaskRow], int | None]:
+        """Newest first, skipping `offset`; returns the page and the cursor of the next page."""
         where, params = ["1=1"], []
         if before_seq is not None:
             where.append("seq < ?")
@@ -252,10 +177,14 @@ class Store:
             where.append("(app = ? OR app LIKE ?)")
             params += [app, f"{app}@%"]
         rows = self._all(
-            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", (*params, limit + 1)
+            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (*params, limit + 1, offset),
         )
         next_cursor = rows[limit - 1]["seq"] if len(rows) > limit else None
         return [_task_from_row(r) for r in rows[:limit]], next_cursor
+
+    def count_tasks(self) -> int:
+        return self._one("SELECT COUNT(*) FROM tasks")[0]
 
     def unfinished_tasks(self, terminal_codes: tuple[int, ...]) -> list[TaskRow]:
         marks = ", ".join("?" * len(terminal_codes))
@@ -296,6 +225,11 @@ class Store:
     def count_session_calls(self, session_id: str) -> int:
         return self._one("SELECT COUNT(*) FROM tasks WHERE session_id = ?", (session_id,))[0]
 
+    def session_dialect(self, session_id: str) -> str | None:
+        """The dialect of the task that started the session (None once its tasks are deleted)."""
+        row = self._one("SELECT dialect FROM tasks WHERE session_id = ? ORDER BY seq LIMIT 1", (session_id,))
+        return row["dialect"] if row else None
+
     def end_open_sessions(self, reason: str) -> None:
         self._exec("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL", (now_iso(), reason))
 
@@ -312,6 +246,10 @@ class Store:
     def files_of(self, owner: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self._all("SELECT * FROM files WHERE task_id = ? ORDER BY filename", (owner,))]
 
+    def stored_bytes(self) -> int:
+        """The bytes all stored files (uploads and outputs) take."""
+        return self._one("SELECT COALESCE(SUM(size), 0) FROM files")[0]
+
     def delete_files(self, owner: str) -> None:
         self._exec("DELETE FROM files WHERE task_id = ?", (owner,))
 
@@ -326,16 +264,16 @@ class Store:
 
     def delete_task(self, task_id: str) -> None:
         """The task and what refers to it (its output files' rows, its inputs' links, its idempotency keys)."""
-        with self._mutex:
-            with self._db:
-                self._db.execute("BEGIN")
+        with self._locked() as db:
+            with db:
+                db.execute("BEGIN")
                 for table, column in (
                     ("tasks", "id"),
                     ("files", "task_id"),
                     ("task_inputs", "task_id"),
                     ("idempotency", "task_id"),
                 ):
-                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
+                    db.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
 
     # uploads (POST /files, then a PUT to a signed URL)
 
@@ -352,11 +290,11 @@ class Store:
     def complete_upload(self, upload_id: str, size: int) -> None:
         upload = self.get_upload(upload_id)
         assert upload is not None
-        with self._mutex:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute("UPDATE uploads SET uploaded = 1 WHERE id = ?", (upload_id,))
-                self._db.execute(
+        with self._locked() as db:
+            with db:
+                db.execute("BEGIN")
+                db.execute("UPDATE uploads SET uploaded = 1 WHERE id = ?", (upload_id,))
+                db.execute(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                     (upload_id, upload["filename"], upload["content_type"], size),
                 )
@@ -408,8 +346,13 @@ class Store:
         )
         return [dict(r) for r in rows]
 
-    def next_delivery_due(self) -> float | None:
-        row = self._one("SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'")
+    def next_delivery_due(self, *, after: float) -> float | None:
+        """The earliest time a pending delivery is due, of those not due at `after`."""
+        row = self._one(
+            "SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries "
+            "WHERE state = 'pending' AND next_attempt_at > ?",
+            (after,),
+        )
         return row["due"]
 
     def update_delivery(self, delivery_id: str, *, state: str, attempts: int, due: float, error: str | None) -> None:

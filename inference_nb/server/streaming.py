@@ -12,19 +12,27 @@ from .errors import Invalid
 from .event_log import Event, Gap, Ready
 
 KEEP_ALIVE_SECONDS = 15.0
-"""Quiet time after which a stream sends a keep-alive (through proxies that cut idle connections)."""
+"""Quiet time after which a stream sends a keep-alive (through proxies that cut idle connections);
+the default of `ServerConfig.stream_keep_alive`."""
 
 
-def json_stream(request: Request, texts: AsyncIterator[str | None], *, event: str) -> StreamingResponse:
-    """Each JSON text as an NDJSON line or an SSE `event`; a None becomes a keep-alive."""
+def keep_alive(request: Request) -> float:
+    """The server's `stream_keep_alive`: seconds of quiet before a stream sends a keep-alive."""
+    return request.app.state.config.stream_keep_alive
+
+
+def json_stream(request: Request, texts: AsyncIterator[str | None], *, event: str | None) -> StreamingResponse:
+    """Each JSON text as an NDJSON line or an SSE event named `event` (None: unnamed, the `message`
+    an EventSource's `onmessage` receives); a None text becomes a keep-alive."""
     sse = "text/event-stream" in request.headers.get("accept", "")
+    name = f"event: {event}\n" if event else ""
 
     async def lines() -> AsyncIterator[str]:
         async for text in texts:
             if text is None:
                 yield ": keep-alive\n\n" if sse else "\n"  # NDJSON readers skip blank lines
             else:
-                yield f"event: {event}\ndata: {text}\n\n" if sse else text + "\n"
+                yield f"{name}data: {text}\n\n" if sse else text + "\n"
 
     media_type = "text/event-stream" if sse else "application/x-ndjson"
     return StreamingResponse(lines(), media_type=media_type, headers={"Cache-Control": "no-cache"})

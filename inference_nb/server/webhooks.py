@@ -4,7 +4,8 @@ A delivery is written to the store before the first attempt, so a restart
 resumes it. Attempts back off exponentially (`backoff * 2**n`, capped at a
 minute); after `max_attempts` it is marked failed with the last error.
 Whatever one attempt raises fails that attempt only (logged, retried); the
-sender itself never stops.
+sender itself never stops. Each attempt is its own asyncio task under one overall
+deadline, so a receiver that drips or never answers holds only its own delivery.
 Due times are read from the server's `Clock` (wall time: they are stored).
 """
 
@@ -14,6 +15,7 @@ import asyncio
 import ipaddress
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 
 import httpx
@@ -26,6 +28,12 @@ from .store import Store
 log = logging.getLogger("inference_nb.server")
 
 BACKOFF_CAP = 60.0
+DEFAULT_ATTEMPT_TIMEOUT = 10.0
+"""Seconds one attempt may take, connect to the last byte of the answer."""
+DEFAULT_MAX_IN_FLIGHT = 64
+"""Attempts made at once."""
+DEFAULT_MAX_PER_RECEIVER = 8
+"""Attempts made at once to one receiver (host and port): one slow receiver cannot take every slot."""
 ANY_DESTINATION = "*"
 LOOPBACK = "loopback"
 """In `webhook_hosts`: localhost and every loopback address (127.0.0.0/8, ::1)."""
@@ -55,6 +63,17 @@ def _is_loopback_address(host: str) -> bool:
 
 
 class WebhookSender:
+    """Sends the stored deliveries, each as its own asyncio task (docs/ARCHITECTURE.md, "Webhooks").
+
+    An attempt has one deadline, `attempt_timeout`, over connect, send and the whole answer; at most
+    `max_in_flight` attempts run at once, and at most `max_per_receiver` of them to one receiver
+    (host and port), so slow or dead receivers hold their own deliveries only.
+
+    Args:
+        transport: what the POSTs go through (httpx's `AsyncBaseTransport`; default: the network).
+            A test passes one that answers or fails as it likes.
+    """
+
     def __init__(
         self,
         store: Store,
@@ -64,6 +83,10 @@ class WebhookSender:
         backoff: float = 1.0,
         clock: Clock = SYSTEM_CLOCK,
         allowed_hosts: Iterable[str] = (ANY_DESTINATION,),
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        max_per_receiver: int = DEFAULT_MAX_PER_RECEIVER,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._allowed_hosts = tuple(allowed_hosts)
         self._store = store
@@ -71,8 +94,13 @@ class WebhookSender:
         self._secret = secret
         self._max_attempts = max_attempts
         self._backoff = backoff
+        self._attempt_timeout = attempt_timeout
+        self._max_in_flight, self._max_per_receiver = max_in_flight, max_per_receiver
+        self._transport = transport
         self._wake = asyncio.Event()
-        self._client: httpx.AsyncClient | None = None
+        self._in_flight: dict[str, str] = {}
+        """Delivery id → its receiver (`_receiver_of`), for each attempt being made."""
+        self._attempts: set[asyncio.Task] = set()
 
     def enqueue(self, task_id: str, url: str, body: str) -> None:
         self._store.add_delivery(f"whd_{secrets.token_hex(10)}", task_id, url, body, due=self._clock.now())
@@ -82,33 +110,71 @@ class WebhookSender:
         loop = asyncio.get_running_loop()
         # A clock that jumps forward may make a delivery due before the sleep below would end.
         self._clock.on_jump(lambda: loop.call_soon_threadsafe(self._wake.set))
-        async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
-            self._client = client
-            while True:
-                try:
-                    due = self._store.due_deliveries(self._clock.now())
-                    await asyncio.gather(*(self._attempt(delivery) for delivery in due))
-                except Exception:  # e.g. the store briefly failing: the sender must outlive it
-                    log.exception("webhook sender: a round of deliveries failed; retrying")
-                    await asyncio.sleep(self._backoff)
-                await self._sleep_until_due()
+        # The pool holds a connection per attempt in flight; httpx's own timeout bounds each read,
+        # the attempt's deadline (in _attempt) the whole exchange.
+        limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
+        async with httpx.AsyncClient(
+            timeout=self._attempt_timeout, follow_redirects=False, limits=limits, transport=self._transport
+        ) as client:
+            try:
+                while True:
+                    # Cleared before looking: whatever happens from here on wakes the sleep below.
+                    self._wake.clear()
+                    now = self._clock.now()
+                    try:
+                        self._start_due(client, now)
+                    except Exception:  # e.g. the store briefly failing: the sender must outlive it
+                        log.exception("webhook sender: reading the due deliveries failed; retrying")
+                        await asyncio.sleep(self._backoff)
+                    await self._sleep_until_due(now)
+            finally:
+                for attempt in self._attempts:
+                    attempt.cancel()
+                await asyncio.gather(*self._attempts, return_exceptions=True)
 
-    async def _sleep_until_due(self) -> None:
-        due = self._store.next_delivery_due()
+    def _start_due(self, client: httpx.AsyncClient, now: float) -> None:
+        """Start an attempt for each delivery due at `now` that has a free slot (overall and for its
+        receiver). One left waiting for a slot starts when an attempt ends and wakes the loop."""
+        free = self._max_in_flight - len(self._in_flight)
+        if free <= 0:
+            return
+        per_receiver = Counter(self._in_flight.values())
+        for delivery in self._store.due_deliveries(now):
+            if free <= 0:
+                break
+            if delivery["id"] in self._in_flight:
+                continue
+            receiver = _receiver_of(delivery["url"])
+            if per_receiver[receiver] >= self._max_per_receiver:
+                continue
+            per_receiver[receiver] += 1
+            free -= 1
+            self._in_flight[delivery["id"]] = receiver
+            attempt = asyncio.get_running_loop().create_task(self._attempt_and_release(client, delivery))
+            self._attempts.add(attempt)
+            attempt.add_done_callback(self._attempts.discard)
+
+    async def _attempt_and_release(self, client: httpx.AsyncClient, delivery: dict) -> None:
+        try:
+            await self._attempt(client, delivery)
+        except Exception:  # the store failing to record the outcome: the delivery stays due, tried again
+            log.exception("webhook delivery %s: recording its attempt failed", delivery["id"])
+            await asyncio.sleep(self._backoff)  # not at once: the store may be failing for a while
+        finally:
+            del self._in_flight[delivery["id"]]
+            self._wake.set()  # its slot is free for the next due one
+
+    async def _sleep_until_due(self, now: float) -> None:
+        """Until a delivery not yet due at `now` is, or something wakes the loop (a new delivery,
+        a slot freed, the clock jumping). What was due at `now` has started or waits for a slot."""
+        due = self._store.next_delivery_due(after=now)
         timeout = None if due is None else max(0.0, due - self._clock.now())
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
         except TimeoutError:
             pass
 
-    async def _send(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        """One POST; a seam a test replaces to make a delivery raise."""
-        assert self._client is not None
-        return await self._client.post(url, content=body, headers=headers)
-
-    async def _attempt(self, delivery: dict) -> None:
-        assert self._client is not None
+    async def _attempt(self, client: httpx.AsyncClient, delivery: dict) -> None:
         body = delivery["body"].encode()
         headers = {
             "Content-Type": "application/json",
@@ -123,17 +189,19 @@ class WebhookSender:
             self._store.update_delivery(delivery["id"], state="failed", attempts=attempts, due=0, error=refused)
             return
         try:
-            response = await self._send(delivery["url"], body, headers)
+            async with asyncio.timeout(self._attempt_timeout):
+                response = await client.post(delivery["url"], content=body, headers=headers)
             error = None if response.is_success else f"HTTP {response.status_code}"
+        except TimeoutError:
+            error = f"no complete answer within {self._attempt_timeout:g} s (the attempt's deadline)"
         except Exception as exc:  # noqa: BLE001 - whatever one delivery raises (httpx.InvalidURL is no
             # httpx.HTTPError; an OverflowError from a port) fails that delivery only, never the sender.
             error = f"{type(exc).__name__}: {exc}"
-            log.info(
-                "webhook delivery %s of %s: attempt %d failed: %s", delivery["id"], delivery["task_id"], attempts, error
-            )
         if error is None:
             self._store.update_delivery(delivery["id"], state="delivered", attempts=attempts, due=0, error=None)
             return
+        task_id = delivery["task_id"]
+        log.info("webhook delivery %s of %s: attempt %d failed: %s", delivery["id"], task_id, attempts, error)
         if attempts >= self._max_attempts:
             log.warning("webhook for %s failed after %d attempts: %s", delivery["task_id"], attempts, error)
             self._store.update_delivery(delivery["id"], state="failed", attempts=attempts, due=0, error=error)
@@ -142,6 +210,15 @@ class WebhookSender:
         self._store.update_delivery(
             delivery["id"], state="pending", attempts=attempts, due=self._clock.now() + delay, error=error
         )
+
+
+def _receiver_of(url: str) -> str:
+    """Which receiver a URL reaches, for the per-receiver cap: its host and port."""
+    try:
+        parsed = httpx.URL(url)
+        return f"{parsed.host.lower()}:{parsed.port}"
+    except (httpx.InvalidURL, ValueError):
+        return ""
 
 
 def _refusal(url: str, allowed: Iterable[str]) -> str | None:

@@ -24,7 +24,7 @@ from ..kernel.backends import resolve_schema
 from ..kernel.base_client import BaseClient
 from ..kernel.run import Run
 from ..wire.statuses import Phase
-from .bundle import Shared, bundle, loader, shared
+from .bundle import Shared, bundle, loader, shared, watch
 from .form_checks import check
 from .key_order import with_key_order
 from .run_model import RunModel, image_payloads
@@ -156,6 +156,7 @@ class InferenceWidget(anywidget.AnyWidget):
         self._handlers: set[asyncio.Task] = set()
         self._task_steps = task_steps(self._client.profile("tasks").numbering)
         self.on_msg(self._on_message)
+        watch(self, self._client.controller.loop)
 
     # what the kernel side reads
 

@@ -36,7 +36,7 @@ def check_webhook_url(value: str) -> None:
     Raises:
         ValueError: not an http(s) URL with a host, or httpx cannot parse it, or its port is not 1..65535.
     """
-    if not re.match(r"^https?://[^\s/]+", value):
+    if not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):  # a scheme is case-insensitive (RFC 3986)
         raise ValueError("must be an http:// or https:// URL")
     try:
         url = httpx.URL(value)
@@ -63,9 +63,10 @@ class RunTaskRequest(BaseModel):
     input: dict[str, Any] = Field(description="Input data matching the app's input schema.")
     setup: dict[str, Any] | None = Field(default=None, description="Setup parameters for the app.")
     infra: Literal["cloud", "private"] | None = None
-    """A field of the tasks API document; the embedded server accepts it and does nothing with it."""
+    """Where it runs: the embedded server has only `private` infrastructure (itself); `cloud` is refused."""
     workers: list[str] | None = None
-    """A field of the tasks API document; the embedded server accepts it and does nothing with it."""
+    """Ids of the workers it may run on (`GET /workers`); None or empty: any."""
+    variant: str | None = Field(default=None, description="The app variant to run (default: its default).")
     webhook: str | None = Field(default=None, description="URL that receives a POST when the task ends.")
     session: str | None = Field(default=None, description='"new" to start a session, or an existing session id.')
     session_timeout: float | None = Field(

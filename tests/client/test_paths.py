@@ -158,11 +158,6 @@ def test_the_server_looks_up_the_whole_id(client, kind, answer):
         client.get("q?c%d#e", kind=kind)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the embedded server routes on the decoded path, so an escaped '/' in an id still splits it "
-    "(GET /tasks/x%2Fcancel reaches the cancel route and answers 405)",
-)
 @pytest.mark.parametrize("kind", ["task", "run"])
 def test_an_id_ending_in_a_route_name_reaches_no_other_route(client, kind):
     with pytest.raises(NotFoundError):

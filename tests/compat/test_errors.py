@@ -50,3 +50,12 @@ def test_an_unknown_task_is_a_404_naming_it(sdk):
 def test_an_unknown_session_is_a_404_naming_it(sdk):
     error = _error(sdk, lambda c: c.sessions.keepalive("sess_nope"))
     assert error.status_code == 404 and error.message == "no session 'sess_nope'"
+
+
+def test_what_the_embedded_server_does_not_offer_is_a_clean_no_such_endpoint(sdk):
+    # Listed in docs/ARCHITECTURE.md, "What the official SDKs cannot do here": sockets (live stream
+    # functions) and agents (chats) are APIs of the hosted service that this server does not have.
+    error = _error(sdk, lambda c: c.sockets.list())
+    assert error.status_code == 404 and error.message == "no such endpoint: POST /sockets/list"
+    with pytest.raises(RuntimeError, match="^no such endpoint: POST /agents/run$"):
+        sdk(lambda c: c.agent("demo/assistant@1").send_message("hello"))

@@ -197,8 +197,14 @@ def status_names(codes: list[int]) -> list[str]:
     return [SPEC.by_code(code).name for code in codes]
 
 
-def read_stream(client: httpx.Client, task_id: str, *, sse: bool = False) -> list[dict[str, Any]]:
-    """Every task snapshot the stream sends, until it ends."""
+def read_stream(
+    client: httpx.Client, task_id: str, *, sse: bool = False, subscribed: threading.Event | None = None
+) -> list[dict[str, Any]]:
+    """Every task snapshot the stream sends, until it ends.
+
+    `subscribed` is set once the first snapshot arrived: the server sends it after it subscribed the
+    stream to the task's changes, so every later change is on its way to this reader.
+    """
     headers = {"Accept": "text/event-stream"} if sse else {}
     snapshots = []
     with client.stream("GET", f"/tasks/{task_id}/stream", headers=headers) as response:
@@ -208,6 +214,8 @@ def read_stream(client: httpx.Client, task_id: str, *, sse: bool = False) -> lis
                 snapshots.append(json.loads(line[len("data: ") :]))
             elif not sse and line:
                 snapshots.append(json.loads(line))
+            if snapshots and subscribed is not None:
+                subscribed.set()
     return snapshots
 
 

@@ -1,5 +1,5 @@
 """Real-HTTP peers of the server under test, shared by the server test modules:
-a webhook receiver, and `inference-nb serve` run as a subprocess."""
+webhook receivers (a good one, a slow one), and `inference-nb serve` run as a subprocess."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +25,8 @@ class ReceivedRequest:
     path: str
     headers: Message
     body: bytes
+    at: float = field(default_factory=time.monotonic)
+    """When it arrived (time.monotonic)."""
 
 
 class WebhookReceiver:
@@ -86,6 +88,70 @@ class WebhookReceiver:
         self._http.server_close()
 
 
+class SlowReceiver:
+    """A webhook receiver that never finishes answering: `drip` sends the head at once, then one byte of
+    a long body every `every` seconds; `silent` reads the request and answers nothing at all.
+
+    `arrived` counts the requests it has read (so a test knows they are in flight).
+    """
+
+    def __init__(self, *, silent: bool = False, every: float = 0.5) -> None:
+        self.arrived = 0
+        self._silent, self._every = silent, every
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._http.daemon_threads = True
+        self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}/slow"
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._changed:
+                    receiver.arrived += 1
+                    receiver._changed.notify_all()
+                if not receiver._silent:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.flush()
+                # The drip's pace (or the silence), until the server hangs up or the test ends.
+                while not receiver._stop.wait(receiver._every):
+                    if receiver._silent:
+                        continue
+                    try:
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def wait_for(self, count: int, timeout: float = 10) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.arrived >= count, timeout):
+                raise AssertionError(f"expected {count} requests at the slow receiver within {timeout} s")
+
+    def __enter__(self) -> SlowReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._http.shutdown()
+        self._http.server_close()
+
+
 def free_port() -> int:
     """A port nobody listens on right now."""
     with socket.socket() as sock:
@@ -96,8 +162,11 @@ def free_port() -> int:
 class ServeProcess:
     """`inference-nb serve` in a subprocess, its output captured in files."""
 
-    def __init__(self, data_dir: Path, *, port: int, token: str | None, log_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int, token: str | None, log_dir: Path, options: Iterable[str] = ()
+    ) -> None:
         self.data_dir = data_dir
+        self._options = list(options)
         self.url = f"http://127.0.0.1:{port}"
         self._port = port
         self._env = {k: v for k, v in os.environ.items() if k != "INFERENCE_NB_TOKEN"}
@@ -118,7 +187,7 @@ class ServeProcess:
         """
         self._starts += 1
         command = [sys.executable, "-m", "inference_nb.cli", "serve", "--port", str(self._port),
-                   "--data-dir", str(self.data_dir)]  # fmt: skip
+                   "--data-dir", str(self.data_dir), *self._options]  # fmt: skip
         with open(self.stdout_path, "w") as stdout, open(self.stderr_path, "w") as stderr:
             self.process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=self._env)
         deadline = time.monotonic() + timeout

@@ -213,6 +213,14 @@ def test_sql_write_inside_with_is_named_in_the_error(sql, ctx):
         query(sql, ctx, "WITH x AS (SELECT 1) DELETE FROM inventory")
 
 
+def test_a_pragma_table_function_is_refused_as_a_pragma_and_the_columns_are_shown(sql, ctx):
+    with pytest.raises(ValueError) as caught:
+        query(sql, ctx, "SELECT * FROM pragma_table_info('inventory')")
+    message = str(caught.value)
+    assert "would run PRAGMA table_info" in message and "sqlite_master" not in message
+    assert "inventory(name, category, qty, price, warehouse)" in message
+
+
 def test_sql_error_shows_sqlite_message_and_tables(sql, ctx):
     with pytest.raises(ValueError, match="no such table: products") as caught:
         query(sql, ctx, "SELECT * FROM products")

@@ -241,8 +241,43 @@ def test_second_serve_on_the_same_data_dir_exits_naming_it(serve):
 def test_serve_help_describes_the_options():
     done = subprocess.run([str(CONSOLE_SCRIPT), "serve", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    for option in ("--host", "--port", "--data-dir", "--workers", "INFERENCE_NB_TOKEN"):
+    for option in ("--host", "--port", "--data-dir", "--workers", "--max-storage", "--max-connections",
+                   "INFERENCE_NB_TOKEN"):  # fmt: skip
         assert option in done.stdout
+
+
+def read_only_dir(tmp_path: Path) -> Path:
+    """A folder no one may write in: a read-only tmpfs where root can mount one, else a folder under a file
+    (which fails the same way for anyone: no data dir can be made there)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode == 0:
+        return folder
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    return blocker
+
+
+def test_a_data_dir_that_cannot_be_made_is_one_plain_line(tmp_path):
+    parent = read_only_dir(tmp_path)
+    try:
+        done = subprocess.run(
+            [str(CONSOLE_SCRIPT), "serve", "--port", "0", "--data-dir", str(parent / "data")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        subprocess.run(["umount", str(parent)], capture_output=True)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"cannot use {parent / 'data'} as the data dir" in done.stderr
+
+
+def test_a_size_that_is_not_one_is_refused_by_the_cli():
+    done = subprocess.run([str(CONSOLE_SCRIPT), "serve", "--max-storage", "lots"], capture_output=True, text=True)
+    assert done.returncode == 2 and "'lots' is not a size" in done.stderr
 
 
 # the spec's cURL examples

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from inference_nb.server import start_server
-from inference_nb.server.store import SCHEMA
+from inference_nb.server.schema import SCHEMA
 
 from .helpers import TEST_APPS, gate
 from .receiver import WebhookReceiver

@@ -18,6 +18,8 @@ SAMPLE_PATH_PARAMS = {
     "session_id": "sess_missing",
     "filename": "picture.png",
     "file_id": "file_missing",
+    "namespace": "demo",
+    "name": "counter",
 }
 
 

@@ -159,8 +159,13 @@ BROKEN = [
     b"Transfer-Encoding: chunked\r\n\r\n",
     b"\x00\x01 not HTTP at all\r\n\r\n",
     b"GET /apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nBad Header\r\n\r\n",
+    # Without the token: the 401 is under way when the broken body arrives.
+    b"POST /run HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"POST /run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"POST /files HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
 ]
-"""A client that leaves mid-body, broken chunking, framing that contradicts itself, garbage."""
+"""A client that leaves mid-body, broken chunking, framing that contradicts itself, garbage; with the token
+and without."""
 
 
 def test_broken_framing_and_clients_that_leave_log_no_traceback(fuzz_server, server_log):

@@ -17,11 +17,11 @@ from starlette.testclient import TestClient
 
 from inference_nb.server import App, AppRegistry, EmbeddedServer, ServerConfig, create_app, start_server
 from inference_nb.server.apps.builtin.sql import SqlApp
-from inference_nb.server.webhooks import WebhookSender
+from inference_nb.server.webhooks import DEFAULT_MAX_PER_RECEIVER
 from inference_nb.wire.statuses import SpecStatus
 
-from .helpers import TEST_APPS, GateApp, wait_for_status, wait_until
-from .receiver import WebhookReceiver
+from .helpers import TEST_APPS, GateApp, gate, wait_for_status, wait_until
+from .receiver import ServeProcess, SlowReceiver, WebhookReceiver, free_port
 from .test_webhooks import deliveries, run_with_webhook, wait_for_delivery
 
 
@@ -43,27 +43,74 @@ def test_a_webhook_url_the_sender_cannot_parse_is_422_naming_the_field(api, url)
     assert "webhook" in error["message"]
 
 
-def test_a_delivery_that_raises_anything_fails_alone_and_later_ones_still_arrive(
-    server, api, receiver, monkeypatch, caplog
-):
-    real_send = WebhookSender._send
+class ExplodingTransport(httpx.AsyncBaseTransport):
+    """The network, except that a POST to a path ending in /explode raises what no one expects."""
 
-    async def send(self, url, body, headers):
-        if url.endswith("/explode"):
+    def __init__(self) -> None:
+        self._network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/explode"):
             raise RuntimeError("something no one expected")
-        return await real_send(self, url, body, headers)
+        return await self._network.handle_async_request(request)
 
-    monkeypatch.setattr(WebhookSender, "_send", send)
+    async def aclose(self) -> None:
+        await self._network.aclose()
+
+
+def test_a_delivery_that_raises_anything_fails_alone_and_later_ones_still_arrive(tmp_path, receiver, caplog):
     caplog.set_level("INFO", logger="inference_nb.server")
-    doomed = run_with_webhook(api, receiver.url.replace("/hook", "/explode"), "test/echo@1.0.0", {"text": "boom"})
-    failed = wait_for_delivery(server.data_dir, doomed["id"], lambda d: d["state"] == "failed")
-    assert failed["attempts"] == 3  # the server fixture's webhook_max_attempts: retried as documented
-    assert "RuntimeError: something no one expected" in failed["last_error"]
-    assert "something no one expected" in caplog.text
+    with start_server(
+        data_dir=tmp_path / "data",
+        apps=TEST_APPS,
+        webhook_backoff=0.05,
+        webhook_max_attempts=3,
+        webhook_transport=ExplodingTransport(),
+    ) as srv:
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api:
+            doomed = run_with_webhook(api, receiver.url.replace("/hook", "/explode"), "test/echo@1.0.0", {"text": "x"})
+            failed = wait_for_delivery(srv.data_dir, doomed["id"], lambda d: d["state"] == "failed")
+            assert failed["attempts"] == 3  # webhook_max_attempts: retried as documented
+            assert "RuntimeError: something no one expected" in failed["last_error"]
+            assert "something no one expected" in caplog.text
 
-    later = [run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": f"after {i}"}) for i in range(3)]
-    arrived = {json.loads(r.body)["id"] for r in receiver.wait_for(3)}
-    assert arrived == {task["id"] for task in later}
+            later = [run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": f"after {i}"}) for i in range(3)]
+            arrived = {json.loads(r.body)["id"] for r in receiver.wait_for(3)}
+            assert arrived == {task["id"] for task in later}
+
+
+def test_dripping_and_silent_receivers_delay_no_one_elses_delivery(tmp_path, receiver):
+    """More slow deliveries than the sender makes at once to one receiver, to two receivers; then one to a
+    good receiver arrives within a second of its task's end, while they are all still in flight."""
+    with (
+        SlowReceiver() as drip,
+        SlowReceiver(silent=True) as dead,
+        start_server(data_dir=tmp_path / "data", apps=TEST_APPS, webhook_timeout=30) as srv,
+        httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api,
+    ):
+        for slow in (drip, dead):
+            for i in range(2 * DEFAULT_MAX_PER_RECEIVER):
+                run_with_webhook(api, slow.url, "test/echo@1.0.0", {"text": f"slow {i}"})
+            slow.wait_for(DEFAULT_MAX_PER_RECEIVER)  # as many as it may hold are in flight
+        for i in range(3):
+            submitted = time.monotonic()
+            task = run_with_webhook(api, receiver.url, "test/echo@1.0.0", {"text": f"good {i}"})
+            [request] = receiver.wait_for(i + 1)[i:]
+            assert json.loads(request.body)["id"] == task["id"]
+            assert request.at - submitted < 1.0, f"the good delivery took {request.at - submitted:.2f} s"
+        assert drip.arrived == dead.arrived == DEFAULT_MAX_PER_RECEIVER  # the slow ones are still held
+
+
+def test_an_attempt_that_outlives_its_deadline_fails_saying_so(tmp_path):
+    with (
+        SlowReceiver() as drip,
+        start_server(data_dir=tmp_path / "data", apps=TEST_APPS, webhook_timeout=0.5, webhook_max_attempts=1) as srv,
+        httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api,
+    ):
+        task = run_with_webhook(api, drip.url, "test/echo@1.0.0", {"text": "drip"})
+        # The drip sends a byte every 0.5 s, so no single read waits long: only an overall deadline ends it.
+        failed = wait_for_delivery(srv.data_dir, task["id"], lambda d: d["state"] == "failed")
+    assert "no complete answer within 0.5 s" in failed["last_error"]
 
 
 def test_a_stored_unsendable_url_fails_its_delivery_and_the_sender_goes_on(tmp_path, receiver):
@@ -99,6 +146,21 @@ def test_webhook_hosts_restricts_where_deliveries_go(tmp_path, receiver):
         assert json.loads(receiver.wait_for(1)[0].body)["id"] == task["id"]
         old = wait_for_delivery(srv.data_dir, "tsk_old", lambda d: d["state"] != "pending")
         assert old["state"] == "failed" and old["attempts"] == 1 and "elsewhere.example" in old["last_error"]
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def test_an_escaped_slash_in_an_id_reaches_no_other_route(api):
+    task = api.post("/run", params={"wait": "false"}, json={"app": "test/gate", "input": {"gate": "escaped"}}).json()
+    try:
+        for method, path in (("POST", f"/tasks/{task['id']}%2Fcancel"), ("GET", f"/tasks/{task['id']}%2fstatus")):
+            answer = api.request(method, path)
+            assert answer.status_code == 404, (path, answer.text)
+            assert "no id on this server holds a '/'" in answer.json()["error"]["message"]
+        assert api.get(f"/tasks/{task['id']}").json()["status"] != SpecStatus.CANCELLED
+    finally:
+        gate("escaped").set()
 
 
 # --- bounded app work -------------------------------------------------------------------------
@@ -144,7 +206,21 @@ def test_an_endless_query_fails_within_its_deadline_while_another_task_completes
     assert other.json()["status"] == SpecStatus.COMPLETED
     failed = wait_for_status(bounded, endless["id"], "Failed", timeout=10)
     assert time.monotonic() - started < 5  # the 1 s deadline, not the query, ended it
-    assert "deadline" in failed["error"] and "timeout_seconds" in failed["error"]
+    assert "ran past its time limit" in failed["error"] and "timeout_seconds" in failed["error"]
+
+
+def test_one_long_sql_function_is_stopped_at_the_deadline_too(bounded):
+    """A single function call takes no VM steps, so no progress handler sees the deadline pass."""
+    started = time.monotonic()
+    long_call = "SELECT printf('%.*c', 1000000000, 'x') AS x"  # about 10 s of sqlite's time, in one call
+    task = bounded.post(
+        "/run",
+        params={"wait": "true"},
+        json={"app": "demo/sql", "input": {"query": long_call}, "setup": {"timeout_seconds": 1}},
+    ).json()
+    assert task["status"] == SpecStatus.FAILED, task
+    assert time.monotonic() - started < 5  # the 1 s deadline ended it, not the call
+    assert "ran past its time limit" in task["error"] and "timeout_seconds" in task["error"]
 
 
 def test_the_sql_deadline_defaults_to_a_few_seconds_and_is_bounded():
@@ -369,6 +445,73 @@ def test_a_body_that_stops_is_cut_off_and_the_server_goes_on(strict):
         assert closed_within(sock, 5) < 5
     with httpx.Client(base_url=strict.url, headers={"Authorization": f"Bearer {strict.token}"}) as api:
         assert api.get("/apps").status_code == 200
+
+
+TRICKLERS = 2000
+
+
+def test_bodies_that_trickle_in_are_cut_off_while_the_server_answers_others(tmp_path):
+    """2,000 connections each sending a byte a second: each pause is short, so only the body's minimum rate
+    (10 kB/s after 3 s of grace) ends them; meanwhile a normal request is answered. The server runs in its
+    own process, as `inference-nb serve`, so the test's own sockets do not compete with it for the GIL."""
+    serve = ServeProcess(
+        tmp_path / "data", port=free_port(), token="t" * 32, log_dir=tmp_path, options=["--request-timeout", "3"]
+    ).start()
+    open_socks = set()
+    try:
+        url = httpx.URL(serve.url)
+        head = (
+            b"POST /run HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + serve.token.encode() + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+        )
+        for _ in range(TRICKLERS):
+            sock = socket.create_connection((url.host, url.port), timeout=30)
+            sock.sendall(head)
+            sock.setblocking(False)
+            open_socks.add(sock)
+        with httpx.Client(base_url=serve.url, headers={"Authorization": f"Bearer {serve.token}"}, timeout=60) as api:
+            assert api.get("/apps").status_code == 200
+        answered = time.monotonic()
+        still_open_when_answered = None
+        while open_socks and time.monotonic() - answered < 60:
+            for sock in list(open_socks):
+                try:
+                    sock.send(b" ")
+                    if sock.recv(1) == b"":
+                        raise ConnectionResetError
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    open_socks.discard(sock)
+                    sock.close()
+            if still_open_when_answered is None:
+                still_open_when_answered = len(open_socks)
+            time.sleep(1)  # the trickle's pace
+        assert still_open_when_answered, "the tricklers were all closed before the normal request was answered"
+        assert not open_socks, f"{len(open_socks)} trickling connections were still open a minute later"
+    finally:
+        for sock in open_socks:
+            sock.close()
+        serve.stop()
+    assert "Traceback" not in serve.output()
+
+
+def test_connections_past_the_limit_are_refused_at_once_with_a_503(tmp_path):
+    with start_server(data_dir=tmp_path / "data", max_connections=20) as srv:
+        url = httpx.URL(srv.url)
+        held = [socket.create_connection((url.host, url.port), timeout=10) for _ in range(20)]
+        try:
+            with socket.create_connection((url.host, url.port), timeout=10) as extra:
+                answer = b""
+                while chunk := extra.recv(65536):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 503") and b"too many connections" in answer
+            assert b"x-content-type-options: nosniff" in answer
+        finally:
+            for sock in held:
+                sock.close()
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=10) as api:
+            wait_until(lambda: api.get("/apps").status_code == 200, "the server never took connections again")
 
 
 def test_an_idle_kept_alive_connection_is_closed(strict):

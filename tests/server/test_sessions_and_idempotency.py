@@ -128,3 +128,38 @@ def test_key_order_in_the_body_does_not_matter(api):
     first = api.post("/run", content=b'{"app": "test/echo", "input": {"text": "o"}}', headers=headers).json()
     again = api.post("/run", content=b'{"input": {"text": "o"}, "app": "test/echo"}', headers=headers).json()
     assert again["id"] == first["id"]
+
+
+def test_a_new_session_starts_fresh_after_one_off_runs(api):
+    # One-off runs may share a warm instance, as on a warm worker: the count goes on between them.
+    one_off = [_counter(api, None, "increment").json()["output"] for _ in range(3)]
+    assert [o["count"] for o in one_off] == [1, 2, 3]
+    fresh = _counter(api, "new", "increment").json()
+    assert (fresh["output"]["count"], fresh["output"]["calls"]) == (1, 1)
+    assert "Serving" in status_names([e["status"] for e in fresh["timeline"]])  # set up for this session
+    # Ending the session unloads its instance; the pool's warm instance was never the session's.
+    api.delete(f"/sessions/{fresh['session_id']}")
+    assert _counter(api, None, "increment").json()["output"]["count"] == 4
+
+
+def test_a_session_speaks_the_dialect_of_the_task_that_started_it(api):
+    hosted = api.post("/apps/run?wait=true", json={"app": "demo/counter", "input": {}, "session": "new"})
+    hosted_id = hosted.json()["data"]["session_id"]
+    spec_id = _counter(api, "new", "init").json()["session_id"]
+    got = api.get(f"/sessions/{hosted_id}")
+    assert got.headers["Inference-Dialect"] == "hosted"
+    view = got.json()["data"]
+    assert (view["id"], view["app_id"], view["idle_timeout"], view["call_count"]) == (
+        hosted_id,
+        "demo/counter@1.0.0",
+        300,
+        1,
+    )
+    assert view["expires_at"] > view["last_call_at"]
+    assert "data" not in api.get(f"/sessions/{spec_id}").json()
+    assert "app_id" in api.get(f"/sessions/{spec_id}", headers={"Inference-Dialect": "hosted"}).json()["data"]
+    ended = api.delete(f"/sessions/{hosted_id}").json()["data"]
+    assert (ended["status"], ended["expires_at"]) == ("ended", ended["ended_at"])
+    gone = api.delete(f"/sessions/{hosted_id}")
+    assert gone.status_code == 410 and gone.headers["content-type"] == "application/problem+json"
+    assert set(api.delete(f"/sessions/{spec_id}").json()) >= {"id", "status", "ended_at"}

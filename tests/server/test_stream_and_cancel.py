@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
 import pytest
 
 from inference_nb.server import start_server
@@ -16,8 +17,14 @@ ALL_STEPS = ["Queued", "Scheduled", "Preparing", "Serving", "Setting Up", "Runni
 def one_worker(tmp_path):
     """A server that runs one task at a time, so a second task waits in Queued."""
     with start_server(data_dir=tmp_path / "one", apps=TEST_APPS, max_workers=1) as srv:
-        import httpx
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api:
+            yield api
 
+
+@pytest.fixture
+def quick_keep_alive(tmp_path):
+    """A server whose streams send a keep-alive after 0.05 s of quiet."""
+    with start_server(data_dir=tmp_path / "quick", apps=TEST_APPS, stream_keep_alive=0.05) as srv:
         with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.token}"}, timeout=30) as api:
             yield api
 
@@ -31,9 +38,12 @@ def test_stream_pushes_every_status_in_order_and_ends_after_the_terminal_one(one
     wait_for_status(api, task["id"], "Queued")
 
     snapshots: list = []
-    reader = threading.Thread(target=lambda: snapshots.extend(read_stream(api, task["id"], sse=sse)))
+    subscribed = threading.Event()
+    reader = threading.Thread(
+        target=lambda: snapshots.extend(read_stream(api, task["id"], sse=sse, subscribed=subscribed))
+    )
     reader.start()
-    time.sleep(0.2)  # the reader is subscribed before the queue moves
+    assert subscribed.wait(10), "the stream never sent its first snapshot"
     gate(f"block-{sse}").set()
     reader.join(10)
 
@@ -118,10 +128,8 @@ def _newest_task_id(api) -> str:
 @pytest.mark.parametrize(
     ("accept", "keep_alive"), [("application/x-ndjson", ""), ("text/event-stream", ": keep-alive")]
 )
-def test_a_quiet_stream_sends_keep_alives_that_parsers_skip(api, monkeypatch, accept, keep_alive):
-    from inference_nb.server import streaming
-
-    monkeypatch.setattr(streaming, "KEEP_ALIVE_SECONDS", 0.05)
+def test_a_quiet_stream_sends_keep_alives_that_parsers_skip(quick_keep_alive, accept, keep_alive):
+    api = quick_keep_alive
     name = f"quiet-{keep_alive or 'ndjson'}"
     task = api.post("/run?wait=false", json={"app": "test/gate", "input": {"gate": name}}).json()
     wait_for_status(api, task["id"], "Running")
@@ -134,3 +142,14 @@ def test_a_quiet_stream_sends_keep_alives_that_parsers_skip(api, monkeypatch, ac
     assert lines.count(keep_alive) >= 3
     payloads = [line for line in lines if line.startswith("{") or line.startswith("data: ")]
     assert '"status": 9' in payloads[-1]
+
+
+@pytest.mark.parametrize("route", ["/run", "/apps/run?wait=true"])
+def test_sse_frames_are_unnamed_so_an_event_source_onmessage_gets_them(api, route):
+    answer = api.post(route, json={"app": "test/echo", "input": {"text": "sse"}}).json()
+    task_id = answer.get("data", answer)["id"]
+    with api.stream("GET", f"/tasks/{task_id}/stream", headers={"Accept": "text/event-stream"}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        frames = [frame for frame in response.read().decode().split("\n\n") if frame]
+    assert [frame.split(":", 1)[0] for frame in frames] == ["data"]  # no `event:` line: the default message
+    assert '"text": "sse"' in frames[0]

@@ -172,3 +172,44 @@ def test_an_output_with_nan_reads_back_as_null(api, server):
     task = api.post("/run", json={"app": "test/nan", "input": {}}).json()
     assert task["status"] == 9 and task["output"] == {"mean": None, "values": [1.0, None]}
     assert api.get(f"/tasks/{task['id']}").json()["output"] == task["output"]
+
+
+def _notebook_cell_app(field: str):
+    """What a notebook cell defining an app makes each time it runs: new classes, the same id."""
+    from pydantic import BaseModel, create_model
+
+    from inference_nb.server import App
+
+    output = create_model("Output", **{field: (str, ...)})
+
+    class Cell(App):
+        name = "test/cell"
+        description = "Defined in a notebook cell that is run again."
+
+        class Input(BaseModel):
+            text: str
+
+        Output = output
+
+        def setup(self, setup) -> None:
+            self.field = field
+
+        def run(self, input):
+            return output(**{self.field: input.text})
+
+    return Cell
+
+
+def test_an_app_registered_again_under_its_id_replaces_the_old_one(api, server):
+    server.register(_notebook_cell_app("first"))
+    session = api.post("/run", json={"app": "test/cell", "input": {"text": "s"}, "session": "new"}).json()
+    assert api.post("/run", json={"app": "test/cell", "input": {"text": "a"}}).json()["output"] == {"first": "a"}
+    server.register(_notebook_cell_app("second"))  # the cell run again; a warm instance of the old class is idle
+    task = api.post("/run", json={"app": "test/cell", "input": {"text": "b"}}).json()
+    assert (task["status"], task["error"], task["output"]) == (9, None, {"second": "b"})
+    assert "Serving" in status_names([e["status"] for e in task["timeline"]])  # a new instance, set up
+    listed = {app["id"]: app for app in api.get("/apps").json()["apps"]}
+    assert list(listed["test/cell@1.0.0"]["output_schema"]["properties"]) == ["second"]
+    # A session started before keeps the class it started with, to its end.
+    kept = api.post("/run", json={"app": "test/cell", "input": {"text": "k"}, "session": session["session_id"]})
+    assert kept.json()["output"] == {"first": "k"}

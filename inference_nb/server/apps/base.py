@@ -33,7 +33,6 @@ as `app:function` or by a session's `call(function, input)`:
 from __future__ import annotations
 
 import inspect
-import math
 import mimetypes
 import sys
 import threading
@@ -46,6 +45,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, FUNCTION_NAME_PATTERN
+
+from .progress_reports import progress_report
 
 
 class File(BaseModel):
@@ -149,10 +150,6 @@ class TaskCancelled(Exception):
     """Raised by `RunContext.raise_if_cancelled` when the task was cancelled."""
 
 
-PROGRESS_MESSAGE_CHARS = 200
-"""How much of a progress message clients see."""
-
-
 class RunContext:
     """What an app's `setup` and `run` may ask of the server while they work.
 
@@ -178,6 +175,8 @@ class RunContext:
         """The session the task runs in, or None."""
         self.work_dir = work_dir
         """A scratch folder for this task, removed when the task ends."""
+        self.worker_id: str | None = None
+        """The server's worker the task runs on (`GET /workers`), once it has one."""
         self._cancel = threading.Event()
         self._on_progress = on_progress
 
@@ -223,26 +222,6 @@ class RunContext:
         self._cancel.set()
 
 
-def progress_report(done: Any, total: Any, message: Any) -> dict[str, Any]:
-    """A checked `ctx.progress` report, as the task's `progress` field shows it."""
-    for name, value in (("done", done), ("total", total)):
-        if value is None and name == "total":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise TypeError(f"ctx.progress: {name} must be a finite number, not {value!r}")
-    if done < 0:
-        raise ValueError(f"ctx.progress: done must be at least 0, not {done!r}")
-    if total is not None and total <= 0:
-        raise ValueError(f"ctx.progress: total must be more than 0 (or None when unknown), not {total!r}")
-    if total is not None and done > total:
-        raise ValueError(f"ctx.progress: done ({done!r}) is more than total ({total!r})")
-    if message is not None and not isinstance(message, str):
-        raise TypeError(f"ctx.progress: message must be a string, not {type(message).__name__}")
-    if message is not None and len(message) > PROGRESS_MESSAGE_CHARS:
-        message = message[: PROGRESS_MESSAGE_CHARS - 1] + "…"
-    return {"done": done, "total": total, "message": message or None}
-
-
 class App:
     """Base class of every app. Subclasses set the class attributes and `run`.
 
@@ -266,9 +245,10 @@ class App:
     Setup: ClassVar[type[BaseModel] | None] = None
     """Model of the setup parameters (checked at submit, 422 when they do not fit); None means any
     JSON object is accepted."""
-    run_timeout: ClassVar[float | None] = None
-    """Seconds a task may take once it has a worker (setup, run and storing its files); past that the
-    server cancels it (`ctx.cancelled` turns true) and it ends Failed, saying so. None: no limit."""
+    run_timeout: float | None = None
+    """Seconds a task may take once it has a worker (setup, run, storing files; `setup` may set its own),
+    else it ends Failed at once and the app is cancelled (`ctx.cancelled`). None: no limit."""
+    run_timeout_hint: ClassVar[str] = ""  # what that error adds, e.g. how a caller changes the limit
 
     def setup(self, setup: Any, ctx: RunContext) -> Any:
         """Load what the app needs once per instance (a model, a dataset); by default nothing.
@@ -297,6 +277,11 @@ class App:
                 message); so does an output that does not fit `Output`.
         """
         raise NotImplementedError
+
+    @property
+    def reusable(self) -> bool:
+        """Whether this set-up instance may take another task (False drops it: its state broke)."""
+        return True
 
     def unload(self) -> Any:
         """Release what `setup` loaded; called when the instance is dropped (by default nothing).

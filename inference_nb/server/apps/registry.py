@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from inference_nb.wire.tasks import APP_ID_PATTERN
 
 from .base import App, app_functions
+from .official.loader import ProcessApp
 
 
 class UnknownApp(LookupError):
@@ -92,6 +93,7 @@ class AppRegistry:
                 "input_schema": app.Input.model_json_schema(),
                 "output_schema": app.Output.model_json_schema(mode="serialization"),
                 "setup_schema": app.Setup.model_json_schema() if app.Setup else None,
+                **_variants(app),
                 "functions": [
                     {
                         "name": spec.name,
@@ -104,6 +106,13 @@ class AppRegistry:
             }
             for app in self
         ]
+
+
+def _variants(app: type[App]) -> dict[str, Any]:
+    """An app in the service's format lists its variants (a request picks one with `variant`)."""
+    if not issubclass(app, ProcessApp):
+        return {}
+    return {"variants": {key: cls.variant.public() for key, cls in app.variants.items()}}
 
 
 def app_id(app: type[App]) -> str:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
 from inference_nb.wire.schema_words import load_jsonschema
 
+from ..disk import check_room
 from ..errors import Conflict, NotFound
 from ..event_log import EventLog
 from ..store import Store, now_iso
@@ -100,6 +101,7 @@ class RunEngine:
                     f"run {run_id} already exists with another message or schema; choose a new id", runId=run_id
                 )
             return run_id, False
+        check_room(self._store.data_dir)
         created = now_iso()
         detail = {
             "run": {

@@ -7,9 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import streaming
 from ..event_log import Event
-from ..streaming import event_stream, query_ids, resume_point
+from ..streaming import event_stream, keep_alive, query_ids, resume_point
 
 
 async def run_events(request: Request) -> Response:
@@ -17,7 +16,7 @@ async def run_events(request: Request) -> Response:
     engine, cluster_id = request.app.state.runs, request.path_params["cluster_id"]
     engine.cluster(cluster_id)  # an unknown cluster is a 404 naming the known ones, before the stream starts
     items = engine.events.subscribe(
-        after=resume_point(request), scope=cluster_id, ids=query_ids(request), idle=streaming.KEEP_ALIVE_SECONDS
+        after=resume_point(request), scope=cluster_id, ids=query_ids(request), idle=keep_alive(request)
     )
 
     def render(event: Event) -> str:

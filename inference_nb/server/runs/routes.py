@@ -11,10 +11,9 @@ from starlette.routing import Route
 
 from inference_nb.wire.runs import ApprovalRequest, CreateRunRequest, check_schema
 
-from .. import streaming
 from ..errors import Invalid
 from ..requests import query_cursor, query_int, read_model
-from ..streaming import json_stream
+from ..streaming import json_stream, keep_alive
 from .engine import RunEngine
 from .events_routes import ROUTES as EVENT_ROUTES
 
@@ -70,7 +69,7 @@ async def stream_run(request: Request) -> StreamingResponse:
     engine = _engine(request)
     cluster_id, run_id = _cluster_id(request), request.path_params["run_id"]
     engine.get(cluster_id, run_id)  # a 404 now, before the stream starts
-    return json_stream(request, engine.watch(cluster_id, run_id, idle=streaming.KEEP_ALIVE_SECONDS), event="run")
+    return json_stream(request, engine.watch(cluster_id, run_id, idle=keep_alive(request)), event="run")
 
 
 async def cancel_run(request: Request) -> JSONResponse:

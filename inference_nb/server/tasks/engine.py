@@ -23,46 +23,34 @@ import logging
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel
 
 from inference_nb.wire.statuses import RENUMBERED_2026, Dialect, HostedStatus
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 
-from ..apps.base import App, FunctionSpec, RunContext, app_functions, call_app_method
+from ..apps.base import App, RunContext, app_functions, call_app_method
 from ..apps.registry import app_id
+from ..disk import DiskFull, check_room
 from ..errors import Conflict, Gone, NotFound
 from ..event_log import EventLog
+from ..quota import StorageQuota
 from ..store import Store, TaskRow, now_iso
 from ..webhooks import WebhookSender
 from .files import files_in, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
 from .progress import ProgressRelay
-from .views import public_task, status_in, webhook_body
+from .running import ActiveTask, append_status, describe_failure, validate_output
+from .unsaved import UnsavedEnds
+from .views import TERMINAL, status_in, webhook_body
+from .watchers import TaskWatchers
+from .workers import Workers
 
 log = logging.getLogger("inference_nb.server")
 
-TERMINAL = tuple(info.code for info in RENUMBERED_2026.statuses if info.terminal)
 DEFAULT_MAX_QUEUED = 1000
 """Tasks that may wait for a worker before new ones are rejected."""
-
-
-@dataclass
-class ActiveTask:
-    row: TaskRow
-    app_cls: type[App]
-    ctx: RunContext
-    session: Session | None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    runner: asyncio.Task | None = None
-    thread_job: Future | None = None
-    """The worker-thread call in progress, if the app is sync."""
-    progress: ProgressRelay | None = None
-    """Passes the app's `ctx.progress` reports on."""
 
 
 class TaskEngine:
@@ -75,19 +63,24 @@ class TaskEngine:
         max_workers: int = 8,
         max_queued: int = DEFAULT_MAX_QUEUED,
         events: EventLog | None = None,
+        quota: StorageQuota | None = None,
     ) -> None:
         self._store = store
+        self._quota = quota or StorageQuota(store, None)
         self.events = events or EventLog()
         """Every change of every task, for `GET /tasks/events`."""
         self._max_workers, self._max_queued = max_workers, max_queued
         self._capacity = max_workers + max_queued
         self._data_dir = data_dir
         self._webhooks = webhooks
-        self._slots = asyncio.Semaphore(max_workers)
+        self.workers = Workers(max_workers)
+        """The slots tasks run on, by id (`GET /workers`)."""
         self._threads = ThreadPoolExecutor(max_workers + 4, thread_name_prefix="inference_nb-app")
         self._active: dict[str, ActiveTask] = {}
-        self._watchers: dict[str, set[asyncio.Queue]] = {}
+        self._watchers = TaskWatchers()
         self._background: list[asyncio.Task] = []
+        self._unsaved = UnsavedEnds(store, webhooks)
+        """Tasks that ended while the disk was full: right in memory, written once there is room."""
         self.pool = InstancePool(self._run_sync)
         self.sessions = SessionManager(store, self.pool)
 
@@ -99,6 +92,7 @@ class TaskEngine:
         self._background = [
             loop.create_task(self._webhooks.run_forever()),
             loop.create_task(self.sessions.reap_forever()),
+            loop.create_task(self._unsaved.write_forever()),
         ]
 
     def fail_in_flight(self) -> None:
@@ -120,6 +114,7 @@ class TaskEngine:
         for background in self._background:
             background.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        self._unsaved.write()  # what still finds no room is marked failed by the next start's recovery
         await self.sessions.close("the server stopped")
         await self.pool.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -133,7 +128,7 @@ class TaskEngine:
                 f"The server stopped while this task was {status}; "
                 f"it was marked failed when the server started again at {restarted}."
             )
-            self._append_status(row, HostedStatus.FAILED)
+            append_status(row, HostedStatus.FAILED)
             self._store.save_task(row)
             if row.webhook:
                 self._webhooks.enqueue(row.id, row.webhook, webhook_body(row))
@@ -155,9 +150,15 @@ class TaskEngine:
         """Create the task and start it; returns its row (shown with `public_task`).
 
         A task beyond the queue's capacity is created already Rejected, and never runs.
+
+        Raises:
+            DiskFull: the data dir's disk has no room; nothing was created.
         """
+        check_room(self._data_dir)
         full = self._in_flight() >= self._capacity
         session = None if full else self._resolve_session(request, app_cls, setup)
+        if session is not None:  # a session keeps the class it started with, even if re-registered since
+            app_cls = type(session.instance.app)
         created = now_iso()
         row = TaskRow(
             id=f"task_{secrets.token_hex(12)}",
@@ -176,7 +177,7 @@ class TaskEngine:
         work_dir = self._data_dir / "work" / row.id
         progress = ProgressRelay(row, self._publish, asyncio.get_running_loop())
         ctx = RunContext(task_id=row.id, session_id=row.session_id, work_dir=work_dir, on_progress=progress.report)
-        task = ActiveTask(row, app_cls, ctx, session, progress=progress)
+        task = ActiveTask(row, app_cls, ctx, session, progress=progress, workers=request.workers)
         self._advance(task, HostedStatus.RECEIVED)
         self._store.save_task_inputs(row.id, list(input_files))
         if full:
@@ -222,9 +223,11 @@ class TaskEngine:
         try:
             self._advance(task, HostedStatus.QUEUED)
             session = task.session
-            instance = session.instance if session else self.pool.checkout(task.app_cls, task.row.setup)
+            instance = session.instance if session else await self.pool.checkout(task.app_cls, task.row.setup)
             # Calls on one session run one at a time, on its one instance.
-            async with session.lock if session else contextlib.nullcontext(), self._slots:
+            lock = session.lock if session else contextlib.nullcontext()
+            async with lock, self.workers.take(task.row.id, task.workers) as worker_id:
+                task.ctx.worker_id = worker_id
                 try:
                     await self._serve_in_time(task, instance)
                 finally:
@@ -235,7 +238,7 @@ class TaskEngine:
         except asyncio.CancelledError:
             self._finish(task, HostedStatus.CANCELLED)
         except Exception as exc:  # the app's failure is the task's failure, not the server's
-            self._finish(task, HostedStatus.FAILED, error=_describe_failure(exc))
+            self._finish(task, HostedStatus.FAILED, error=describe_failure(exc, self._data_dir))
         finally:
             if task.session:
                 task.session.busy -= 1
@@ -243,22 +246,33 @@ class TaskEngine:
             self._active.pop(task.row.id, None)
 
     async def _serve_in_time(self, task: ActiveTask, instance: Instance) -> None:
-        """`_serve` under the app's `run_timeout`: past it, the task is cancelled and fails saying why."""
-        limit = task.app_cls.run_timeout
-        if limit is None:
-            return await self._serve(task, instance)
+        """`_serve` under the app's `run_timeout` (an instance may set its own in `setup`: it is read
+        again once set up). Past it the task ends Failed at once, saying so; a sync app's thread is
+        told to stop (`ctx.cancelled`) and settles afterwards, without holding the task's end."""
+        started = asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(limit) as deadline:
-                await self._serve(task, instance)
+            async with asyncio.timeout(None) as deadline:
+
+                def apply_limit() -> None:
+                    limit = instance.app.run_timeout
+                    deadline.reschedule(None if limit is None else started + limit)
+
+                apply_limit()
+                await self._serve(task, instance, on_set_up=apply_limit)
         except TimeoutError:
             if not deadline.expired():
                 raise  # the app's own TimeoutError: its failure, told as it is
+            app = instance.app
+            hint = f"; {app.run_timeout_hint}" if app.run_timeout_hint else ""
+            message = (
+                f"the task ran past its time limit ({task.row.app}'s run timeout of {app.run_timeout:g} s{hint}) "
+                "and was stopped"
+            )
             task.ctx.cancel()  # a sync app's thread outlives the asyncio cancel: tell it to stop
-            raise TimeoutError(
-                f"the task ran longer than {task.row.app}'s run timeout of {limit:g} s and was stopped"
-            ) from None
+            self._finish(task, HostedStatus.FAILED, error=message)  # now, not once that thread returns
+            raise TimeoutError(message) from None
 
-    async def _serve(self, task: ActiveTask, instance: Instance) -> None:
+    async def _serve(self, task: ActiveTask, instance: Instance, *, on_set_up: Callable[[], None]) -> None:
         app_cls, ctx = task.app_cls, task.ctx
         self._advance(task, HostedStatus.DISPATCHED)
         self._advance(task, HostedStatus.PREPARING)
@@ -266,6 +280,7 @@ class TaskEngine:
         if not instance.ready:
             self._advance(task, HostedStatus.SERVING)
             await self.pool.set_up(instance, setup, ctx, run_sync=self._run_sync_for(task))
+            on_set_up()
         self._advance(task, HostedStatus.SETTING_UP)
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
         spec = app_functions(app_cls)[task.row.function]
@@ -274,11 +289,16 @@ class TaskEngine:
         self._advance(task, HostedStatus.RUNNING)
         method = getattr(instance.app, spec.method)
         result = await call_app_method(method, app_input, ctx, run_sync=self._run_sync_for(task))
-        output = _validate_output(spec, result)
+        output = validate_output(spec, result)
         files = files_in(output)
         if files:
             self._advance(task, HostedStatus.UPLOADING)
-            await self._run_sync(lambda: store_files(self._store, self._data_dir, task.row, files))
+            nbytes = sum(len(file.pending_data or b"") for file in files)
+            self._quota.reserve(nbytes)
+            try:
+                await self._run_sync(lambda: store_files(self._store, self._data_dir, task.row, files))
+            finally:
+                self._quota.release(nbytes)
         # Through JSON text: pydantic writes NaN and infinities as null there, which JSON requires.
         self._finish(task, HostedStatus.COMPLETED, output=json.loads(output.model_dump_json()))
 
@@ -300,15 +320,10 @@ class TaskEngine:
 
     # statuses
 
-    def _append_status(self, row: TaskRow, status: int) -> None:
-        row.status = int(status)
-        row.updated_at = now_iso()
-        row.timeline.append({"status": int(status), "name": RENUMBERED_2026.by_code(status).name, "at": row.updated_at})
-
     def _advance(self, task: ActiveTask, status: int) -> None:
         if task.done.is_set():
             return
-        self._append_status(task.row, status)
+        append_status(task.row, status)
         self._store.save_task(task.row)
         self._publish(task.row)
 
@@ -319,16 +334,18 @@ class TaskEngine:
             task.progress.close()
         task.row.output = output
         task.row.error = error
-        self._advance(task, status)
+        try:
+            self._advance(task, status)
+        except DiskFull as full:  # it ends all the same, in memory, and is written once there is room
+            self._publish(self._unsaved.end(task.row, status, full))
         task.done.set()
-        if task.row.webhook:
+        if task.row.webhook and task.row.id not in self._unsaved:
             self._webhooks.enqueue(task.row.id, task.row.webhook, webhook_body(task.row))
 
     def _publish(self, row: TaskRow) -> None:
         # A copy: the row changes on, and each watcher shows it in the dialect it answers in.
         snapshot = dataclasses.replace(row, timeline=list(row.timeline))
-        for queue in self._watchers.get(row.id, ()):
-            queue.put_nowait(snapshot)
+        self._watchers.publish(snapshot)
         self.events.publish(row.id, snapshot)
 
     # reading and controlling
@@ -337,6 +354,9 @@ class TaskEngine:
         active = self._active.get(task_id)
         if active:
             return active.row
+        unsaved = self._unsaved.get(task_id)
+        if unsaved is not None:
+            return unsaved
         row = self._store.get_task(task_id)
         if row is None:
             raise NotFound(f"no task {task_id!r}")
@@ -370,7 +390,7 @@ class TaskEngine:
             active.runner.cancel()
         return active.row
 
-    async def watch(
+    def watch(
         self, task_id: str, *, base_url: str, dialect: Dialect, idle: float | None = None
     ) -> AsyncIterator[dict[str, Any] | None]:
         """The task now, then each change, ending with its terminal state, as `dialect` shows it.
@@ -378,33 +398,4 @@ class TaskEngine:
         With `idle`, a None comes after that many seconds without a change, so
         a stream can send a keep-alive through proxies.
         """
-        row = self.get(task_id)
-        queue: asyncio.Queue = asyncio.Queue()
-        self._watchers.setdefault(task_id, set()).add(queue)
-        try:
-            snapshot = row
-            yield public_task(snapshot, base_url, dialect)
-            while snapshot.status not in TERMINAL:
-                try:
-                    snapshot = await asyncio.wait_for(queue.get(), idle)
-                except TimeoutError:
-                    yield None
-                    continue
-                yield public_task(snapshot, base_url, dialect)
-        finally:
-            watchers = self._watchers.get(task_id, set())
-            watchers.discard(queue)
-            if not watchers:
-                self._watchers.pop(task_id, None)
-
-
-def _validate_output(spec: FunctionSpec, result: Any) -> BaseModel:
-    try:
-        return spec.Output.model_validate(result)
-    except Exception as exc:
-        raise TypeError(f"the app returned an output that does not fit its output schema: {exc}") from exc
-
-
-def _describe_failure(exc: BaseException) -> str:
-    message = str(exc).strip()
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        return self._watchers.follow(self.get(task_id), base_url=base_url, dialect=dialect, idle=idle)

@@ -10,11 +10,10 @@ from starlette.routing import Route
 
 from inference_nb.wire.statuses import DIALECT_HEADER
 
-from .. import streaming
 from ..dialects import answer_dialect
 from ..event_log import Event
 from ..requests import base_url
-from ..streaming import event_stream, query_ids, resume_point
+from ..streaming import event_stream, keep_alive, query_ids, resume_point
 from .views import public_task
 
 
@@ -23,7 +22,7 @@ async def task_events(request: Request) -> Response:
     dialect = answer_dialect(request)
     after, ids = resume_point(request), query_ids(request)
     base = base_url(request)
-    items = request.app.state.engine.events.subscribe(after=after, ids=ids, idle=streaming.KEEP_ALIVE_SECONDS)
+    items = request.app.state.engine.events.subscribe(after=after, ids=ids, idle=keep_alive(request))
 
     def render(event: Event) -> str:
         return json.dumps(public_task(event.payload, base, dialect))

@@ -33,8 +33,8 @@ def _walk_with_path(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[s
     if isinstance(value, File):
         yield path, value
     elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _walk_with_path(getattr(value, name), (*path, name))
+        for name, item in value:  # its fields, then any extra ones (apps/official/schema_models.py)
+            yield from _walk_with_path(item, (*path, name))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _walk_with_path(item, (*path, str(index)))

@@ -1,9 +1,11 @@
 """App instances: a warm pool for one-off tasks and one instance per session.
 
 Setting an app up is its expensive part (a model load), so an instance that
-finished a task waits, idle, for the next task with the same app and setup.
-An instance is used by one task at a time. A session owns its instance until
-it ends (explicitly, after its idle timeout, or when the server stops).
+finished a one-off task waits, idle, for the next one-off task with the same app
+and setup: one-off tasks may share state, as on a warm worker. A session gets a
+new instance of its own, set up afresh, and owns it until it ends (explicitly,
+after its idle timeout, or when the server stops); it never goes to the pool.
+An instance is used by one task at a time. See docs/ARCHITECTURE.md, "App instances".
 """
 
 from __future__ import annotations
@@ -30,25 +32,41 @@ DEFAULT_SESSION_TIMEOUT = 300.0
 @dataclass
 class Instance:
     app: App
-    key: tuple[str, str]
+    key: tuple[str, str, str]
     ready: bool = False
     discarded: bool = False
 
 
-def _pool_key(app_cls: type[App], setup: dict[str, Any] | None) -> tuple[str, str]:
-    return app_id(app_cls), json.dumps(setup or {}, sort_keys=True)
+def _pool_key(app_cls: type[App], setup: dict[str, Any] | None) -> tuple[str, str, str]:
+    # The class name too: the variants of an app in the service's format share an id, one class each,
+    # while a class re-registered under its id keeps its name (its stale instances are found and unloaded).
+    return app_id(app_cls), app_cls.__qualname__, json.dumps(setup or {}, sort_keys=True)
 
 
 class InstancePool:
     def __init__(self, run_sync: RunSync, *, max_idle_per_key: int = 4) -> None:
         self._run_sync = run_sync
-        self._idle: dict[tuple[str, str], list[Instance]] = {}
+        self._idle: dict[tuple[str, str, str], list[Instance]] = {}
         self._max_idle = max_idle_per_key
 
-    def checkout(self, app_cls: type[App], setup: dict[str, Any] | None) -> Instance:
+    async def checkout(self, app_cls: type[App], setup: dict[str, Any] | None) -> Instance:
+        """An idle instance of exactly `app_cls` with this setup, else a new one (not yet set up).
+
+        An idle instance of a class since replaced under the same id (a re-registered app) is
+        unloaded, never handed out: its code and models are the old ones.
+        """
         key = _pool_key(app_cls, setup)
-        idle = self._idle.get(key)
-        return idle.pop() if idle else Instance(app_cls(), key)
+        idle = self._idle.get(key, [])
+        while idle:
+            instance = idle.pop()
+            if type(instance.app) is app_cls:
+                return instance
+            await self.unload(instance)
+        return self.new(app_cls, setup)
+
+    def new(self, app_cls: type[App], setup: dict[str, Any] | None) -> Instance:
+        """A new instance, to be set up before its first task (a session's, or the pool's)."""
+        return Instance(app_cls(), _pool_key(app_cls, setup))
 
     async def set_up(self, instance: Instance, setup_model: Any, ctx: RunContext, *, run_sync: RunSync) -> None:
         await call_app_method(instance.app.setup, setup_model, ctx, run_sync=run_sync)
@@ -56,7 +74,7 @@ class InstancePool:
 
     async def give_back(self, instance: Instance) -> None:
         idle = self._idle.setdefault(instance.key, [])
-        if instance.ready and not instance.discarded and len(idle) < self._max_idle:
+        if instance.ready and not instance.discarded and instance.app.reusable and len(idle) < self._max_idle:
             idle.append(instance)
         else:
             await self.unload(instance)
@@ -124,7 +142,7 @@ class SessionManager:
             app_id=app_id(app_cls),
             setup=setup,
             timeout=timeout or DEFAULT_SESSION_TIMEOUT,
-            instance=self._pool.checkout(app_cls, setup),
+            instance=self._pool.new(app_cls, setup),  # never a warm one: a session starts fresh
             created_at=now_iso(),
             last_used=self.clock.monotonic(),
         )

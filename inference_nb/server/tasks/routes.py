@@ -20,21 +20,23 @@ from starlette.routing import Route
 from inference_nb.wire.statuses import DIALECT_HEADER, Dialect
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, HostedRunTaskRequest, RunTaskRequest
 
-from .. import streaming
 from ..apps.base import app_functions
+from ..apps.official.loader import UnknownVariant, with_variant
 from ..apps.registry import UnknownApp, app_id
 from ..dialects import answer_dialect, respond, route_dialect
 from ..errors import BadRequest, Conflict, Invalid, NotFound
 from ..requests import base_url, query_bool, query_cursor, query_int, read_model
 from ..store import TaskRow
-from ..streaming import json_stream
+from ..streaming import json_stream, keep_alive
 from ..webhooks import destination_refused
-from .engine import TERMINAL, TaskEngine
+from .engine import TaskEngine
 from .events_routes import ROUTES as EVENT_ROUTES
 from .files import check_input_files, task_files_dir
+from .hosted_routes import ROUTES as HOSTED_ROUTES
 from .sessions_routes import ROUTES as SESSION_ROUTES
 from .uploads import ROUTES as UPLOAD_ROUTES
-from .views import public_task, status_in
+from .views import TERMINAL, public_task, status_in
+from .workers import ROUTES as WORKER_ROUTES
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -82,6 +84,14 @@ def _validate_submission(
         app_cls = request.app.state.registry.resolve(task_request.app)
     except UnknownApp as exc:
         raise NotFound(str(exc)) from None
+    try:
+        app_cls = with_variant(app_cls, task_request.variant)
+    except UnknownVariant as exc:
+        raise Invalid(f"Invalid request: variant: {exc}", details=[{"field": "variant", "message": str(exc)}]) from None
+    if task_request.infra == "cloud":
+        why = 'the embedded server has only private infrastructure (its own workers): send "private" or leave it out'
+        raise Invalid(f"Invalid request: infra: {why}", details=[{"field": "infra", "message": why}])
+    _engine(request).workers.check(task_request.workers)
     if task_request.webhook is not None:
         refused = destination_refused(task_request.webhook, request.app.state.config.webhook_hosts)
         if refused is not None:
@@ -157,16 +167,19 @@ async def cancel_task(request: Request) -> JSONResponse:
 
 
 async def stream_task(request: Request) -> Response:
-    """NDJSON lines (or SSE), each a bare task object in either dialect: the SDK reads them unwrapped."""
+    """NDJSON lines (or SSE), each a bare task object in either dialect: the SDK reads them unwrapped.
+
+    SSE events are unnamed, as the hosted service sends them: an EventSource's `onmessage` (the JS
+    SDK's `streamTask`) fires only for those, never for a named event."""
     row, dialect = _task(request)
 
     async def texts():
         async for task in _engine(request).watch(
-            row.id, base_url=base_url(request), dialect=dialect, idle=streaming.KEEP_ALIVE_SECONDS
+            row.id, base_url=base_url(request), dialect=dialect, idle=keep_alive(request)
         ):
             yield None if task is None else json.dumps(task)
 
-    response = json_stream(request, texts(), event="task")
+    response = json_stream(request, texts(), event=None)
     response.headers[DIALECT_HEADER] = dialect.value
     return response
 
@@ -283,6 +296,7 @@ ROUTES = [
     Route("/apps/run", run_task, methods=["POST"]),
     Route("/apps", list_apps, methods=["GET"]),
     Route("/tasks", list_tasks, methods=["GET"]),
+    *HOSTED_ROUTES,
     *EVENT_ROUTES,
     Route("/tasks/{task_id}", get_task, methods=["GET"]),
     Route("/tasks/{task_id}", delete_task, methods=["DELETE"]),
@@ -294,4 +308,5 @@ ROUTES = [
     Route("/files/{task_id}/{filename}", get_file, methods=["GET"]),
     *SESSION_ROUTES,
     *UPLOAD_ROUTES,
+    *WORKER_ROUTES,
 ]

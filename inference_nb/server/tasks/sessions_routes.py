@@ -1,4 +1,9 @@
-"""The tasks API's sessions: get, end, and (hosted dialect) list and keepalive."""
+"""The tasks API's sessions: get, end, and (hosted dialect) list and keepalive.
+
+A session speaks the dialect of the task that started it, as a task speaks its creating route's
+(docs/ARCHITECTURE.md, "The two APIs"): a session started through `POST /apps/run` is shown in the
+hosted format by GET and DELETE too, unless a header asks for another.
+"""
 
 from __future__ import annotations
 
@@ -50,9 +55,13 @@ def _view(request: Request, described: dict[str, Any], dialect: Dialect) -> dict
     }
 
 
+def _session_dialect(request: Request, session_id: str) -> Dialect:
+    return answer_dialect(request, request.app.state.store.session_dialect(session_id))
+
+
 async def get_session(request: Request) -> JSONResponse:
-    dialect = answer_dialect(request)
     session_id = request.path_params["session_id"]
+    dialect = _session_dialect(request, session_id)
     try:
         described = _sessions(request).describe(session_id)
     except KeyError:
@@ -61,8 +70,8 @@ async def get_session(request: Request) -> JSONResponse:
 
 
 async def end_session(request: Request) -> JSONResponse:
-    dialect = answer_dialect(request)
     session_id = request.path_params["session_id"]
+    dialect = _session_dialect(request, session_id)
     await _sessions(request).end(_live(request, session_id), "ended by request")
     return respond(_view(request, _sessions(request).describe(session_id), dialect), dialect)
 

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..dialects import answer_dialect, respond
+from ..disk import DiskFull, check_room, disk_full_message, is_disk_full
 from ..errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from ..requests import base_url, read_model
 from .files import safe_name, task_files_dir
@@ -90,6 +91,7 @@ async def create_files(request: Request) -> JSONResponse:
         request, CreateFilesRequest, limit=request.app.state.config.max_body_bytes, what='with "files": [...]'
     )
     store = request.app.state.store
+    check_room(request.app.state.config.data_dir)
     created = []
     for declared in body.files:
         filename = safe_name(declared.filename or "upload.bin")
@@ -111,23 +113,39 @@ async def put_upload(request: Request) -> JSONResponse:
     if upload["uploaded"]:
         raise Conflict(f"upload {upload_id} already has its bytes; declare a new file to upload again")
     limit = upload["declared_size"] if upload["declared_size"] is not None else MAX_UPLOAD_BYTES
+    check_room(request.app.state.config.data_dir)
+    quota = request.app.state.quota
     folder = task_files_dir(request.app.state.config.data_dir, upload_id)
-    folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{filename}.{secrets.token_hex(4)}"
-    size = 0
+    size = reserved = 0
+
+    def reserve_up_to(total: int) -> None:  # counted against the quota before it is written
+        nonlocal reserved
+        if total > reserved:
+            quota.reserve(total - reserved)
+            reserved = total
+
     try:
+        reserve_up_to(upload["declared_size"] or 0)  # a declared size past the quota is refused before the body
+        folder.mkdir(parents=True, exist_ok=True)
         with open(partial, "wb") as out:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"the upload is larger than the {limit} bytes declared for it")
+                reserve_up_to(size)
                 await run_in_threadpool(out.write, chunk)  # a disk write must not hold up the event loop
         if upload["declared_size"] is not None and size != upload["declared_size"]:
             raise Conflict(f"the upload has {size} bytes but {upload['declared_size']} were declared")
         os.replace(partial, folder / filename)
+        store.complete_upload(upload_id, size)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(disk_full_message(request.app.state.config.data_dir)) from exc
+        raise
     finally:
+        quota.release(reserved)
         partial.unlink(missing_ok=True)
-    store.complete_upload(upload_id, size)
     return respond(_file_object(request, {**upload, "declared_size": size}, with_upload_url=False), dialect)
 
 

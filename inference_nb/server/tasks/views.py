@@ -10,6 +10,9 @@ from inference_nb.wire.statuses import RENUMBERED_2026, Dialect
 from ..store import TaskRow
 from .files import rebase_file_uris
 
+TERMINAL = tuple(info.code for info in RENUMBERED_2026.statuses if info.terminal)
+"""The stored (2026) codes a task ends with."""
+
 
 def status_in(dialect: Dialect, status: int) -> int:
     """A stored status (2026 numbering) as `dialect` numbers it."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +28,7 @@ DENIED_ACTION_NAMES = {
     sqlite3.SQLITE_DETACH: "DETACH",
 }
 LEADING_COMMENTS = re.compile(r"(\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
-PROGRESS_CHECK_EVERY = 1000  # sqlite VM instructions between looks at ctx.cancelled and the deadline
+PROGRESS_CHECK_EVERY = 1000  # sqlite VM instructions between looks at ctx.cancelled
 DEFAULT_TIMEOUT = 5.0
 """Seconds one query may run unless the setup says otherwise."""
 MAX_RESULT_BYTES = 10 * 2**20
@@ -40,6 +39,8 @@ FETCH_CHUNK = 500
 class SqlApp(App):
     name = "demo/sql"
     version = "1.0.0"
+    run_timeout = DEFAULT_TIMEOUT  # setup's timeout_seconds, once set up
+    run_timeout_hint = "setup timeout_seconds sets it, up to 300"
     description = (
         "Runs one read-only SQL query (SQLite dialect) over a small shop dataset, tables "
         "inventory(name, category, qty, price, warehouse) and sales(sale_id, name, sold_on, qty, region), "
@@ -89,7 +90,9 @@ class SqlApp(App):
         self._conn = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
         setup = setup or self.Setup()
-        self._timeout = setup.timeout_seconds
+        # The engine ends the task at this limit whatever the query is doing (docs/ARCHITECTURE.md,
+        # "The embedded server"); _query stops sqlite itself then.
+        self._timeout = self.run_timeout = setup.timeout_seconds
         # No single string or blob (e.g. zeroblob(1e9), a long replace()) may outgrow the result cap.
         self._conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_RESULT_BYTES)
         if setup.dataset == "inventory":
@@ -121,19 +124,27 @@ class SqlApp(App):
         def authorize(action: int, first: str | None, *_: Any) -> int:
             if action in READ_ACTIONS:
                 return sqlite3.SQLITE_OK
+            if action == sqlite3.SQLITE_UPDATE and first == "sqlite_master":
+                # Asked while a pragma_…() table function is compiled, before that pragma's own
+                # question (denied below, and named in the error). No statement can change
+                # sqlite_master anyway: writable_schema is off, and a PRAGMA to set it is denied.
+                return sqlite3.SQLITE_OK
             denied.append(f"{DENIED_ACTION_NAMES.get(action, 'change the database')} {first or ''}".strip())
             return sqlite3.SQLITE_DENY
 
-        deadline = time.monotonic() + self._timeout
-        late: list[bool] = []
+        # The progress handler stops a query between VM steps once the task is cancelled; a single
+        # SQL function (printf('%.*c', 2e9, 'x')) takes no steps, so the deadline interrupts the
+        # connection too, which ends the query as soon as sqlite looks again.
+        late = threading.Event()
 
-        def stop() -> bool:  # sqlite calls it every PROGRESS_CHECK_EVERY steps; True aborts the query
-            if time.monotonic() > deadline:
-                late.append(True)
-            return ctx.cancelled or bool(late)
+        def interrupt() -> None:
+            late.set()
+            self._conn.interrupt()
 
         self._conn.set_authorizer(authorize)
-        self._conn.set_progress_handler(stop, PROGRESS_CHECK_EVERY)
+        self._conn.set_progress_handler(lambda: ctx.cancelled, PROGRESS_CHECK_EVERY)
+        deadline = threading.Timer(self._timeout, interrupt)
+        deadline.start()
         cursor = self._conn.cursor()
         try:
             try:
@@ -141,16 +152,17 @@ class SqlApp(App):
                 names = [column[0] for column in cursor.description or []]
                 fetched = _fetch_capped(cursor, input.max_rows + 1)
             finally:
+                deadline.cancel()
                 # Closed because a half-read statement keeps its tables locked (DROP of the upload).
                 cursor.close()
                 # Reset before explaining an error: listing the tables needs PRAGMA.
                 self._conn.set_authorizer(None)
                 self._conn.set_progress_handler(None, 0)
         except sqlite3.Error as error:
-            if late and not ctx.cancelled:
+            if late.is_set() and not ctx.cancelled:
+                limit = f"{self._timeout:g} s"
                 raise TimeoutError(
-                    f"the query ran longer than its {self._timeout:g} s deadline and was stopped "
-                    "(setup timeout_seconds sets the deadline, up to 300)"
+                    f"the query ran past its time limit of {limit} and was stopped ({self.run_timeout_hint})"
                 ) from None
             raise self._explain(error, denied, ctx) from None
 
@@ -161,6 +173,12 @@ class SqlApp(App):
     def _explain(self, error: sqlite3.Error, denied: list[str], ctx: RunContext) -> Exception:
         if ctx.cancelled:
             return TaskCancelled(f"task {ctx.task_id} was cancelled while its query ran")
+        pragmas = [action for action in denied if action.startswith("run PRAGMA")]
+        if pragmas:
+            return ValueError(
+                f"the query would {pragmas[0]}, and pragmas (pragma_…() table functions too) are not allowed; "
+                f"only SELECT over the tables is. Tables: {describe_tables(self._conn)}"
+            )
         if denied:
             return ValueError(f"the query is read-only, but it would {denied[0]}; only SELECT is allowed")
         if isinstance(error, sqlite3.DataError) or "too big" in str(error):  # SQLITE_LIMIT_LENGTH
