@@ -92,10 +92,6 @@ export class KernelWatch {
     this.ping();
   }
 
-  get current(): Liveness {
-    return this.state;
-  }
-
   /** Whether the kernel is running something (a cell): messages wait until it is free. */
   get busy(): boolean {
     return this.status === "busy";
