@@ -60,7 +60,8 @@ class InferenceWidget(anywidget.AnyWidget):
     """Ask a question or run an app, watch it live, get the result in the kernel.
 
     `InferenceWidget(message=..., schema=...)`, `InferenceWidget(mode="app", app=..., input=...)`
-    or `client.widget(...)`; the shown run is `widget.run`, its result `widget.result` / `widget.df`.
+    or `client.widget(...)`; the shown run is `widget.run`, its result `widget.result` / `widget.df`;
+    what is typed in the forms is `widget.message` and `widget.input` (sent back as it is typed, typed.py).
 
     Args:
         client: where runs go (default: a new client, on the embedded server unless the

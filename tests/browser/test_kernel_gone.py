@@ -91,7 +91,9 @@ def test_a_widget_over_a_restart_and_a_reload(front_end, request, widget_noteboo
         expect(widget).to_be_visible(timeout=60_000)
         note = widget.locator(".inb-snapshot-note")
         submit = widget.get_by_role("button", name="Submit")
-        expect(widget.locator(".inb-check")).to_have_text("✓ no schema: the answer comes back as the server gives it", timeout=30_000)
+        expect(widget.locator(".inb-check")).to_have_text(
+            "✓ no schema: the answer comes back as the server gives it", timeout=30_000
+        )
         expect(note).to_be_hidden()
 
         fits(page, 400, f"{front_end}-400px")
