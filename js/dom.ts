@@ -47,12 +47,15 @@ export function errorLine(id = uniqueId("err")): HTMLDivElement {
   return line;
 }
 
-/** "width: must be ≤ 1024": the field's name once, whether or not the problem already says it. */
-export function named(name: string, problem: string): string {
-  for (const prefix of [`${name}:`, `input.${name}:`]) {
-    if (problem.startsWith(prefix)) return `${name}:${problem.slice(prefix.length)}`;
+/**
+ * "Width: must be ≤ 1024": the field's label once, whether or not the problem already
+ * names the field by its `path` (the kernel's words: "input.width: must be ≤ 1024").
+ */
+export function named(label: string, problem: string, path: string = label): string {
+  for (const prefix of [`${path}:`, `input.${path}:`, `${label}:`]) {
+    if (problem.startsWith(prefix)) return `${label}:${problem.slice(prefix.length)}`;
   }
-  return `${name}: ${problem}`;
+  return `${label}: ${problem}`;
 }
 
 /** Show (or hide, for null) an error line, and mark the control it describes. */

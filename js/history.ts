@@ -2,9 +2,9 @@
 // given, its status and time. Picking one makes it the current run (the kernel
 // decides, through a "select" message); its input can be loaded into the form or
 // run again.
-import type { RunInput, RunView } from "./types";
+import type { AppInfo, RunInput, RunView } from "./types";
 import { h, syncKeyed } from "./dom";
-import { inputSummary } from "./run-input";
+import { inputSummary, matchApp } from "./run-input";
 import { elapsedMs, formatClock, formatDuration } from "./time";
 
 export interface HistoryActions {
@@ -28,13 +28,15 @@ export class HistoryView {
     this.el.hidden = true;
   }
 
-  update(runs: RunView[], current: string | null, now: number): void {
+  /** `apps`: the server's apps, whose defaults the summaries leave out; `readOnly`: no kernel to run anything again. */
+  update(runs: RunView[], current: string | null, now: number, apps: readonly AppInfo[] = [], readOnly = false): void {
     this.el.hidden = runs.length === 0;
     this.count.textContent = `(${runs.length})`;
     const newestFirst = [...runs].reverse();
     syncKeyed(this.list, newestFirst, (r) => r.id, (r) => this.createItem(r), (node, r) => {
       this.inputs.set(r.id, r.input);
-      updateItem(node, r, r.id === current, now);
+      const app = r.input?.kind === "app" ? matchApp(apps, r.input.app) : undefined;
+      updateItem(node, r, r.id === current, now, inputSummary(r.input, r.label, app), readOnly);
     });
   }
 
@@ -62,7 +64,7 @@ export class HistoryView {
   }
 }
 
-function updateItem(node: HTMLElement, run: RunView, isCurrent: boolean, now: number): void {
+function updateItem(node: HTMLElement, run: RunView, isCurrent: boolean, now: number, summary: string, readOnly: boolean): void {
   const [show, status, time, actions] = Array.from(node.children) as HTMLElement[];
   const [, clock, label] = Array.from(show!.children) as HTMLElement[];
   const [load, again] = Array.from(actions!.children) as HTMLButtonElement[];
@@ -72,7 +74,6 @@ function updateItem(node: HTMLElement, run: RunView, isCurrent: boolean, now: nu
   if (show!.title !== run.id) show!.title = run.id;
   const started = run.timeline[0]?.at;
   clock!.textContent = started ? formatClock(started) : "";
-  const summary = inputSummary(run.input, run.label);
   label!.textContent = summary;
   status!.textContent = run.status;
   const ms = elapsedMs(run, now);
@@ -80,6 +81,7 @@ function updateItem(node: HTMLElement, run: RunView, isCurrent: boolean, now: nu
   actions!.hidden = run.input === null;
   load!.setAttribute("aria-label", `Load into form: ${summary}`);
   again!.setAttribute("aria-label", `Run again: ${summary}`);
-  again!.disabled = run.input !== null && !run.input.complete;
-  again!.title = again!.disabled ? INCOMPLETE : "";
+  const incomplete = run.input !== null && !run.input.complete;
+  again!.disabled = readOnly || incomplete;
+  again!.title = incomplete ? INCOMPLETE : "";
 }

@@ -35,7 +35,25 @@ describe("keepKeys", () => {
     expect(submit).not.toHaveBeenCalled();
   });
 
-  it("submits on Ctrl+Enter and Cmd+Enter, not on a plain Enter", () => {
+  it("submits on Enter in a one-line box, not in a textarea, a select or with Shift", () => {
+    const { press, submit, stop } = setup();
+    const root = document.body.firstElementChild as HTMLElement;
+    const text = h("input", { type: "text" });
+    const number = h("input", { type: "number" });
+    const box = h("textarea", {});
+    const select = h("select", {});
+    root.append(text, number, box, select);
+    const enter = press(text, "Enter");
+    press(number, "Enter");
+    press(box, "Enter");
+    press(select, "Enter");
+    press(text, "Enter", { shiftKey: true });
+    stop();
+    expect(submit).toHaveBeenCalledTimes(2);
+    expect(enter.defaultPrevented).toBe(true);
+  });
+
+  it("submits on Ctrl+Enter and Cmd+Enter, not on a plain Enter in a box of many lines", () => {
     const { readOnly, press, submit, stop } = setup();
     const ctrl = press(readOnly, "Enter", { ctrlKey: true });
     press(readOnly, "Enter", { metaKey: true });

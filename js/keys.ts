@@ -11,7 +11,18 @@
 
 const SUPPRESS = "data-lm-suppress-shortcuts";
 
-/** Keep key events from inside `root` away from the page; Ctrl/Cmd+Enter calls `submit`. */
+/** Boxes of one line, where Enter has nothing else to do: it submits, as in a web form. */
+const ONE_LINE = new Set(["text", "number", "url", "email", "search"]);
+
+function submits(event: KeyboardEvent): boolean {
+  if (event.key !== "Enter" || event.isComposing) return false;
+  if (event.ctrlKey || event.metaKey) return true;
+  if (event.shiftKey || event.altKey) return false;
+  const target = event.target;
+  return target instanceof HTMLInputElement && ONE_LINE.has(target.type);
+}
+
+/** Keep key events from inside `root` away from the page; Ctrl/Cmd+Enter, or Enter in a one-line box, calls `submit`. */
 export function keepKeys(root: HTMLElement, submit: () => void): void {
   root.setAttribute(SUPPRESS, "true");
   root.addEventListener("focusin", (event) => {
@@ -19,7 +30,7 @@ export function keepKeys(root: HTMLElement, submit: () => void): void {
   });
   root.addEventListener("keydown", (event) => {
     event.stopPropagation();
-    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!submits(event)) return;
     event.preventDefault();
     submit();
   });

@@ -5,6 +5,7 @@
 // module a model on which shared values read like the widget's own traits
 // (docs/ARCHITECTURE.md, "Packaging: one bundle per page").
 import type { AnyModel, AnyWidget, Initialize, Render } from "@anywidget/types";
+import { inOrder } from "./key-order";
 
 /** A shared model's synced state (inference_nb/frontend.py, `Shared`). */
 export interface SharedState {
@@ -72,7 +73,8 @@ export async function resolve(model: Model): Promise<{ module: Module; model: An
       const shared = await model.widget_manager.get_model<SharedState>(ref.slice(REF.length));
       const state = { value: shared.get("value"), digest: shared.get("digest") };
       if (name === "bundle") module = loadBundle(state);
-      else values.set(name, state.value);
+      // A list of objects (the apps) is read in the key order it was made in: a saved state sorts keys.
+      else values.set(name, Array.isArray(state.value) ? state.value.map(inOrder) : state.value);
     }),
   );
   if (!module) throw new Error("inference_nb: this widget names no front-end bundle; re-run its cell.");

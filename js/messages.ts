@@ -30,7 +30,9 @@ type ReplyHandler = (reply: KernelMessage) => void;
 /**
  * Sends requests and routes each reply to the handler of its id. Every view of
  * a model receives every reply, so ids carry a random per-view prefix.
- * Replies without an id (the kernel could not read a request) go to `onStray`.
+ * Replies without an id (the kernel could not read a request) go to `onStray`;
+ * a request the page cannot send (the kernel restarted or shut down: "Cannot send")
+ * goes to `onUnsent` instead of raising.
  */
 export class Messenger {
   private readonly prefix = Math.random().toString(36).slice(2, 10);
@@ -41,20 +43,30 @@ export class Messenger {
   constructor(
     private readonly model: Model,
     private readonly onStray: (reply: KernelMessage) => void,
+    private readonly onUnsent: (error: unknown) => void = () => {},
   ) {
     model.on("msg:custom", this.listener);
   }
 
-  /** Send `request` with a fresh id (and binary `buffers`); `onReply` gets the answer to it. */
-  send(request: Request, onReply: ReplyHandler = () => {}, buffers: ArrayBuffer[] = []): string {
+  /**
+   * Send `request` with a fresh id (and binary `buffers`); `onReply` gets the answer to it.
+   * Returns the id, or null when the page could not send it (then `onUnsent` was told).
+   */
+  send(request: Request, onReply: ReplyHandler = () => {}, buffers: ArrayBuffer[] = []): string | null {
     // Not crypto.randomUUID(): it is missing outside secure contexts
     // (JupyterLab over plain http on a remote host).
     this.sent += 1;
     const id = `${this.prefix}-${this.sent}`;
     this.waiting.set(id, onReply);
     const message = { ...request, id } as BrowserMessage;
-    if (buffers.length) this.model.send(message, undefined, buffers);
-    else this.model.send(message);
+    try {
+      if (buffers.length) this.model.send(message, undefined, buffers);
+      else this.model.send(message);
+    } catch (error) {
+      this.waiting.delete(id);
+      this.onUnsent(error);
+      return null;
+    }
     return id;
   }
 

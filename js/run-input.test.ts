@@ -9,6 +9,13 @@ describe("run inputs", () => {
     expect(inputSummary({ ...input, values: {} }, "x")).toBe("demo/sleep");
   });
 
+  it("leaves out nulls and the app's defaults", () => {
+    const picture = traits().apps[0]!;
+    const input = { kind: "app" as const, app: "demo/picture@1.0.0", values: { prompt: "a lake", width: 512, seed: null, style: "soft" }, complete: true };
+    expect(inputSummary(input, "x", picture)).toBe("demo/picture: prompt=a lake, style=soft");
+    expect(inputSummary(input, "x")).toBe("demo/picture: prompt=a lake, width=512, style=soft");
+  });
+
   it("caps a long summary and falls back to the label without an input", () => {
     const long = inputSummary({ kind: "ask", message: "word ".repeat(50), schema: null, complete: true }, "x");
     expect(long.length).toBe(SUMMARY_CHARS);

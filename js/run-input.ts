@@ -2,15 +2,22 @@
 // of this server it belongs to, and the submit request that runs it again.
 import type { AppInfo, RunInput } from "./types";
 import type { SubmitRequest } from "./messages";
+import { fieldsOf } from "./forms/fields";
 
 /** How long a history line's summary may get. */
 export const SUMMARY_CHARS = 80;
 
-/** "How many hammers…" or "demo/sleep: seconds=3, steps=10, message=done", one line, capped. */
-export function inputSummary(input: RunInput | null, fallback: string): string {
+/**
+ * "How many hammers…" or "demo/sleep: seconds=3, message=done", one line, capped. Values that
+ * say nothing are left out: nulls, and values equal to the field's default in `app`'s schema.
+ */
+export function inputSummary(input: RunInput | null, fallback: string, app?: AppInfo): string {
   if (!input) return capped(oneLine(fallback));
   if (input.kind === "ask") return capped(oneLine(input.message));
-  const fields = Object.entries(input.values).map(([key, value]) => `${key}=${shownValue(value)}`);
+  const defaults = new Map(fieldsOf(app?.input_schema ?? {}).filter((f) => f.hasDefault).map((f) => [f.name, JSON.stringify(f.default)]));
+  const fields = Object.entries(input.values)
+    .filter(([key, value]) => value !== null && defaults.get(key) !== JSON.stringify(value))
+    .map(([key, value]) => `${key}=${shownValue(value)}`);
   return capped(oneLine(fields.length ? `${appName(input.app)}: ${fields.join(", ")}` : appName(input.app)));
 }
 

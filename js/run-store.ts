@@ -5,6 +5,7 @@
 import type { AnyModel } from "@anywidget/types";
 import type { ImageView, RunModelTraits, RunView } from "./types";
 import type { Model } from "./messages";
+import { inOrder } from "./key-order";
 
 type RunModel = AnyModel<RunModelTraits>;
 
@@ -69,7 +70,7 @@ export class RunStore {
   }
 
   private follow(model: RunModel): Entry {
-    const entry: Entry = { model, images: [], urls: [], view: { ...model.get("view"), images: [] }, stop: () => {} };
+    const entry: Entry = { model, images: [], urls: [], view: viewOf(model, []), stop: () => {} };
     const loadImages = () => {
       this.revoke(entry);
       const payloads = model.get("images") ?? [];
@@ -77,7 +78,7 @@ export class RunStore {
       entry.images = payloads.map((p, i) => ({ src: entry.urls[i]!, filename: p.filename }));
     };
     const onView = () => {
-      entry.view = { ...model.get("view"), images: entry.images };
+      entry.view = viewOf(model, entry.images);
       this.onChange();
     };
     const onImages = () => {
@@ -91,7 +92,7 @@ export class RunStore {
       model.off("change:images", onImages);
     };
     loadImages();
-    entry.view = { ...model.get("view"), images: entry.images };
+    entry.view = viewOf(model, entry.images);
     return entry;
   }
 
@@ -107,4 +108,10 @@ export class RunStore {
     entry.urls.forEach((url) => URL.revokeObjectURL(url));
     entry.urls = [];
   }
+}
+
+/** A run model's view with its images, and its input in the order it was given (key-order.ts). */
+function viewOf(model: RunModel, images: ImageView[]): RunView {
+  const view = model.get("view");
+  return { ...view, input: view.input ? inOrder(view.input) : null, images };
 }

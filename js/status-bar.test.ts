@@ -105,6 +105,19 @@ describe("StatusBar", () => {
     expect(bar.el.querySelector(".inb-timeline")!.textContent).toBe(timelineText(run, at(9000)));
   });
 
+  it("shows the steps or the timeline, not both, the other a click away", () => {
+    const bar = new StatusBar();
+    bar.update(taskRun(), at(3000));
+    const steps = bar.el.querySelector<HTMLElement>(".inb-steps")!;
+    const line = bar.el.querySelector<HTMLElement>(".inb-timeline")!;
+    const toggle = bar.el.querySelector<HTMLButtonElement>(".inb-view-toggle")!;
+    expect([steps.hidden, line.hidden, toggle.getAttribute("aria-pressed")]).toEqual([false, true, "false"]);
+    toggle.click();
+    expect([steps.hidden, line.hidden, toggle.getAttribute("aria-pressed")]).toEqual([true, false, "true"]);
+    toggle.click();
+    expect([steps.hidden, line.hidden]).toEqual([false, true]);
+  });
+
   it("never says a step was done when the run was cancelled in it", () => {
     const bar = new StatusBar();
     bar.update(taskRun({ phase: "cancelled", status: "Cancelled", timeline: timeline(["Received", 0], ["Running", 5], ["Cancelled", 900]) }), at(1000));

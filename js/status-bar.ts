@@ -1,6 +1,7 @@
 // The live status bar of the current run: each status of its protocol as a
 // step, the one it is in marked, how long each took, the time so far; the app's
-// own progress while it runs; and the timeline of statuses in the order passed.
+// own progress while it runs. The timeline of statuses in the order passed says
+// much the same, so it replaces the steps at a click rather than showing under them.
 import type { RunView, Step } from "./types";
 import { h, syncKeyed } from "./dom";
 import { ProgressLine } from "./progress";
@@ -58,11 +59,23 @@ export class StatusBar {
   private readonly steps = h("ol", { class: "inb-steps", "aria-label": "Statuses" });
   private readonly progress = new ProgressLine();
   private readonly timeline = h("p", { class: "inb-timeline" });
+  /** Shows the timeline instead of the steps (pressed) or the steps (not). */
+  private readonly toggle = h("button", { type: "button", class: "inb-small inb-view-toggle", "aria-pressed": "false" }, "Timeline");
 
   constructor() {
-    const head = h("div", { class: "inb-run-head" }, this.label, this.status, this.elapsed);
-    this.el = h("section", { class: "inb-run", "aria-label": "Current run" }, head, this.steps, this.progress.el, this.timeline);
+    const head = h("div", { class: "inb-run-head" }, this.label, this.status, this.elapsed, this.toggle);
+    this.el = h("section", { class: "inb-run", "aria-label": "Current run" }, head, this.steps, this.timeline, this.progress.el);
     this.el.hidden = true;
+    this.toggle.addEventListener("click", () => this.showTimeline(this.toggle.getAttribute("aria-pressed") !== "true"));
+    this.showTimeline(false);
+  }
+
+  /** The timeline (true) or the steps (false). */
+  showTimeline(on: boolean): void {
+    this.toggle.setAttribute("aria-pressed", String(on));
+    this.toggle.title = on ? "Show the steps instead" : "Show the statuses in the order passed, with their times";
+    this.steps.hidden = on;
+    this.timeline.hidden = !on;
   }
 
   update(run: RunView | null, now: number): void {

@@ -10,7 +10,7 @@ type ObjectHash = Record<string, any>;  // eslint-disable-line @typescript-eslin
 
 /** Just enough of an anywidget model: traits, listeners by event name, a spy on send(), and
  * a widget manager that knows the child models in `children` (by model id). */
-export function fakeModel<T extends ObjectHash = WidgetTraits>(traits: T, children = new Map<string, unknown>()) {
+export function fakeModel<T extends ObjectHash = WidgetTraits>(traits: T, children = new Map<string, unknown>(), manager: Record<string, unknown> = {}) {
   const state = { ...traits };
   const listeners = new Map<string, Set<Handler>>();
   const emit = (event: string, ...args: unknown[]) => {
@@ -32,18 +32,22 @@ export function fakeModel<T extends ObjectHash = WidgetTraits>(traits: T, childr
     send: vi.fn(),
     save_changes: () => {},
     widget_manager: {
+      ...manager,
       get_model: (id: string) => children.has(id) ? Promise.resolve(children.get(id)) : Promise.reject(new Error(`no model ${id}`)),
     },
   };
   const listenerCount = () => [...listeners.values()].reduce((n, set) => n + set.size, 0);
-  /** The kernel's answer to the last message sent. */
+  const all = () => model.send.mock.calls.map(([msg]) => msg as Record<string, unknown>);
+  /** The messages sent, but the form contents sent back while typing (`typed`: see `typedSent`). */
+  const sent = () => all().filter((msg) => msg.type !== "typed");
+  const typedSent = () => all().filter((msg) => msg.type === "typed");
+  /** The kernel's answer to the last message sent (not counting `typed` ones). */
   const reply = (answer: Record<string, unknown>) => {
-    const calls = model.send.mock.calls;
-    const last = calls[calls.length - 1]?.[0] as { id: string };
+    const list = sent();
+    const last = list[list.length - 1] as { id: string };
     emit("msg:custom", { id: last.id, ...answer });
   };
-  const sent = () => model.send.mock.calls.map(([msg]) => msg as Record<string, unknown>);
-  return { model, emit, reply, sent, listenerCount };
+  return { model, emit, reply, sent, typedSent, listenerCount };
 }
 
 /** Let resolved promises (the widget manager's) run their callbacks. */
@@ -56,6 +60,8 @@ export type MountOptions = Partial<Omit<WidgetTraits, "runs">> & {
   runs?: (RunView | RunWithImages)[];
   /** Whether a kernel answers the ping sent at render (false: a view restored from saved state). */
   kernel?: boolean;
+  /** More of the widget manager (JupyterLab's exposes the notebook's `context.sessionContext`). */
+  manager?: Record<string, unknown>;
 };
 export type RunWithImages = Omit<RunView, "images"> & { images: ImagePayload[] };
 
@@ -64,10 +70,10 @@ export function image(filename: string | null = "a.png", type = "image/png"): Im
   return { data: new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47]).buffer), type, filename };
 }
 
-export async function mount({ runs = [], kernel = true, ...overrides }: MountOptions = {}) {
+export async function mount({ runs = [], kernel = true, manager = {}, ...overrides }: MountOptions = {}) {
   const children = new Map<string, ReturnType<typeof fakeModel<RunModelTraits>>>();
   const registry = new Map<string, unknown>();
-  const fake = fakeModel({ ...traits(), ...overrides }, registry);
+  const fake = fakeModel({ ...traits(), ...overrides }, registry, manager);
   const refs = () => [...children.keys()].map((id) => `IPY_MODEL_${id}`);
   /** Set the runs as the kernel does: a changed run's view (or images) on its own model, new runs as new models. */
   const setRuns = async (views: (RunView | RunWithImages)[]) => {

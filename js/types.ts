@@ -42,9 +42,22 @@ export interface WidgetTraits {
 
 export type SessionChoice = "none" | "new" | "last";
 
+/** The forms' contents, as a `typed` message carries them; each sets the trait of its name (`input`: `input_values`). */
+export interface TypedState {
+  mode: "ask" | "app";
+  message: string;
+  schema_text: string;
+  app: string;
+  input: Record<string, unknown>;
+  setup_text: string;
+  session: SessionChoice;
+}
+
 export interface SchemaExample {
   label: string;
   schema: JSONSchema;
+  /** The schema's key order (js/key-order.ts): a saved state sorts keys. */
+  key_order?: Record<string, string[]>;
 }
 
 export interface AppInfo {
@@ -52,6 +65,8 @@ export interface AppInfo {
   description: string;
   input_schema: JSONSchema;
   setup_schema: JSONSchema | null;
+  /** The schemas' key order (js/key-order.ts), applied when the apps are read (js/loader.ts). */
+  key_order?: Record<string, string[]>;
 }
 
 /** One status of a run's protocol, in the order a run passes them. */
@@ -125,9 +140,13 @@ export interface ProgressView {
  * A run's input, capped and without secrets or file bytes; `complete` is false when
  * anything was left out (then it can be loaded into the form, not run again as it is).
  */
-export type RunInput =
+export type RunInput = (
   | { kind: "app"; app: string; values: Record<string, unknown>; complete: boolean }
-  | { kind: "ask"; message: string; schema: JSONSchema | null; complete: boolean };
+  | { kind: "ask"; message: string; schema: JSONSchema | null; complete: boolean }
+) & {
+  /** The values' (or schema's) key order (js/key-order.ts), applied when the view is read (js/run-store.ts). */
+  key_order?: Record<string, string[]>;
+};
 
 export interface JobView {
   id: string;
@@ -184,6 +203,8 @@ export type BrowserMessage =
   | { type: "select"; id: string; run_id: string }
   /** Sent at render: an answer means a kernel object stands behind this view (else: a saved snapshot). */
   | { type: "ping"; id: string }
+  /** What the forms hold (the fields that changed), sent back while typing (js/typed.ts). */
+  | ({ type: "typed"; id: string } & Partial<TypedState>)
   /** Would Submit take this? Answered with Submit's own checks (accepted, or refused naming the field). */
   | { type: "check"; id: string; what: "schema"; schema_text: string }
   | { type: "check"; id: string; what: "input"; app: string; input: Record<string, unknown>; files: string[] };

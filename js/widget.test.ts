@@ -38,34 +38,36 @@ describe("submit", () => {
     const ask = await mount({ schema_text: '{"type": "object",\n  "properties": {}\n  "x": 1}' });
     ask.button("Submit").click();
     expect(ask.model.send).not.toHaveBeenCalled();
-    expect(ask.$('[data-field="message"] .inb-error')!.textContent).toBe("message: write a question");
-    expect(ask.$('[data-field="schema"] .inb-error')!.textContent).toBe("schema: line 3, column 3: Expected ',' or '}' after a property value");
-    expect(ask.$(".inb-notice")!.textContent).toBe("Not sent: fix what is marked above.");
+    expect(ask.$('[data-field="message"] .inb-error')!.textContent).toBe("Message: write a question");
+    expect(ask.$('[data-field="schema"] .inb-error')!.textContent).toBe("Result schema: line 3, column 3: Expected ',' or '}' after a property value");
+    expect(ask.$(".inb-notice")!.textContent).toBe("Not sent: Message: write a question");
     expect(document.activeElement).toBe(ask.field("message"));
     ask.cleanup();
 
     const app = await mount({ mode: "app", input_values: { prompt: "p", width: 5000 }, setup_text: "[]" });
     app.button("Submit").click();
     expect(app.model.send).not.toHaveBeenCalled();
-    expect(app.$('[data-field="width"] .inb-error')!.textContent).toBe("width: must be ≤ 1024");
-    expect(app.$('[data-field="setup"] .inb-error')!.textContent).toBe("setup: must be a JSON object, not an array");
+    expect(app.$('[data-field="width"] .inb-error')!.textContent).toBe("Width: must be ≤ 1024");
+    expect(app.$('[data-field="setup"] .inb-error')!.textContent).toBe("Setup JSON: must be a JSON object, not an array");
+    // Next to the button, one wording naming the first bad field.
+    expect(app.$(".inb-notice")!.textContent).toBe("Not sent: Width: must be ≤ 1024");
   });
 
   it("shows a refusal next to the field it names, or in the notice", async () => {
     const { field, button, reply, $ } = await mount({ mode: "app", input_values: { prompt: "p" } });
     button("Submit").click();
     reply({ type: "refused", message: "must be a multiple of 8", field: "input.width" });
-    expect($('[data-field="width"] .inb-error')!.textContent).toBe("width: must be a multiple of 8");
-    expect($(".inb-notice")!.textContent).toBe("Not started: see the field marked above.");
+    expect($('[data-field="width"] .inb-error')!.textContent).toBe("Width: must be a multiple of 8");
+    expect($(".inb-notice")!.textContent).toBe("Not sent: Width: must be a multiple of 8");
     expect(button("Submit").disabled).toBe(false);
     button("Submit").click();
     reply({ type: "refused", message: "the server is not reachable", field: null });
-    expect($(".inb-notice")!.textContent).toBe("Not started: the server is not reachable");
+    expect($(".inb-notice")!.textContent).toBe("Not sent: the server is not reachable");
     expect($(".inb-notice")!.dataset.kind).toBe("error");
     // A kernel that already names the field is not echoed twice.
     button("Submit").click();
     reply({ type: "refused", message: "input.width: must be a multiple of 8", field: "width" });
-    expect($('[data-field="width"] .inb-error')!.textContent).toBe("width: must be a multiple of 8");
+    expect($('[data-field="width"] .inb-error')!.textContent).toBe("Width: must be a multiple of 8");
     expect(field("width").getAttribute("aria-invalid")).toBe("true");
   });
 

@@ -295,8 +295,10 @@ class Run(RunState):
 
     @property
     def title(self) -> str:
-        """How it is named to people: kind, id and label."""
-        return f"{self.kind} {self.id} ({self.label})"
+        """How it is named to people: its label, then its id ("demo/sleep@1.0.0 (task_3f…)"); the kind
+        is said only when the id does not say it already (no "task task_3f…")."""
+        named = self.id if self.id.startswith(f"{self.kind}_") else f"{self.kind} {self.id}"
+        return f"{self.label} ({named})"
 
     def __repr__(self) -> str:
         return f"<Run {self.title}: {self.status.name}>"

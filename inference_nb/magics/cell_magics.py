@@ -252,7 +252,7 @@ class InferenceMagics(Magics):
             display(run.df, metadata=metadata)
         elif output == "image":
             if not run.images:
-                raise InferenceError(f"{run.kind} {run.id} ({run.label}) has no images to show", run_id=run.id)
+                raise InferenceError(f"{run.title} has no images to show", run_id=run.id)
             display(*run.images, metadata=metadata)
         else:
             data = to_jsonable_python(run.result if output == "json" else run.raw)

@@ -110,7 +110,7 @@ def bundle(
     Every piece of server text is HTML-escaped; the metadata is `{"inference_nb": safe_provenance(provenance)}`.
 
     Args:
-        title: the heading (kind, id, label).
+        title: the heading (label, then id).
         status_name: the server's status name.
         phase: the Phase's value ("succeeded", "failed"…).
         elapsed: seconds it took, or None.

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..kernel.run import Run
 from ..results.display import SECRET_NAME
+from .key_order import with_key_order
 
 VALUE_CHARS = 1000
 """The longest string value kept."""
@@ -43,7 +44,7 @@ def input_view(run: Run) -> dict[str, Any] | None:
     if len(json.dumps(view)) > INPUT_CHARS:
         shortened = {"values": {}} if view["kind"] == "app" else {"message": view["message"][:200], "schema": None}
         view.update(shortened, complete=False)
-    return view
+    return with_key_order(view)  # the values' order, which saving the notebook sorts
 
 
 class _Kept:

@@ -26,10 +26,12 @@ from ..kernel.run import Run
 from ..wire.statuses import Phase
 from .bundle import Shared, bundle, loader, shared, watch
 from .form_checks import check
+from .key_order import with_key_order
 from .run_model import RunModel, image_payloads
 from .run_view import RUN_STEPS, run_view, task_steps
 from .submit import json_field, start_app
 from .text_fallback import summary_html, summary_text
+from .typed import typed_traits
 
 log = logging.getLogger("inference_nb")
 
@@ -58,7 +60,8 @@ class InferenceWidget(anywidget.AnyWidget):
     """Ask a question or run an app, watch it live, get the result in the kernel.
 
     `InferenceWidget(message=..., schema=...)`, `InferenceWidget(mode="app", app=..., input=...)`
-    or `client.widget(...)`; the shown run is `widget.run`, its result `widget.result` / `widget.df`.
+    or `client.widget(...)`; the shown run is `widget.run`, its result `widget.result` / `widget.df`;
+    what is typed in the forms is `widget.message` and `widget.input` (sent back as it is typed, typed.py).
 
     Args:
         client: where runs go (default: a new client, on the embedded server unless the
@@ -88,21 +91,21 @@ class InferenceWidget(anywidget.AnyWidget):
     server = traitlets.Unicode("").tag(sync=True)
     """Where runs go, for people ("embedded server" or a base URL); never a key."""
     message = traitlets.Unicode("").tag(sync=True)
-    """Ask: the question, pre-filled."""
+    """Ask: the question, pre-filled, then as typed (the front end sends it back, debounced)."""
     schema_text = traitlets.Unicode("").tag(sync=True)
-    """Ask: the result schema as JSON text, pre-filled."""
+    """Ask: the result schema as JSON text, pre-filled, then as typed."""
     schema_examples = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Ask: ready schemas to pick from."""
     schema_locked = traitlets.Bool(False).tag(sync=True)
     """Ask: the schema is a pydantic model's; the front end shows it read-only."""
     app = traitlets.Unicode("").tag(sync=True)
-    """App: the app selected at first."""
+    """App: the app selected (at first, then as picked)."""
     input_values = traitlets.Dict().tag(sync=True)
-    """App: input values to pre-fill."""
+    """App: the input values of `app`, pre-filled, then as typed."""
     setup_text = traitlets.Unicode("").tag(sync=True)
-    """App: setup parameters as JSON text, pre-filled."""
+    """App: setup parameters as JSON text, pre-filled, then as typed."""
     session = traitlets.Unicode("none").tag(sync=True)
-    """App: the session choice at first: "none", "new" or "last"."""
+    """App: the session choice, "none", "new" or "last" (at first, then as picked)."""
     last_session_id = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     """App: the session "last" continues (the newest one started here)."""
     runs = traitlets.List(traitlets.Instance(RunModel)).tag(sync=True, **widget_serialization)
@@ -128,8 +131,8 @@ class InferenceWidget(anywidget.AnyWidget):
         json_schema, self._schema_type = resolve_schema(schema)
         listed = self._client.apps()
         chosen = resolve_app(app, listed)["id"] if app else None  # `namespace/name`: its newest version
-        apps = [
-            {k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")}
+        apps = [  # each with its schemas' key order: saved state sorts keys (key_order.py)
+            with_key_order({k: a.get(k) for k in ("id", "description", "input_schema", "setup_schema")})
             for a in listed
             if a.get("latest", True) or a.get("id") == chosen  # an older version only when asked for
         ]
@@ -138,7 +141,7 @@ class InferenceWidget(anywidget.AnyWidget):
             server=self._client.profile("tasks").label,
             message=message,
             schema_text=json.dumps(json_schema, indent=2) if json_schema else "",
-            schema_examples=SCHEMA_EXAMPLES,
+            schema_examples=[with_key_order(example) for example in SCHEMA_EXAMPLES],
             schema_locked=self._schema_type is not None,
             _esm=esm,
             _shared={"bundle": front_end, "apps": shared(apps)},
@@ -161,7 +164,12 @@ class InferenceWidget(anywidget.AnyWidget):
     @property
     def apps(self) -> list[dict[str, Any]]:
         """The server's apps with their input and setup schemas, as the App form offers them."""
-        return self._shared["apps"].value
+        return [{k: v for k, v in app.items() if k != "key_order"} for app in self._shared["apps"].value]
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """App: the input of the selected app (`app`) as the form holds it: pre-filled, then as typed."""
+        return dict(self.input_values)
 
     @property
     def run(self) -> Run | None:
@@ -223,6 +231,11 @@ class InferenceWidget(anywidget.AnyWidget):
             run = await (self._ask(content) if content.get("mode") == "ask" else self._start_app(content, buffers))
             self._track(run)
             return run.id
+        if kind == "typed":  # what the forms hold, sent back as it is typed (typed.py)
+            with self.hold_sync():
+                for name, value in typed_traits(content, schema_locked=self.schema_locked).items():
+                    setattr(self, name, value)
+            return None
         if kind == "check":  # a form field checked while it is typed (form_checks)
             await check(self._client, content, cluster=self._cluster)
             return None

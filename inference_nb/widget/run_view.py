@@ -69,7 +69,9 @@ def run_view(run: Run, *, steps: list[dict[str, Any]], has_images: bool = False)
         shown = run.result if run.result is not None else (run.output if run.kind == "task" else None)
         view["preview"] = preview(shown)
         if view["preview"] is None and shown is not None and not has_images:
-            view["text"] = _capped(json.dumps(_json_safe(shown), indent=2, default=str), TEXT_CHARS)
+            # A free-text answer (no schema) is shown as the text it is, not as a JSON string.
+            text = shown if isinstance(shown, str) else json.dumps(_json_safe(shown), indent=2, default=str)
+            view["text"] = _capped(text, TEXT_CHARS)
     return view
 
 

@@ -66,7 +66,7 @@ describe("App form", () => {
   it("validates setup as a JSON object", async () => {
     const { field, $ } = await mount(appMode);
     type(field<HTMLTextAreaElement>("setup"), "[1, 2]");
-    expect($('[data-field="setup"] .inb-error')!.textContent).toBe("setup: must be a JSON object, not an array");
+    expect($('[data-field="setup"] .inb-error')!.textContent).toBe("Setup JSON: must be a JSON object, not an array");
   });
 
   it("has the kernel check raw JSON input against the app's schema while it is typed", async () => {

@@ -3,8 +3,9 @@
 import type { AppInfo, FileRef, SessionChoice } from "../types";
 import { h } from "../dom";
 import { onTraits, type Model, type SubmitRequest } from "../messages";
+import type { IsEcho } from "../typed";
 import { checkSetupText } from "../validate";
-import { row, type Panel, type Row, type Submission } from "./panel";
+import { row, type Panel, type Refusal, type Row, type Submission } from "./panel";
 import { RemoteCheck, type CheckState, type SendCheck } from "./remote-check";
 import { SchemaForm } from "./schema-form";
 import { fieldsOf } from "./fields";
@@ -24,12 +25,13 @@ export class AppPanel implements Panel {
   /** The app the form is built for, and its schema as JSON (to notice a changed schema). */
   private built: { id: string; schema: string } | null = null;
   /** What was typed per app, so that switching apps and back loses nothing. */
-  private readonly typed = new Map<string, Record<string, unknown>>();
+  private readonly typedPerApp = new Map<string, Record<string, unknown>>();
   /** Raw JSON input checked by the kernel against the app's schema while it is typed. */
   private readonly remote: RemoteCheck;
   private readonly stop: () => void;
 
-  constructor(private readonly model: Model, sendCheck: SendCheck) {
+  /** `isEcho`: whether a trait's new value is only the kernel handing back what this view sent (typed.ts). */
+  constructor(private readonly model: Model, sendCheck: SendCheck, isEcho: IsEcho = () => false) {
     this.remote = new RemoteCheck(sendCheck, (state) => this.showCheck(state));
     this.appRow = row("app", "App", this.picker, [this.description]);
     this.setupRow = row("setup", "Setup JSON", this.setup, [this.setupHint]);
@@ -53,29 +55,36 @@ export class AppPanel implements Panel {
         this.build();
       }),
       onTraits(model, ["app"], () => {
+        if (isEcho("app", model.get("app"))) return;
         this.fillPicker(model.get("app"));
         this.build();
       }),
       onTraits(model, ["input_values"], () => {
-        if (this.picker.value === model.get("app")) this.build(true);
+        if (!isEcho("input_values", model.get("input_values")) && this.picker.value === model.get("app")) this.build(true);
       }),
-      onTraits(model, ["setup_text"], () => this.setSetup()),
-      onTraits(model, ["session"], () => this.fillSession(model.get("session"))),
+      onTraits(model, ["setup_text"], () => {
+        if (!isEcho("setup_text", model.get("setup_text"))) this.setSetup();
+      }),
+      onTraits(model, ["session"], () => {
+        if (!isEcho("session", model.get("session"))) this.fillSession(model.get("session"));
+      }),
       onTraits(model, ["last_session_id"], () => this.fillSession(this.session.value as SessionChoice)),
     ];
     this.stop = () => offs.forEach((off) => off());
   }
 
-  collect(): Submission | null {
+  collect(): Submission | Refusal {
     const app = this.selected();
-    this.appRow.problem(app ? null : "pick an app");
-    const input = this.form ? this.form.collect() : null;
-    const setupOk = this.checkSetup();
+    const appProblem = this.appRow.problem(app ? null : "pick an app");
+    const input = this.form?.collect() ?? null;
+    const inputProblem = input && "problem" in input ? input.problem : null;
+    const setupProblem = this.checkSetup();
     if (!app) this.picker.focus();
-    else if (input && !setupOk) this.setup.focus();
-    if (!app || !input || !setupOk) return null;
+    else if (inputProblem === null && setupProblem !== null) this.setup.focus();
+    const problem = appProblem ?? inputProblem ?? setupProblem;
+    if (problem !== null || !app || !input || "problem" in input) return { problem: problem ?? "App: pick an app" };
     const session = this.session.value as SessionChoice;
-    const request: SubmitRequest = { type: "submit", mode: "app", app: app.id, input, setup_text: this.setup.value, session };
+    const request: SubmitRequest = { type: "submit", mode: "app", app: app.id, input: input.value, setup_text: this.setup.value, session };
     const blobs: Blob[] = [];
     const files: Record<string, FileRef> = {};
     for (const [path, file] of this.form?.files() ?? []) {
@@ -86,19 +95,22 @@ export class AppPanel implements Panel {
     return { request, blobs };
   }
 
-  showProblem(field: string, message: string): boolean {
+  showProblem(field: string, message: string): string | null {
     if (field === "app") {
-      this.appRow.problem(message);
       this.picker.focus();
-      return true;
+      return this.appRow.problem(message);
     }
     if (field === "setup" || field === "setup_text" || field.startsWith("setup.")) {
       this.setupBox.open = true;
-      this.setupRow.problem(message);
       this.setup.focus();
-      return true;
+      return this.setupRow.problem(message);
     }
-    return this.form?.showProblem(field, message) ?? false;
+    return this.form?.showProblem(field, message) ?? null;
+  }
+
+  /** What the form holds, for the kernel (typed.ts): the input as far as it can be read. */
+  typed(): { app: string; input: Record<string, unknown>; setup_text: string; session: SessionChoice } {
+    return { app: this.picker.value, input: this.form?.values() ?? {}, setup_text: this.setup.value, session: this.session.value as SessionChoice };
   }
 
   destroy(): void {
@@ -113,9 +125,9 @@ export class AppPanel implements Panel {
 
   /** Fill the form with an earlier run's input: pick `app` and rebuild its form from `values`. */
   load(app: AppInfo, values: Record<string, unknown>): void {
-    if (this.form && this.built) this.typed.set(this.built.id, this.form.values());
+    if (this.form && this.built) this.typedPerApp.set(this.built.id, this.form.values());
     this.picker.value = app.id;
-    this.typed.set(app.id, structuredClone(values));
+    this.typedPerApp.set(app.id, structuredClone(values));
     this.built = null; // built again from what was just put in `typed`
     this.build();
   }
@@ -138,7 +150,7 @@ export class AppPanel implements Panel {
     this.description.hidden = !app?.description;
     const schema = JSON.stringify(app?.input_schema ?? null);
     if (!force && this.built && app && this.built.id === app.id && this.built.schema === schema) return;
-    if (this.form && this.built) this.typed.set(this.built.id, this.form.values());
+    if (this.form && this.built) this.typedPerApp.set(this.built.id, this.form.values());
     this.appRow.problem(null);
     if (!app) {
       this.form = null;
@@ -147,9 +159,9 @@ export class AppPanel implements Panel {
       this.setupHint.textContent = "";
       return;
     }
-    const initial = force || !this.typed.has(app.id)
+    const initial = force || !this.typedPerApp.has(app.id)
       ? app.id === this.model.get("app") ? this.model.get("input_values") : {}
-      : this.typed.get(app.id)!;
+      : this.typedPerApp.get(app.id)!;
     this.remote.cancel();
     this.form = new SchemaForm(app.input_schema, initial, (input) =>
       this.remote.schedule({ type: "check", what: "input", app: app.id, input, files: [] }));
@@ -174,11 +186,11 @@ export class AppPanel implements Panel {
     this.setupRow.problem(null);
   }
 
-  private checkSetup(): boolean {
+  /** The setup problem shown, or null. */
+  private checkSetup(): string | null {
     const checked = checkSetupText(this.setup.value);
-    this.setupRow.problem(checked.ok ? null : checked.problem);
     if (!checked.ok) this.setupBox.open = true;
-    return checked.ok;
+    return this.setupRow.problem(checked.ok ? null : checked.problem);
   }
 
   private fillSession(choice: SessionChoice): void {

@@ -20,9 +20,9 @@ describe("Ask form", () => {
     const editor = field<HTMLTextAreaElement>("schema");
     const status = $(".inb-check")!;
     const error = $('[data-field="schema"] .inb-error')!;
-    expect(status.textContent).toBe("✓ no schema: the answer comes back as text");
+    expect(status.textContent).toBe("✓ no schema: the answer comes back as the server gives it");
     type(editor, '{"type": "object"\n "x": 1}');
-    expect(error.textContent).toBe("schema: line 2, column 2: Expected ',' or '}' after a property value");
+    expect(error.textContent).toBe("Result schema: line 2, column 2: Expected ',' or '}' after a property value");
     expect(editor.getAttribute("aria-invalid")).toBe("true");
     expect(status.hidden).toBe(true);
 
@@ -35,7 +35,7 @@ describe("Ask form", () => {
     expect(status.textContent).toBe("checking…");
     reply({ type: "refused", field: "schema", message: 'schema: required must be a list of field names, not "name"' });
     expect(status.hidden).toBe(true);
-    expect(error.textContent).toBe('schema: required must be a list of field names, not "name"');
+    expect(error.textContent).toBe('Result schema: required must be a list of field names, not "name"');
     expect(editor.getAttribute("aria-invalid")).toBe("true");
 
     type(editor, '{"type": "object"}');
@@ -94,6 +94,6 @@ describe("Ask form", () => {
     model.set("message", "new question");
     model.set("schema_text", "[]");
     expect(field<HTMLTextAreaElement>("message").value).toBe("new question");
-    expect(document.querySelector('[data-field="schema"] .inb-error')!.textContent).toBe("schema: must be a JSON object, not an array");
+    expect(document.querySelector('[data-field="schema"] .inb-error')!.textContent).toBe("Result schema: must be a JSON object, not an array");
   });
 });

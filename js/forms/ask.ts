@@ -1,14 +1,16 @@
 // The Ask form: a question and the JSON Schema its answer must fit.
 import { h } from "../dom";
+import { inOrder } from "../key-order";
 import { onTraits, type Model } from "../messages";
+import type { IsEcho } from "../typed";
 import { checkMessage, checkSchemaText } from "../validate";
-import { row, type Panel, type Row, type Submission } from "./panel";
+import { row, type Panel, type Refusal, type Row, type Submission } from "./panel";
 import { RemoteCheck, type CheckState, type SendCheck } from "./remote-check";
 
 export class AskPanel implements Panel {
   readonly el: HTMLElement;
   private readonly message = h("textarea", { rows: 3, placeholder: "What do you want to know?" });
-  private readonly editor = h("textarea", { class: "inb-code", rows: 6, spellcheck: "false", placeholder: "{ } (empty: a free-text answer)" });
+  private readonly editor = h("textarea", { class: "inb-code", rows: 6, spellcheck: "false", placeholder: "{ } (empty: no schema)" });
   private readonly examples = h("select", { "aria-label": "Insert an example schema" });
   /** What the kernel said of the schema: checking…, ✓ valid, or nothing (a problem shows below instead). */
   private readonly status = h("div", { class: "inb-check", "aria-live": "polite" });
@@ -20,7 +22,8 @@ export class AskPanel implements Panel {
   private checking: string | null = null;
   private readonly stop: () => void;
 
-  constructor(private readonly model: Model, sendCheck: SendCheck) {
+  /** `isEcho`: whether a trait's new value is only the kernel handing back what this view sent (typed.ts). */
+  constructor(private readonly model: Model, sendCheck: SendCheck, isEcho: IsEcho = () => false) {
     this.remote = new RemoteCheck(sendCheck, (state) => this.showCheck(state));
     this.messageRow = row("message", "Message", this.message);
     const toolbar = h("div", { class: "inb-toolbar" }, this.examples, this.lockNote);
@@ -39,8 +42,11 @@ export class AskPanel implements Panel {
     this.lock();
     this.checkSchema();
     const offs = [
-      onTraits(model, ["message"], () => (this.message.value = model.get("message"))),
+      onTraits(model, ["message"], () => {
+        if (!isEcho("message", model.get("message"))) this.message.value = model.get("message");
+      }),
       onTraits(model, ["schema_text"], () => {
+        if (isEcho("schema_text", model.get("schema_text"))) return;
         this.editor.value = model.get("schema_text");
         this.checkSchema();
       }),
@@ -50,29 +56,32 @@ export class AskPanel implements Panel {
     this.stop = () => offs.forEach((off) => off());
   }
 
-  collect(): Submission | null {
-    const messageProblem = checkMessage(this.message.value);
-    this.messageRow.problem(messageProblem);
-    const schemaOk = this.checkSchema();
+  collect(): Submission | Refusal {
+    const messageProblem = this.messageRow.problem(checkMessage(this.message.value));
+    const schemaProblem = this.checkSchema();
     if (messageProblem !== null) this.message.focus();
-    else if (!schemaOk) this.editor.focus();
-    if (messageProblem !== null || !schemaOk) return null;
+    else if (schemaProblem !== null) this.editor.focus();
+    const problem = messageProblem ?? schemaProblem;
+    if (problem !== null) return { problem };
     return { request: { type: "submit", mode: "ask", message: this.message.value, schema_text: this.editor.value }, blobs: [] };
   }
 
-  showProblem(field: string, message: string): boolean {
+  showProblem(field: string, message: string): string | null {
     if (field === "message") {
-      this.messageRow.problem(message);
       this.message.focus();
-      return true;
+      return this.messageRow.problem(message);
     }
     if (field === "schema" || field === "schema_text" || field.startsWith("schema.")) {
       this.setStatus(null, "ok");
-      this.schemaRow.problem(message);
       this.editor.focus();
-      return true;
+      return this.schemaRow.problem(message);
     }
-    return false;
+    return null;
+  }
+
+  /** What the form holds, for the kernel (typed.ts). */
+  typed(): { message: string; schema_text: string } {
+    return { message: this.message.value, schema_text: this.editor.value };
   }
 
   destroy(): void {
@@ -89,23 +98,23 @@ export class AskPanel implements Panel {
   }
 
   /**
-   * Check the schema as typed; false when it cannot be sent. JSON syntax is checked
-   * here at once; what the schema means only the kernel judges (Submit's own check).
+   * Check the schema as typed: the problem shown (null when it can be sent). JSON syntax is
+   * checked here at once; what the schema means only the kernel judges (Submit's own check).
    */
-  private checkSchema(): boolean {
+  private checkSchema(): string | null {
     const text = this.editor.value;
-    if (text === this.checking) return true;
+    if (text === this.checking) return null;
     const checked = checkSchemaText(text);
-    this.schemaRow.problem(checked.ok ? null : checked.problem);
+    const shown = this.schemaRow.problem(checked.ok ? null : checked.problem);
     if (!checked.ok || checked.value === null) {
       this.checking = null;
       this.remote.cancel();
-      this.setStatus(checked.ok ? "✓ no schema: the answer comes back as text" : null, "ok");
-      return checked.ok;
+      this.setStatus(checked.ok ? "✓ no schema: the answer comes back as the server gives it" : null, "ok");
+      return shown;
     }
     this.checking = text;
     this.remote.schedule({ type: "check", what: "schema", schema_text: text });
-    return true;
+    return null;
   }
 
   private showCheck(check: CheckState): void {
@@ -140,8 +149,9 @@ export class AskPanel implements Panel {
     const example = this.model.get("schema_examples")[Number(this.examples.value)];
     this.examples.value = "";
     if (!example || this.editor.readOnly) return;
-    this.editor.value = JSON.stringify(example.schema, null, 2);
-    this.checkSchema();
+    this.editor.value = JSON.stringify(inOrder(example).schema, null, 2);
+    // As if typed: checked, and sent back to the kernel like any edit.
+    this.editor.dispatchEvent(new Event("input", { bubbles: true }));
     this.editor.focus();
   }
 

@@ -41,7 +41,7 @@ function leafControl(spec: FieldSpec): Control {
     },
     accepts: (value) => (value === undefined || (value === null && spec.nullable) ? null : typeProblem(spec, value)),
     write: (value) => writeInput(spec, input, value === undefined ? spec.default : value),
-    showProblem: (problem) => setError(error, input, problem === null ? null : named(spec.path, problem)),
+    showProblem: (problem) => setError(error, input, problem === null ? null : named(spec.label, problem, spec.path)),
     leaves: () => [control],
     focus: () => input.focus(),
   };
@@ -83,15 +83,16 @@ function objectControl(spec: FieldSpec): Control {
       const given = isPlainObject(value) ? value : isPlainObject(spec.default) ? spec.default : {};
       for (const child of children) child.write(given[child.spec.name]);
     },
-    showProblem: (problem) => setError(error, null, problem === null ? null : named(spec.path, problem)),
+    showProblem: (problem) => setError(error, null, problem === null ? null : named(spec.label, problem, spec.path)),
     leaves: () => children.flatMap((c) => c.leaves()),
     focus: () => children[0]?.focus(),
   };
   return control;
 }
 
+// Short enough for a number box: empty means null ("none") or the key left out ("optional").
 function placeholder(spec: FieldSpec): string | null {
-  if (spec.nullable) return "leave empty for none";
+  if (spec.nullable) return "none";
   return spec.required ? null : "optional";
 }
 

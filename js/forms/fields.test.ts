@@ -18,7 +18,7 @@ describe("fieldsOf", () => {
       }),
     );
     expect(f.name).toMatchObject({ kind: "text", label: "Name", description: "Who.", required: true, hasDefault: false, path: "name" });
-    expect(f.count).toMatchObject({ kind: "integer", label: "count", required: false, hasDefault: true, default: 3 });
+    expect(f.count).toMatchObject({ kind: "integer", label: "Count", required: false, hasDefault: true, default: 3 });
     expect(f.ratio).toMatchObject({ kind: "number", nullable: false });
     expect(f.loud).toMatchObject({ kind: "boolean", default: false });
   });

@@ -2,6 +2,7 @@
 // form. Pure: the DOM side is controls.ts.
 import type { JSONSchema } from "../types";
 import { isPlainObject } from "../json";
+import { fieldLabel } from "./field-label";
 
 export type FieldKind = "text" | "textarea" | "number" | "integer" | "boolean" | "select" | "object" | "file" | "json";
 
@@ -50,7 +51,7 @@ function fieldOf(name: string, raw: JSONSchema, root: JSONSchema, prefix: string
   const spec: FieldSpec = {
     name,
     path,
-    label: typeof outer.title === "string" && outer.title ? outer.title : name,
+    label: fieldLabel(name, outer.title),
     kind: "json",
     required,
     nullable,

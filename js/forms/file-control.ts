@@ -93,7 +93,7 @@ export function fileControl(spec: FieldSpec): Control {
       if (given) choose(null);
       uri.value = given;
     },
-    showProblem: (problem) => setError(error, input, problem === null ? null : named(spec.path, problem)),
+    showProblem: (problem) => setError(error, input, problem === null ? null : named(spec.label, problem, spec.path)),
     leaves: () => [control],
     focus: () => (chosen || !uri.value ? input : uri).focus(),
     file: () => chosen,

@@ -9,12 +9,17 @@ export interface Submission {
   blobs: Blob[];
 }
 
+/** Why Submit sends nothing: the first bad field's problem, named by its label ("Width: must be ≤ 1024"). */
+export interface Refusal {
+  problem: string;
+}
+
 export interface Panel {
   readonly el: HTMLElement;
-  /** What to submit, or null after showing what is wrong next to it. */
-  collect(): Submission | null;
-  /** Show a refusal next to `field`; false when this panel has no such field. */
-  showProblem(field: string, message: string): boolean;
+  /** What to submit, or the first problem after showing every problem next to its field. */
+  collect(): Submission | Refusal;
+  /** Show a refusal next to `field`: the text shown, or null when this panel has no such field. */
+  showProblem(field: string, message: string): string | null;
   destroy(): void;
 }
 
@@ -22,8 +27,8 @@ type Labelled = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
 
 export interface Row {
   el: HTMLElement;
-  /** Show "name: problem" under the control, or clear it with null. */
-  problem(problem: string | null): void;
+  /** Show "Label: problem" under the control, or clear it with null; returns what is shown. */
+  problem(problem: string | null): string | null;
 }
 
 /**
@@ -40,6 +45,10 @@ export function row(name: string, label: string, control: Labelled, notes: HTMLE
     h("div", { class: "inb-control" }, above, control, ...notes, error));
   return {
     el,
-    problem: (problem) => setError(error, control, problem === null ? null : named(name, problem)),
+    problem: (problem) => {
+      const shown = problem === null ? null : named(label, problem, name);
+      setError(error, control, shown);
+      return shown;
+    },
   };
 }

@@ -24,7 +24,7 @@ describe("generated form", () => {
     expect(form.el.querySelector(`label[for="${prompt.id}"]`)!.textContent).toBe("Prompt *");
     const width = control("width");
     expect([width.type, width.value, width.min, width.max, width.step]).toEqual(["number", "512", "64", "1024", "1"]);
-    expect(control("seed").placeholder).toBe("leave empty for none");
+    expect(control("seed").placeholder).toBe("none");
     const style = control<HTMLSelectElement>("style");
     expect(Array.from(style.options).map((o) => o.textContent)).toEqual(["flat", "soft"]);
     expect(style.selectedOptions[0]!.textContent).toBe("flat");
@@ -38,15 +38,15 @@ describe("generated form", () => {
     type(control<HTMLTextAreaElement>("prompt"), "a sunset");
     type(control("width"), "640");
     type(control<HTMLSelectElement>("style"), "1");
-    expect(form.collect()).toEqual({ prompt: "a sunset", width: 640, seed: null, style: "soft" });
+    expect(form.collect()).toEqual({ value: { prompt: "a sunset", width: 640, seed: null, style: "soft" } });
   });
 
   it("refuses with the field's name and problem next to it, focusing the first", () => {
     const { form, control, error } = make();
     type(control("width"), "5000");
-    expect(form.collect()).toBeNull();
-    expect(error("prompt").textContent).toBe("prompt: required");
-    expect(error("width").textContent).toBe("width: must be ≤ 1024");
+    expect(form.collect()).toEqual({ problem: "Prompt: required" });
+    expect(error("prompt").textContent).toBe("Prompt: required");
+    expect(error("width").textContent).toBe("Width: must be ≤ 1024");
     expect(control("width").getAttribute("aria-invalid")).toBe("true");
     expect(document.activeElement).toBe(control("prompt"));
     // Fixing a field clears its message as it is typed.
@@ -74,14 +74,14 @@ describe("generated form", () => {
     const tags = control<HTMLTextAreaElement>("tags");
     expect(tags.value).toBe('["a"]');
     type(tags, '["a", "b"');
-    expect(form.collect()).toBeNull();
-    expect(error("tags").textContent).toBe("tags: line 1, column 10: Unexpected end: expected ',' or ']'");
+    expect(form.collect()).toEqual({ problem: expect.stringMatching(/^Tags: line 1/) });
+    expect(error("tags").textContent).toBe("Tags: line 1, column 10: Unexpected end: expected ',' or ']'");
     type(tags, '{"a": 1}');
-    expect(form.collect()).toBeNull();
-    expect(error("tags").textContent).toBe("tags: must be a JSON array, not an object");
+    expect(form.collect()).toEqual({ problem: "Tags: must be a JSON array, not an object" });
+    expect(error("tags").textContent).toBe("Tags: must be a JSON array, not an object");
     type(tags, '["x"]');
     control("loud").click();
-    expect(form.collect()).toEqual({ loud: false, tags: ["x"] });
+    expect(form.collect()).toEqual({ value: { loud: false, tags: ["x"] } });
   });
 
   it("nests a model's fields ($ref) in a group", () => {
@@ -91,13 +91,13 @@ describe("generated form", () => {
       properties: { size: { $ref: "#/$defs/Size" } },
     };
     const { form, control, error } = make(schema, { size: { w: 3 } });
-    expect(form.el.querySelector("fieldset legend")!.textContent).toBe("size *");
+    expect(form.el.querySelector("fieldset legend")!.textContent).toBe("Size *");
     expect(control("size.w").value).toBe("3");
     type(control("size.w"), "11");
-    expect(form.collect()).toBeNull();
-    expect(error("size.w").textContent).toBe("size.w: must be ≤ 10");
+    expect("problem" in form.collect()).toBe(true);
+    expect(error("size.w").textContent).toBe("W: must be ≤ 10");
     type(control("size.w"), "4");
-    expect(form.collect()).toEqual({ size: { w: 4 } });
+    expect(form.collect()).toEqual({ value: { size: { w: 4 } } });
   });
 });
 
@@ -114,7 +114,7 @@ describe("raw JSON toggle", () => {
     expect(toggle.checked).toBe(false);
     expect(control<HTMLTextAreaElement>("prompt").value).toBe("a dog");
     expect(control("width").value).toBe("100");
-    expect(form.collect()).toEqual({ prompt: "a dog", width: 100, seed: null, style: "flat" });
+    expect(form.collect()).toEqual({ value: { prompt: "a dog", width: 100, seed: null, style: "flat" } });
   });
 
   it("stays raw when the JSON is broken or holds what the fields cannot", () => {
@@ -124,7 +124,7 @@ describe("raw JSON toggle", () => {
     toggle.click();
     expect(toggle.checked).toBe(true);
     const error = form.el.querySelector(".inb-raw .inb-error")!;
-    expect(error.textContent).toBe("input: must be a JSON object, not an array");
+    expect(error.textContent).toBe("Input: must be a JSON object, not an array");
     type(raw, '{"prompt": "x", "colour": "red"}');
     toggle.click();
     expect(toggle.checked).toBe(true);
@@ -134,10 +134,10 @@ describe("raw JSON toggle", () => {
     expect(error.textContent).toContain("width: must be a number");
     // Submitting raw sends the object as typed: the server judges unknown keys.
     type(raw, '{"prompt": "x", "colour": "red"}');
-    expect(form.collect()).toEqual({ prompt: "x", colour: "red" });
+    expect(form.collect()).toEqual({ value: { prompt: "x", colour: "red" } });
     type(raw, '{"prompt": "x",}');
-    expect(form.collect()).toBeNull();
-    expect(error.textContent).toMatch(/^input: line 1, column 16: Trailing comma/);
+    expect("problem" in form.collect()).toBe(true);
+    expect(error.textContent).toMatch(/^Input: line 1, column 16: Trailing comma/);
   });
 
   it("starts raw when the kernel's values do not fit the form, and when there are no fields", () => {
@@ -146,13 +146,13 @@ describe("raw JSON toggle", () => {
     expect(JSON.parse(odd.raw.value)).toEqual({ prompt: "x", width: 512, seed: null, style: "flat", extra: [1] });
     const bare = make({ type: "object" }, { a: 1 });
     expect(bare.toggle.checked && bare.toggle.disabled).toBe(true);
-    expect(bare.form.collect()).toEqual({ a: 1 });
+    expect(bare.form.collect()).toEqual({ value: { a: 1 } });
   });
 
   it("shows a problem from the kernel next to the field it names", () => {
     const { form, error } = make();
-    expect(form.showProblem("input.width", "must be ≤ 1024")).toBe(true);
-    expect(error("width").textContent).toBe("width: must be ≤ 1024");
-    expect(form.showProblem("nonsense", "x")).toBe(false);
+    expect(form.showProblem("input.width", "must be ≤ 1024")).toBe("Width: must be ≤ 1024");
+    expect(error("width").textContent).toBe("Width: must be ≤ 1024");
+    expect(form.showProblem("nonsense", "x")).toBeNull();
   });
 });

@@ -70,28 +70,31 @@ export class SchemaForm {
     return this.toggle.checked ? this.rawValue() : this.fieldValues();
   }
 
-  /** The input to send, or null after showing what is wrong (focus on the first problem). */
-  collect(): Record<string, unknown> | null {
+  /**
+   * The input to send, or the first problem ("Width: must be ≤ 1024") after showing each
+   * next to its field (focus on the first).
+   */
+  collect(): { value: Record<string, unknown> } | { problem: string } {
     if (this.toggle.checked) {
       const problem = rawProblem(this.raw.value);
-      this.showRaw(problem);
-      if (problem !== null) {
+      const shown = this.showRaw(problem);
+      if (shown !== null) {
         this.raw.focus();
-        return null;
+        return { problem: shown };
       }
-      return this.rawValue();
+      return { value: this.rawValue() };
     }
-    let first: Control | null = null;
+    let first: { leaf: Control; problem: string } | null = null;
     for (const leaf of this.leaves) {
       const { problem } = leaf.read();
       leaf.showProblem(problem);
-      if (problem !== null) first ??= leaf;
+      if (problem !== null) first ??= { leaf, problem };
     }
     if (first) {
-      first.focus();
-      return null;
+      first.leaf.focus();
+      return { problem: named(first.leaf.spec.label, first.problem, first.leaf.spec.path) };
     }
-    return this.fieldValues();
+    return { value: this.fieldValues() };
   }
 
   /**
@@ -108,18 +111,15 @@ export class SchemaForm {
     return chosen;
   }
 
-  /** Show a problem the kernel found; false when no field has that name. */
-  showProblem(field: string, message: string): boolean {
+  /** Show a problem the kernel found: the text shown, or null when no field has that name. */
+  showProblem(field: string, message: string): string | null {
     const path = field.replace(/^input\./, "");
-    if (path === "input" || this.toggle.checked) {
-      this.showRaw(message, path === "input" ? "input" : `input.${path}`);
-      return true;
-    }
+    if (path === "input" || this.toggle.checked) return this.showRaw(message, path === "input" ? "input" : `input.${path}`);
     const control = [...this.controls, ...this.leaves].find((c) => c.spec.path === path);
-    if (!control) return false;
+    if (!control) return null;
     control.showProblem(message);
     control.focus();
-    return true;
+    return named(control.spec.label, message, control.spec.path);
   }
 
   /** The kernel took the raw input as it is now: a problem it found before is gone. */
@@ -173,8 +173,11 @@ export class SchemaForm {
     (this.raw.parentElement as HTMLElement).hidden = !raw;
   }
 
-  private showRaw(problem: string | null, name = "input"): void {
-    setError(this.rawError, this.raw, problem === null ? null : named(name, problem));
+  /** Show (or clear) the raw box's problem, named "Input" or the kernel's field ("input.width"); returns what is shown. */
+  private showRaw(problem: string | null, path = "input"): string | null {
+    const shown = problem === null ? null : path === "input" ? named("Input", problem, "input") : named(path, problem);
+    setError(this.rawError, this.raw, shown);
+    return shown;
   }
 
   /** Null when every key of `value` has a field that can show it. */
@@ -194,9 +197,10 @@ export class SchemaForm {
   private recheck(target: EventTarget | null, committed: boolean): void {
     if (!(target instanceof Node) || target === this.toggle) return;
     if (target === this.raw) {
+      // Checked as typed, like the Ask form's schema: a JSON slip shows at once.
       const problem = rawProblem(this.raw.value);
       if (problem !== null) {
-        if (committed || !this.rawError.hidden) this.showRaw(problem);
+        this.showRaw(problem);
         return;
       }
       // Leaving the box (change) keeps the kernel's problem with this very text: clearing

@@ -133,7 +133,9 @@ def test_three_widgets_keep_their_ids_focus_and_keys(lab, many_notebook):
         raw_problem = app.locator(".inb-raw .inb-error")
         expect(raw_problem).to_have_text("input.amount: must be a whole number, not text", timeout=10_000)
         app.get_by_role("button", name="Submit").click()
-        expect(app.locator(".inb-notice")).to_have_text("Not started: see the field marked above.", timeout=10_000)
+        expect(app.locator(".inb-notice")).to_have_text(
+            "Not sent: input.amount: must be a whole number, not text", timeout=10_000
+        )
         expect(raw_problem).to_have_text("input.amount: must be a whole number, not text")
         expect(app.locator(".inb-history-item")).to_have_count(1)
         screenshot(page, "many-widgets-raw-input", app)

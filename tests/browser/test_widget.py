@@ -67,7 +67,7 @@ def test_the_widget_end_to_end(lab_widget):
         screenshot(page, "widget-markup-as-text", widget)
 
         # A file field: pick a CSV (the kernel uploads it on Submit), query it as table "uploaded".
-        picker = panel.get_by_label("csv_file", exact=True)
+        picker = panel.get_by_label("CSV file", exact=True)
         picker.set_input_files({"name": "cities.csv", "mimeType": "text/csv", "buffer": CITIES})
         chosen = panel.locator("[data-field=csv_file] .inb-file-chosen")
         expect(chosen).to_contain_text("cities.csv")

@@ -255,9 +255,9 @@ def test_ask_on_a_cluster_without_functions_fails_the_cell(nb):
 def test_a_failed_run_fails_the_cell_with_one_short_line(nb):
     cell = nb.cell('%%infer demo/fail --as f\n{"message": "boom"}')
     assert isinstance(cell.error, RunFailed)
-    assert cell.stdout.strip() == f"RunFailed: task {nb['f'].id} (demo/fail@1.0.0) failed: RuntimeError: boom"
+    assert cell.stdout.strip() == f"RunFailed: demo/fail@1.0.0 ({nb['f'].id}) failed: RuntimeError: boom"
     cell = nb.cell("%%infer demo/counter --output image --as c\n{}")
-    assert cell.stdout.strip() == f"InferenceError: task {nb['c'].id} (demo/counter@1.0.0) has no images to show"
+    assert cell.stdout.strip() == f"InferenceError: demo/counter@1.0.0 ({nb['c'].id}) has no images to show"
 
 
 def test_config_shows_and_changes_settings_without_the_key(nb, embedded, monkeypatch):
