@@ -7,7 +7,7 @@ requests a second, a second's worth in a burst; the ideal is ROWS / RATE seconds
 maps ROWS `demo/sleep` rows of 0 s that no other round has, after the bucket had a second to
 fill. The target (issue 18): 200 rows at 20 a second end with no failed row in at most 1.3× the
 ideal 10 s, with 429s under 10 % of the creates. Figures: median of the rounds (min–max).
-Entry point for benchmarks/run.py: `measure(rows, rate, rounds, concurrencies) -> list[Figure]`.
+For benchmarks/run.py: `rounds(count)`, at concurrency 8.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 from typing import Any
+
+import figures
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -84,6 +87,19 @@ def measure(
             mine.send("stop")
             server.join(30)
     return list(figures.values())
+
+
+def rounds(count: int, *, rows: int = 200, rate: float = 20) -> Iterator[list[figures.Figure]]:
+    """For benchmarks/run.py: per round, the time against the ideal and the share of 429s (concurrency 8)."""
+    for _ in range(count):
+        (found,) = measure(rows, rate, 1, (8,))
+        ideal = rows / rate
+        yield [
+            figures.Figure(f"`client.map` of {rows} rows against `--rate-limit {rate:g}`", found.seconds[0], "s",
+                           ideal, "ideal", ratio_limit=1.3),
+            figures.Figure("the same: 429s, % of the creates", found.refused[0] / rows * 100, "%", limit=10),
+            figures.Figure("the same: rows failed", found.failed[0], "rows", limit=0),
+        ]  # fmt: skip
 
 
 def main() -> None:

@@ -36,7 +36,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from child_server import child_server  # noqa: E402
+import figures  # noqa: E402
+
+from tests.child_server import child_server  # noqa: E402
 
 APP = "demo/sleep"
 CONCURRENCY = 100
@@ -149,19 +151,19 @@ def contestants() -> Iterator[tuple[dict[str, Callable[[list[dict]], None]], Any
         yield calls, client
 
 
-def rounds(count: int, sizes: tuple[int, ...] = (1000,)) -> Iterator[list[dict[str, Any]]]:
-    """For benchmarks/run.py: per round, the figures as the fields of its `figures.Figure`."""
+def rounds(count: int, sizes: tuple[int, ...] = (1000,)) -> Iterator[list[figures.Figure]]:
+    """For benchmarks/run.py: per round, each contestant's CPU per row against the floor's."""
     with contestants() as (calls, _):
         for _ in range(count):
-            figures = []
+            found = []
             for size in sizes:
                 cpu = {name: timed(call, rows_of(size))[0] * 1000 for name, call in calls.items()}
                 for name, label in (("map", "`client.map`"), ("SDK", "official SDK, 100 threads,")):
                     if name in cpu:
-                        figures.append({"label": f"{label} client CPU per row, {size:,} rows", "ours": cpu[name],
-                                        "unit": "ms", "baseline": cpu["floor"], "ratio_limit": 1.5,
-                                        "baseline_label": "httpx async, POST then GET each"})  # fmt: skip
-            yield figures
+                        found.append(figures.Figure(f"{label} client CPU per row, {size:,} rows", cpu[name], "ms",
+                                                    cpu["floor"], "httpx async, POST then GET each",
+                                                    ratio_limit=1.5 if name == "map" else None))  # fmt: skip
+            yield found
 
 
 def measure(sizes: list[int], rounds: int = 3, *, profile: bool = False) -> list[Figure]:

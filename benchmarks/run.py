@@ -21,7 +21,10 @@ from pathlib import Path
 
 from figures import REPO, Figure, median
 
-BENCHMARKS = ["cold_start", "submit_cost", "dataframe_speed", "status_latency", "widget_traffic", "follow_cpu"]
+BENCHMARKS = [
+    "cold_start", "submit_cost", "dataframe_speed", "status_latency", "widget_traffic", "follow_cpu", "map_speed",
+    "map_pacing", "map_rerun",
+]  # fmt: skip
 """In the order they run and print."""
 README = REPO / "README.md"
 START = "<!-- benchmarks/run.py writes this table: start -->"
