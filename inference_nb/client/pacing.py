@@ -4,7 +4,7 @@ I/O-free: the transport asks `delay` before each send and reports each answer. U
 first answers 429 nothing is held back. After it, requests leave at most `rate` a second: a 429
 lowers the rate to a little under what the server let through since the last decrease (at both
 moments its allowance was used up, so what it let through in between is its limit; a first 429
-counts the last second), at most once a second, since requests already on their way were sent
+counts the last second, and paces nothing when fewer than `MIN_ANSWERS` came back in it), at most once a second, since requests already on their way were sent
 at the old rate. Each answer raises the rate, by `GROWTH` of itself a second while answers flow.
 A minute without a 429 and the pacing is dropped. The Retry-After itself is the transport's to
 honour (it holds every request).
@@ -27,6 +27,9 @@ MIN_RATE = 0.2
 """Requests a second the rate never goes below."""
 FORGET = 60.0
 """Seconds without a 429 after which requests are not paced any more."""
+MIN_ANSWERS = 3
+"""Answers in the `WINDOW` before a first 429 that pacing needs to tell the server's rate from: with
+fewer, the 429 is a pause (its Retry-After holds every request), not a measure of the limit."""
 
 
 class Pacer:
@@ -75,7 +78,10 @@ class Pacer:
         if now - self._decreased < WINDOW:  # sent at the old rate, before the last decrease was known
             return
         if self.rate is None:
-            taken = sum(1 for at in self._answers if at >= now - WINDOW) / WINDOW
+            recent = sum(1 for at in self._answers if at >= now - WINDOW)
+            if recent < MIN_ANSWERS:
+                return
+            taken = recent / WINDOW
         else:
             taken = (self._answered - self._answered_then) / (now - self._decreased)
         self._decreased, self._answered_then = now, self._answered

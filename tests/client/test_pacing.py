@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference_nb.client.pacing import DECREASE, FORGET, GROWTH, MIN_RATE, Pacer
+from inference_nb.client.pacing import DECREASE, FORGET, GROWTH, MIN_ANSWERS, MIN_RATE, Pacer
 
 
 def answered_at(pacer: Pacer, times: list[float]) -> None:
@@ -56,11 +56,20 @@ def test_answers_raise_the_rate_by_a_share_of_itself_a_second():
     assert pacer.rate == pytest.approx(rate * (1 + GROWTH), rel=0.05)
 
 
+def test_a_first_429_with_too_few_answers_to_measure_a_rate_paces_nothing():
+    pacer = Pacer()
+    answered_at(pacer, [0.1] * (MIN_ANSWERS - 1))
+    pacer.refused(0.5)  # a pause (its Retry-After holds every request), not a measure of the limit
+    assert pacer.rate is None and pacer.delay(0.6) == 0 and pacer.refusals == 1
+
+
 def test_the_rate_has_a_floor_and_pacing_ends_a_while_after_the_last_429():
     pacer = Pacer()
-    pacer.refused(0.0)  # nothing answered before: the floor
+    answered_at(pacer, [0.1] * MIN_ANSWERS)
+    pacer.refused(0.5)
+    pacer.refused(1.5)  # nothing answered since the last decrease: the floor
     assert pacer.rate == MIN_RATE
     pacer.answered(FORGET / 2)
     assert pacer.rate is not None
-    pacer.answered(FORGET + 1)
-    assert pacer.rate is None and pacer.delay(FORGET + 1) == 0
+    pacer.answered(FORGET + 2)
+    assert pacer.rate is None and pacer.delay(FORGET + 2) == 0
