@@ -18,7 +18,12 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def saved_widget_models(path) -> dict:
-    nb = json.loads(path.read_text())
+    """The saved notebook's widget models; none while JupyterLab is caught mid-write (an empty or cut file),
+    so that a caller polling for them reads again."""
+    try:
+        nb = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
     return nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
 
 
