@@ -4,10 +4,11 @@ I/O-free: the transport asks `delay` before each send and reports each answer. U
 first answers 429 nothing is held back. After it, requests leave at most `rate` a second: a 429
 lowers the rate to a little under what the server let through since the last decrease (at both
 moments its allowance was used up, so what it let through in between is its limit; a first 429
-counts the last second, and paces nothing when fewer than `MIN_ANSWERS` came back in it), at most once a second, since requests already on their way were sent
-at the old rate. Each answer raises the rate, by `GROWTH` of itself a second while answers flow.
-A minute without a 429 and the pacing is dropped. The Retry-After itself is the transport's to
-honour (it holds every request).
+counts the last second, and paces nothing when fewer than `MIN_ANSWERS` came back in it), at
+most once a second, since requests already on their way were sent at the old rate. Each answer
+raises the rate, by `GROWTH` of itself a second while answers flow. A minute without a 429 and
+the pacing is dropped. The Retry-After itself is the transport's to honour (it holds every
+request).
 Why in the client and not in `map` alone: the limit is per key, over every request of it.
 See docs/ARCHITECTURE.md, "Rate limits and pacing".
 """
