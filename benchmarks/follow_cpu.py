@@ -14,26 +14,33 @@ Measured each round, one run alone being the baseline of the loaded ones:
   number); the main thread's CPU while it waits on the largest, as a share of one core;
 - status latency: from the app returning (its `time.time()`, in its output: finer than the
   server's millisecond timeline) to the run's `on_change` listener seeing Completed, p50 and p99,
-  for runs ending together and ending over 5 s, against `SINGLES` runs followed one at a time.
+  for runs ending together and ending over 5 s, against `SINGLES` runs followed one at a time;
+- the client's share of it, from each end reaching the kernel (read off the events connection:
+  `stamp_arrivals`) to its listener, and how long after the first end of 1,000 arriving at once
+  the last is seen (the embedded server's own time to end 1,000 tasks at once is not in it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 from figures import Figure, percentile
 
 from inference_nb.api import Client
+from inference_nb.client.event_stream import StreamEvent
 from inference_nb.kernel.backends import TaskBackend
 from inference_nb.kernel.run import Run
 from tests.apps import HoldApp
 from tests.child_server import child_server
 
+ENDED = frozenset({9, 10, 11})
+"""The statuses that end a task (spec numbering, the embedded server's)."""
 SINGLES = 30
 """Runs followed one at a time per round: the latency baseline."""
 SPREAD = 5.0
@@ -52,6 +59,11 @@ class Round:
     """The main thread's CPU while it waited on the runs, as a share of one core."""
     latencies: list[float]
     """Seconds from each run's app returning to its listener seeing it Completed."""
+    client_latencies: list[float]
+    """Seconds from each run's end reaching the kernel (its event read off the connection) to its
+    listener seeing it: the client's share of `latencies`."""
+    burst: float
+    """Seconds from the first end reaching the kernel to the last run seen Completed."""
 
 
 async def create(url: str, token: str, count: int, backend: TaskBackend, *, spread: float, settle: float) -> list[Run]:
@@ -80,11 +92,30 @@ async def create(url: str, token: str, count: int, backend: TaskBackend, *, spre
         return await asyncio.gather(*(one(i) for i in range(count)))
 
 
+def stamp_arrivals(backend: TaskBackend, arrivals: dict[str, float]) -> None:
+    """Note when each run's end is read off the events connection (before any of our parsing of it
+    beyond the line's JSON): the moment a change has reached the kernel."""
+    opened = backend.feed.open
+    assert opened is not None
+
+    async def stamped(after: int | None) -> AsyncIterator[StreamEvent]:
+        async for event in opened(after):
+            if event.kind == "task" and event.data.get("status") in ENDED:
+                arrivals.setdefault(event.data["id"], time.time())
+            yield event
+
+    backend.feed = dataclasses.replace(backend.feed, open=stamped)
+
+
 def controller_cpu(client: Client) -> float:
     async def thread_time() -> float:
         return time.thread_time()
 
     return client.controller.call(thread_time())
+
+
+ARRIVALS: dict[str, float] = {}
+"""When each run's end reached the kernel (`stamp_arrivals`)."""
 
 
 def follow_round(client: Client, url: str, token: str, count: int, *, spread: float = 0.0) -> Round:
@@ -108,22 +139,34 @@ def follow_round(client: Client, url: str, token: str, count: int, *, spread: fl
         run.wait(timeout=600)
     main_share = (time.thread_time() - main_cpu) / (time.perf_counter() - began)
     used = controller_cpu(client) - cpu
-    latencies = [seen[r.id] - r.output["ended"] for r in runs if r.id in seen and r.id not in early]
-    return Round(count, sum(r.status.name == "Completed" for r in runs), used, main_share, latencies)
+    timed = [r.id for r in runs if r.id in seen and r.id not in early]
+    latencies = [seen[i] - ended for i, ended in ((r.id, r.output["ended"]) for r in runs) if i in timed]
+    client_latencies = [seen[i] - ARRIVALS[i] for i in timed if i in ARRIVALS]
+    burst = max(seen[i] for i in timed) - min(ARRIVALS[i] for i in timed) if timed else 0.0
+    completed = sum(r.status.name == "Completed" for r in runs)
+    return Round(count, completed, used, main_share, latencies, client_latencies, burst)
 
 
-def alone(client: Client, url: str, token: str, count: int) -> list[float]:
-    return [lat for _ in range(count) for lat in follow_round(client, url, token, 1).latencies]
+@dataclass
+class Singles:
+    latencies: list[float]
+    client_latencies: list[float]
+
+
+def alone(client: Client, url: str, token: str, count: int) -> Singles:
+    rounds = [follow_round(client, url, token, 1) for _ in range(count)]
+    return Singles([x for r in rounds for x in r.latencies], [x for r in rounds for x in r.client_latencies])
 
 
 def round_figures(client: Client, url: str, token: str, sizes: list[int]) -> list[Figure]:
     """One round: the loaded rounds, each after a third of the single runs that are their baseline."""
     small, large = min(sizes), max(sizes)
-    singles = alone(client, url, token, SINGLES // 3)
+    parts = [alone(client, url, token, SINGLES // 3)]
     together = follow_round(client, url, token, small)
-    singles += alone(client, url, token, SINGLES // 3)
+    parts.append(alone(client, url, token, SINGLES // 3))
     spread = follow_round(client, url, token, small, spread=SPREAD)
-    singles += alone(client, url, token, SINGLES - 2 * (SINGLES // 3))
+    parts.append(alone(client, url, token, SINGLES - 2 * (SINGLES // 3)))
+    singles = Singles([x for p in parts for x in p.latencies], [x for p in parts for x in p.client_latencies])
     largest = follow_round(client, url, token, large) if large != small else together
 
     ms = 1000
@@ -140,14 +183,21 @@ def round_figures(client: Client, url: str, token: str, sizes: list[int]) -> lis
     for how, loaded in ((f"ending over {SPREAD:g} s", spread), ("ending at the same instant", together)):
         for q in (0.5, 0.99):
             figures.append(Figure(f"status latency p{round(q * 100)}, {small:,} {how}",
-                                  percentile(loaded.latencies, q) * ms, "ms", percentile(singles, q) * ms,
+                                  percentile(loaded.latencies, q) * ms, "ms", percentile(singles.latencies, q) * ms,
                                   "one run alone", ratio_limit=2.0))  # fmt: skip
+    for q in (0.5, 0.99):
+        figures.append(Figure(f"the client's share: end reaching the kernel to its Run seeing it, p{round(q * 100)}, "
+                              f"{small:,} at the same instant", percentile(together.client_latencies, q) * ms, "ms",
+                              percentile(singles.client_latencies, q) * ms, "one run alone"))  # fmt: skip
+    figures.append(Figure(f"{small:,} ends arriving at once: the last seen, after the first arrived",
+                          together.burst * ms, "ms", limit=250.0))  # fmt: skip
     return figures
 
 
 def rounds(count: int, *, sizes: tuple[int, ...] = (1000, 10_000)) -> Iterator[list[Figure]]:
     with child_server(apps=[HoldApp], max_workers=max(sizes) + 100, max_queued=max(sizes) + 100) as (url, token):
         client = Client(base_url=url, key=token, wait_timeout=600)
+        stamp_arrivals(client._tasks(), ARRIVALS)
         follow_round(client, url, token, 10)  # warm: connections, the events stream, imports
         for _ in range(count):
             yield round_figures(client, url, token, list(sizes))

@@ -51,6 +51,17 @@ class TasksCore:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         """The server the requests are for."""
+        self._statuses: dict[int | str, Status] = {}
+        """Each status code met, read once: every snapshot reads a whole timeline of them."""
+
+    def status(self, value: int | str) -> Status:
+        """`to_status(value)` in this server's numbering."""
+        status = self._statuses.get(value)
+        if status is None:
+            status = to_status(value, self.profile.numbering)
+            if len(self._statuses) < 64:  # a server sending ever new names does not grow it
+                self._statuses[value] = status
+        return status
 
     def _request(
         self, method: str, path: str, *, extra_headers: dict[str, str] | None = None, **kw: Any
@@ -265,8 +276,8 @@ class TasksCore:
             task = Task.model_validate(body)
         except ValidationError as error:
             raise BadResponse(f"the server's task object does not fit the tasks API: {error}") from None
-        status = to_status(task.status, self.profile.numbering)
-        timeline = tuple((to_status(e.status, self.profile.numbering).name, e.at) for e in task.timeline)
+        status = self.status(task.status)
+        timeline = tuple((self.status(e.status).name, e.at) for e in task.timeline)
         return Snapshot(
             "task", task.id, status, timeline, output=task.output, error=task.error or None,
             session_id=task.session_id, progress=_progress(task.progress), raw=body,

@@ -161,6 +161,21 @@ class Store:
             f"INSERT INTO tasks ({columns}) VALUES ({placeholders}) ON CONFLICT(id) DO UPDATE SET {updates}", values
         )
 
+    def update_task(self, task: TaskRow) -> None:
+        """Write what changes once a task exists (`save_task` first): its status, timeline, output and
+        error. Its input and setup, often the largest part, are not encoded and written again."""
+        self._exec(
+            "UPDATE tasks SET status = ?, updated_at = ?, timeline = ?, output = ?, error = ? WHERE id = ?",
+            (
+                task.status,
+                task.updated_at,
+                json.dumps(task.timeline),
+                None if task.output is None else json.dumps(task.output),
+                task.error,
+                task.id,
+            ),
+        )
+
     def get_task(self, task_id: str) -> TaskRow | None:
         row = self._one("SELECT * FROM tasks WHERE id = ?", (task_id,))
         return _task_from_row(row) if row else None

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from ..apps import gate
+from ..apps import gate, started
 from .helpers import status_names, wait_for_status
 
 SPEC_TASK_FIELDS = {"id", "status", "input", "output", "error", "session_id", "created_at"}
@@ -148,6 +148,15 @@ def test_the_scratch_folder_of_a_task_is_removed_when_it_ends(api, server):
     while scratch.parent.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not scratch.parent.exists()
+
+
+def test_a_task_that_never_asks_for_its_scratch_folder_has_none(api, server):
+    name = "no-scratch"
+    task = api.post("/run", params={"wait": "false"}, json={"app": "test/gate", "input": {"gate": name}}).json()
+    assert started(name).wait(10)
+    assert not (server.data_dir / "work" / task["id"]).exists()  # while it runs: nothing made for it
+    gate(name).set()
+    assert wait_for_status(api, task["id"], "Completed")["status"] == 9
 
 
 def test_an_output_with_nan_reads_back_as_null(api, server):

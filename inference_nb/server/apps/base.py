@@ -156,7 +156,7 @@ class RunContext:
     Args:
         task_id: the task's id.
         session_id: its session, or None.
-        work_dir: its scratch folder.
+        work_dir: its scratch folder (made the first time the app asks for it).
         on_progress: called with each checked `progress` report (a dict), from the app's thread;
             None drops the reports.
     """
@@ -173,12 +173,23 @@ class RunContext:
         """The task's id."""
         self.session_id = session_id
         """The session the task runs in, or None."""
-        self.work_dir = work_dir
-        """A scratch folder for this task, removed when the task ends."""
+        self._work_dir = work_dir
+        self.work_dir_made = False
+        """Whether the app asked for `work_dir` (only then is there a folder to remove)."""
         self.worker_id: str | None = None
         """The server's worker the task runs on (`GET /workers`), once it has one."""
         self._cancel = threading.Event()
         self._on_progress = on_progress
+
+    @property
+    def work_dir(self) -> Path:
+        """A scratch folder for this task, removed when the task ends."""
+        # Made on first use: most tasks never ask, and 1,000 tasks ending at once would otherwise
+        # each make and remove a folder (docs/ARCHITECTURE.md, "Many tasks ending at once").
+        if not self.work_dir_made:
+            self._work_dir.mkdir(parents=True, exist_ok=True)
+            self.work_dir_made = True
+        return self._work_dir
 
     def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
         """Tell clients how far the work is: `done` of `total` steps, and what happens now.
@@ -381,12 +392,27 @@ async def call_app_method(method: Any, *args: Any, run_sync: Any) -> Any:
 
     `run_sync(fn)` runs a plain function off the event loop (a worker thread).
     """
-    params = [
-        p
-        for p in inspect.signature(method).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    args = args[: len(params)]
+    args = args[: _positional_count(method)]
     if inspect.iscoroutinefunction(method):
         return await method(*args)
     return await run_sync(lambda: method(*args))
+
+
+_POSITIONAL_COUNTS: dict[Any, int] = {}
+
+
+def _positional_count(method: Any) -> int:
+    """How many positional parameters `method` takes (its self aside), worked out once per function:
+    `inspect.signature` on every call was a tenth of the server's time with 1,000 tasks ending at once."""
+    function = getattr(method, "__func__", method)
+    count = _POSITIONAL_COUNTS.get(function)
+    if count is None:
+        parameters = inspect.signature(method).parameters.values()
+        count = sum(1 for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+        _POSITIONAL_COUNTS[function] = count
+    return count
+
+
+def does_nothing(app: App, method: str) -> bool:
+    """Whether `app`'s `setup` or `unload` is App's own, which does nothing (no thread need run it)."""
+    return getattr(type(app), method) is getattr(App, method)

@@ -40,7 +40,7 @@ from ..webhooks import WebhookSender
 from .files import files_in, resolve_input_files, store_files
 from .instances import Instance, InstancePool, Session, SessionEnded, SessionManager
 from .progress import ProgressRelay
-from .running import ActiveTask, append_status, describe_failure, validate_output
+from .running import ActiveTask, append_status, describe_failure, record_status, validate_output
 from .unsaved import UnsavedEnds
 from .views import TERMINAL, status_in, webhook_body
 from .watchers import TaskWatchers
@@ -76,6 +76,7 @@ class TaskEngine:
         """The slots tasks run on, by id (`GET /workers`)."""
         self._threads = ThreadPoolExecutor(max_workers + 4, thread_name_prefix="inference_nb-app")
         self._active: dict[str, ActiveTask] = {}
+        self._unfinished = 0  # tasks of `_active` not ended yet: kept, not recounted on every submit
         self._watchers = TaskWatchers()
         self._background: list[asyncio.Task] = []
         self._unsaved = UnsavedEnds(store, webhooks)
@@ -154,7 +155,7 @@ class TaskEngine:
             DiskFull: the data dir's disk has no room; nothing was created.
         """
         check_room(self._data_dir)
-        full = self._in_flight() >= self._capacity
+        full = self._unfinished >= self._capacity
         session = None if full else self._resolve_session(request, app_cls, setup)
         if session is not None:  # a session keeps the class it started with, even if re-registered since
             app_cls = type(session.instance.app)
@@ -183,7 +184,7 @@ class TaskEngine:
             self._finish(
                 task,
                 HostedStatus.REJECTED,
-                error=f"the server's queue is full: {self._in_flight()} tasks are running or waiting, "
+                error=f"the server's queue is full: {self._unfinished} tasks are running or waiting, "
                 f"the most it takes ({self._max_workers} workers + {self._max_queued} queued); "
                 "try again when some have finished",
             )
@@ -191,11 +192,9 @@ class TaskEngine:
         if session:
             session.busy += 1
         self._active[row.id] = task
+        self._unfinished += 1
         task.runner = asyncio.get_running_loop().create_task(self._execute(task))
         return row
-
-    def _in_flight(self) -> int:
-        return sum(1 for task in self._active.values() if not task.done.is_set())
 
     def _resolve_session(
         self, request: RunTaskRequest, app_cls: type[App], setup: dict[str, Any] | None
@@ -233,7 +232,8 @@ class TaskEngine:
                     await self._thread_settled(task)
                     if not session:
                         await self.pool.give_back(instance)
-                    await self._run_sync(lambda: shutil.rmtree(task.ctx.work_dir, ignore_errors=True))
+                    if task.ctx.work_dir_made:
+                        await self._run_sync(lambda: shutil.rmtree(task.ctx.work_dir, ignore_errors=True))
         except asyncio.CancelledError:
             self._finish(task, HostedStatus.CANCELLED)
         except Exception as exc:  # the app's failure is the task's failure, not the server's
@@ -281,7 +281,6 @@ class TaskEngine:
             await self.pool.set_up(instance, setup, ctx, run_sync=self._run_sync_for(task))
             on_set_up()
         self._advance(task, HostedStatus.SETTING_UP)
-        ctx.work_dir.mkdir(parents=True, exist_ok=True)
         spec = app_functions(app_cls)[task.row.function]
         app_input = spec.Input.model_validate(task.row.input)
         resolve_input_files(app_input, self._store, self._data_dir)
@@ -322,8 +321,7 @@ class TaskEngine:
     def _advance(self, task: ActiveTask, status: int) -> None:
         if task.done.is_set():
             return
-        append_status(task.row, status)
-        self._store.save_task(task.row)
+        record_status(self._store, task.row, status)
         self._publish(task.row)
 
     def _finish(self, task: ActiveTask, status: int, *, output: Any = None, error: str | None = None) -> None:
@@ -338,6 +336,8 @@ class TaskEngine:
         except DiskFull as full:  # it ends all the same, in memory, and is written once there is room
             self._publish(self._unsaved.end(task.row, status, full))
         task.done.set()
+        if task.row.id in self._active:
+            self._unfinished -= 1
         if task.row.webhook and task.row.id not in self._unsaved:
             self._webhooks.enqueue(task.row.id, task.row.webhook, webhook_body(task.row))
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..apps.base import App, RunContext, call_app_method
+from ..apps.base import App, RunContext, call_app_method, does_nothing
 from ..apps.registry import app_id
 from ..clock import SYSTEM_CLOCK, Clock
 from ..store import Store, now_iso
@@ -69,7 +69,8 @@ class InstancePool:
         return Instance(app_cls(), _pool_key(app_cls, setup))
 
     async def set_up(self, instance: Instance, setup_model: Any, ctx: RunContext, *, run_sync: RunSync) -> None:
-        await call_app_method(instance.app.setup, setup_model, ctx, run_sync=run_sync)
+        if not does_nothing(instance.app, "setup"):
+            await call_app_method(instance.app.setup, setup_model, ctx, run_sync=run_sync)
         instance.ready = True
 
     async def give_back(self, instance: Instance) -> None:
@@ -84,6 +85,8 @@ class InstancePool:
         if not instance.ready:
             return
         instance.ready = False
+        if does_nothing(instance.app, "unload"):
+            return
         try:
             await call_app_method(instance.app.unload, run_sync=self._run_sync)
         except Exception:

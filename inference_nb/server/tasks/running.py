@@ -10,12 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from inference_nb.wire.statuses import RENUMBERED_2026
+from inference_nb.wire.statuses import RENUMBERED_2026, HostedStatus
 
 from ..apps.base import App, FunctionSpec, RunContext
 from ..apps.official.process import TaskFailure
 from ..disk import disk_full_message, is_disk_full
-from ..store import TaskRow, now_iso
+from ..store import Store, TaskRow, now_iso
 from .instances import Session
 from .progress import ProgressRelay
 
@@ -40,6 +40,15 @@ def append_status(row: TaskRow, status: int) -> None:
     row.status = int(status)
     row.updated_at = now_iso()
     row.timeline.append({"status": int(status), "name": RENUMBERED_2026.by_code(status).name, "at": row.updated_at})
+
+
+def record_status(store: Store, row: TaskRow, status: int) -> None:
+    """Add `status` to the row and write it: the whole row when it is new, else only what changes."""
+    append_status(row, status)
+    if status == HostedStatus.RECEIVED:
+        store.save_task(row)
+    else:
+        store.update_task(row)
 
 
 def validate_output(spec: FunctionSpec, result: Any) -> BaseModel:

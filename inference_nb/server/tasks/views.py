@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -14,9 +15,16 @@ TERMINAL = tuple(info.code for info in RENUMBERED_2026.statuses if info.terminal
 """The stored (2026) codes a task ends with."""
 
 
+@functools.cache
 def status_in(dialect: Dialect, status: int) -> int:
-    """A stored status (2026 numbering) as `dialect` numbers it."""
+    """A stored status (2026 numbering) as `dialect` numbers it (worked out once: every event
+    shows a whole timeline)."""
     return dialect.code(status, RENUMBERED_2026)
+
+
+@functools.cache
+def _status_name(dialect: Dialect, code: int) -> str:
+    return dialect.numbering.by_code(code).name
 
 
 def public_task(row: TaskRow, base_url: str | None = None, dialect: Dialect | None = None) -> dict[str, Any]:
@@ -39,7 +47,7 @@ def public_task(row: TaskRow, base_url: str | None = None, dialect: Dialect | No
             {
                 **entry,
                 "status": (code := status_in(dialect, entry["status"])),
-                "name": dialect.numbering.by_code(code).name,
+                "name": _status_name(dialect, code),
             }
             for entry in row.timeline
         ],
@@ -49,11 +57,6 @@ def public_task(row: TaskRow, base_url: str | None = None, dialect: Dialect | No
     if dialect is Dialect.HOSTED:
         task["function"] = row.function
     return rebase_file_uris(task, row.base_url, base_url or row.base_url)
-
-
-def _timeline_entry(entry: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
-    code = status_in(dialect, entry["status"])
-    return {**entry, "status": code, "name": dialect.numbering.by_code(code).name}
 
 
 def webhook_body(row: TaskRow) -> str:

@@ -7,7 +7,9 @@ A task takes a free worker for its setup and run, and gives it back when it ends
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import heapq
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -20,13 +22,21 @@ from ..errors import Invalid
 
 
 class Workers:
-    """`count` workers, `worker-1` … `worker-<count>`, each running one task at a time."""
+    """`count` workers, `worker-1` … `worker-<count>`, each running one task at a time.
+
+    A freed worker goes straight to the first task waiting that may use it: with thousands of
+    tasks queued, waking them all to look for a worker cost the server more than running them.
+    """
 
     def __init__(self, count: int) -> None:
         self.ids = [f"worker-{number}" for number in range(1, count + 1)]
+        self._index = {wid: index for index, wid in enumerate(self.ids)}
         self._running: dict[str, str] = {}
         """worker id → the task it runs."""
-        self._freed = asyncio.Condition()
+        self._idle = list(range(count))
+        """Indices into `ids` of the free workers, a heap: the lowest-numbered is taken first."""
+        self._waiting: collections.deque[tuple[Collection[str] | None, asyncio.Future[str]]] = collections.deque()
+        """Tasks waiting for a worker, first come first served, with the workers each may take."""
 
     def check(self, wanted: list[str] | None) -> None:
         """Refuse a request's `workers` that names a worker this server does not have.
@@ -45,20 +55,44 @@ class Workers:
     @contextlib.asynccontextmanager
     async def take(self, task_id: str, allowed: Collection[str] | None) -> AsyncIterator[str]:
         """Wait for a free worker (one of `allowed`, when given), hold it for the block, give its id."""
-        async with self._freed:
-            await self._freed.wait_for(lambda: self._free(allowed) is not None)
-            worker = self._free(allowed)
-            assert worker is not None
-            self._running[worker] = task_id
+        worker = self._claim(allowed)
+        if worker is None:
+            waiting = (allowed, asyncio.get_running_loop().create_future())
+            self._waiting.append(waiting)
+            try:
+                worker = await waiting[1]
+            except asyncio.CancelledError:
+                if waiting[1].done() and not waiting[1].cancelled():  # handed one just as it was cancelled
+                    self._release(waiting[1].result())
+                else:
+                    self._waiting.remove(waiting)
+                raise
+        self._running[worker] = task_id
         try:
             yield worker
         finally:
-            async with self._freed:
-                del self._running[worker]
-                self._freed.notify_all()
+            del self._running[worker]
+            self._release(worker)
 
-    def _free(self, allowed: Collection[str] | None) -> str | None:
-        return next((w for w in self.ids if w not in self._running and (not allowed or w in allowed)), None)
+    def _claim(self, allowed: Collection[str] | None) -> str | None:
+        if not allowed:
+            return self.ids[heapq.heappop(self._idle)] if self._idle else None
+        free = [index for index in self._idle if self.ids[index] in allowed]
+        if not free:
+            return None
+        first = min(free)
+        self._idle.remove(first)
+        heapq.heapify(self._idle)
+        return self.ids[first]
+
+    def _release(self, worker: str) -> None:
+        for waiting in self._waiting:
+            allowed, future = waiting
+            if not future.done() and (not allowed or worker in allowed):  # done: cancelled, leaving
+                self._waiting.remove(waiting)
+                future.set_result(worker)
+                return
+        heapq.heappush(self._idle, self._index[worker])
 
     def describe(self) -> list[dict[str, Any]]:
         return [
