@@ -141,8 +141,9 @@ def follow_round(client: Client, url: str, token: str, count: int, *, spread: fl
     used = controller_cpu(client) - cpu
     timed = [r.id for r in runs if r.id in seen and r.id not in early]
     latencies = [seen[i] - ended for i, ended in ((r.id, r.output["ended"]) for r in runs) if i in timed]
-    client_latencies = [seen[i] - ARRIVALS[i] for i in timed if i in ARRIVALS]
-    burst = max(seen[i] for i in timed) - min(ARRIVALS[i] for i in timed) if timed else 0.0
+    arrived = [i for i in timed if i in ARRIVALS]
+    client_latencies = [seen[i] - ARRIVALS[i] for i in arrived]
+    burst = max(seen[i] for i in arrived) - min(ARRIVALS[i] for i in arrived) if arrived else 0.0
     completed = sum(r.status.name == "Completed" for r in runs)
     return Round(count, completed, used, main_share, latencies, client_latencies, burst)
 
