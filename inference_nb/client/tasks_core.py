@@ -53,6 +53,7 @@ class TasksCore:
         """The server the requests are for."""
         self._statuses: dict[int | str, Status] = {}
         """Each status code met, read once: every snapshot reads a whole timeline of them."""
+        self._names: dict[int | str, str] = {}
 
     def status(self, value: int | str) -> Status:
         """`to_status(value)` in this server's numbering."""
@@ -61,6 +62,7 @@ class TasksCore:
             status = to_status(value, self.profile.numbering)
             if len(self._statuses) < 64:  # a server sending ever new names does not grow it
                 self._statuses[value] = status
+                self._names[value] = status.name
         return status
 
     def _request(
@@ -277,7 +279,8 @@ class TasksCore:
         except ValidationError as error:
             raise BadResponse(f"the server's task object does not fit the tasks API: {error}") from None
         status = self.status(task.status)
-        timeline = tuple((self.status(e.status).name, e.at) for e in task.timeline)
+        names = self._names
+        timeline = tuple((names.get(e["status"]) or self.status(e["status"]).name, e["at"]) for e in task.timeline)
         return Snapshot(
             "task", task.id, status, timeline, output=task.output, error=task.error or None,
             session_id=task.session_id, progress=_progress(task.progress), raw=body,

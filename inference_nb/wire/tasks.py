@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 APP_ID_PATTERN = re.compile(
     r"^(?P<namespace>[a-z0-9][a-z0-9_.-]*)/(?P<name>[a-z0-9][a-z0-9_.-]*)(?:@(?P<version>[A-Za-z0-9_.+-]+))?$"
@@ -149,10 +150,9 @@ class FileRef(BaseModel):
     """Its file name."""
 
 
-class TimelineEntry(BaseModel):
-    """When a task reached one status."""
-
-    model_config = ConfigDict(extra="allow")
+class TimelineEntry(TypedDict):
+    """When a task reached one status (a TypedDict, not a model: every event of the events stream
+    carries a whole timeline, and a model per entry was a third of reading one)."""
 
     status: int | str
     """The status's code in the server's numbering (or its name)."""
