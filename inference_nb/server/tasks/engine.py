@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import secrets
@@ -343,7 +342,7 @@ class TaskEngine:
 
     def _publish(self, row: TaskRow) -> None:
         # A copy: the row changes on, and each watcher shows it in the dialect it answers in.
-        snapshot = dataclasses.replace(row, timeline=list(row.timeline))
+        snapshot = row.snapshot()
         self._watchers.publish(snapshot)
         self.events.publish(row.id, snapshot)
 
