@@ -82,7 +82,9 @@ class LocalModel:
         path = model_file()
         if self.port == 0:
             self.port = _free_port()
-        command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", MODEL_NAME]
+        # Through orphan_guard: the model's server ends with this process, even a SIGKILLed one.
+        guard = [sys.executable, "-m", "inference_nb.server.orphan_guard", str(os.getpid())]
+        command = [*guard, "llama_cpp.server", "--model", str(path), "--model_alias", MODEL_NAME]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(CONTEXT_TOKENS)]
         command += ["--verbose", "false", *(["--n_threads", str(self.threads)] if self.threads else [])]
         self._process = subprocess.Popen(

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -156,3 +157,22 @@ def test_serve_with_the_local_model_owns_its_server(tmp_path):
         serve.process.wait(30)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{found[2]}/models", timeout=5)
+
+
+def test_the_model_server_ends_when_serve_is_killed(tmp_path):
+    _require_model()
+    serve = ServeProcess(tmp_path / "data", port=free_port(), token=None, log_dir=tmp_path, options=("--llm", "local"))
+    serve.start(timeout=120)
+    found = re.search(r"runs planned by model (\S+) at (\S+)\)", serve.stdout_path.read_text())
+    assert found, serve.output()
+    assert httpx.get(f"{found[2]}/models", timeout=10).status_code == 200
+    serve.process.send_signal(signal.SIGKILL)  # no atexit hook runs: orphan_guard must end the model
+    serve.process.wait(30)
+    deadline = time.monotonic() + 60  # a deadline, not a speed limit
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{found[2]}/models", timeout=2)
+        except httpx.TransportError:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the model's server at {found[2]} still answers after serve was killed")
