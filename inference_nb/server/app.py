@@ -267,12 +267,12 @@ def create_app(config: ServerConfig, registry: AppRegistry, clusters: Clusters |
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        runs.recover()
+        runs.start()
         await engine.start()
         try:
             yield
         finally:
-            runs.fail_in_flight()
+            runs.stop()
             await engine.stop()
             function_threads.shutdown(wait=False, cancel_futures=True)
             store.close()

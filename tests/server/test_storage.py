@@ -23,6 +23,8 @@ from inference_nb.wire.statuses import SpecStatus
 
 from ..apps import TEST_APPS, gate, started
 from .helpers import read_stream, wait_until
+from .runs_helpers import client_for, cluster_with, create_run, get_run
+from .runs_helpers import read_stream as read_run_stream
 
 
 class GatedFileApp(App):
@@ -155,3 +157,42 @@ def test_the_storage_quota_refuses_uploads_and_output_files_past_it_naming_the_l
 )
 def test_sizes_are_read_with_binary_units(text, size):
     assert parse_size(text) == size
+
+
+def test_a_run_that_ends_with_the_disk_full_ends_failed_in_memory_and_is_written_once_there_is_room(small_disk):
+    data_dir = small_disk / "data"
+    opened, started_call = threading.Event(), threading.Event()
+
+    def countStock() -> dict:
+        """Count the items in stock."""
+        started_call.set()
+        opened.wait(30)
+        return {"count": 3}
+
+    with start_server(data_dir=data_dir, apps=TEST_APPS) as srv, client_for(srv) as api:
+        cluster = cluster_with(srv, countStock, service="stock")
+        run_id = create_run(api, cluster, {"message": "How many items are in stock?"})
+        assert started_call.wait(20)
+        streamed: list = []
+        reader = threading.Thread(target=lambda: streamed.extend(read_run_stream(api, cluster, run_id)))
+        reader.start()
+
+        filler = fill(small_disk)
+        opened.set()
+        reader.join(20)
+        assert not reader.is_alive(), "the run's stream still hangs"
+        for seen in (streamed[-1], get_run(api, cluster, run_id)):
+            assert seen["run"]["status"] == "failed", seen
+            reason = seen["run"]["failureReason"]
+            assert "disk" in reason and "full" in reason and str(data_dir) in reason, reason
+        assert stored_run_status(data_dir, run_id) == "running"  # the end found no room
+
+        filler.unlink()  # space is back: the end is written
+        wait_until(lambda: stored_run_status(data_dir, run_id) == "failed", "the failed run was never written")
+        assert get_run(api, cluster, run_id)["run"]["status"] == "failed"
+
+
+def stored_run_status(data_dir: Path, run_id: str) -> str | None:
+    with closing(sqlite3.connect(f"file:{data_dir / 'inference_nb.sqlite3'}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return row[0] if row else None

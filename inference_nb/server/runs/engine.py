@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from inference_nb.wire.runs import RUN_TERMINAL, CreateRunRequest, new_run_id
 
-from ..disk import check_room
+from ..disk import DiskFull, check_room
 from ..errors import Conflict, NotFound
 from ..event_log import EventLog
 from ..store import Store, now_iso
@@ -27,6 +27,7 @@ from .functions import Cluster, Clusters, Function, describe_arguments_error
 from .planner import CallOutcome, Planner
 from .schemas import schema_problem
 from .shaping import jsonable
+from .unsaved import UnsavedRuns
 
 NO_TOOLS = (
     "No tools found, which means no services are available to execute this function. "
@@ -68,8 +69,22 @@ class RunEngine:
         self._active: dict[tuple[str, str], ActiveRun] = {}
         self._waiting_jobs: dict[tuple[str, str], ActiveRun] = {}
         self._watchers: dict[tuple[str, str], set[asyncio.Queue]] = {}
+        self._unsaved = UnsavedRuns(store)
+        """Runs that ended while the disk was full: right in memory, written once there is room."""
+        self._writer: asyncio.Task | None = None
 
     # lifecycle
+
+    def start(self) -> None:
+        self.recover()
+        self._writer = asyncio.get_running_loop().create_task(self._unsaved.write_forever())
+
+    def stop(self) -> None:
+        """Fail the runs in flight, and write what the disk had no room for (if it has now)."""
+        self.fail_in_flight()
+        if self._writer is not None:
+            self._writer.cancel()
+        self._unsaved.write()  # what still finds no room is marked failed by the next start's recovery
 
     def recover(self) -> None:
         """Runs in flight when the server last stopped cannot resume: say so."""
@@ -274,6 +289,9 @@ class RunEngine:
         active = self._active.get((cluster_id, run_id))
         if active:
             return active.detail
+        unsaved = self._unsaved.get(cluster_id, run_id)
+        if unsaved is not None:
+            return unsaved
         found = self._store.get_run(cluster_id, run_id)
         if found is None:
             self.cluster(cluster_id)  # an unknown cluster says so, naming the known ones
@@ -329,9 +347,15 @@ class RunEngine:
 
     def _save(self, active: ActiveRun) -> None:
         active.run["updatedAt"] = now_iso()
+        cluster, run_id, status = active.cluster, active.run["id"], active.run["status"]
+        try:
+            self._store.save_run(cluster, run_id, status, active.request_hash, json.dumps(active.detail))
+        except DiskFull as full:
+            if status not in RUN_TERMINAL:
+                raise  # the run fails for it, and that end is kept in memory
+            self._unsaved.end(cluster, active.request_hash, active.detail, full)
+            status = active.run["status"]
         text = json.dumps(active.detail)
-        status = active.run["status"]
-        self._store.save_run(active.cluster, active.run["id"], status, active.request_hash, text)
-        for queue in self._watchers.get((active.cluster, active.run["id"]), ()):
+        for queue in self._watchers.get((cluster, run_id), ()):
             queue.put_nowait((status, text))
-        self.events.publish(active.run["id"], text, scope=active.cluster)
+        self.events.publish(run_id, text, scope=cluster)
