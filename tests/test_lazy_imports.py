@@ -1,4 +1,4 @@
-"""Fetching a picture's images, in a fresh process, imports neither pandas nor jsonschema's costly parts."""
+"""What a fresh process imports: the `Client` class, and a first picture, never what their paths do not need."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ def test_a_picture_run_and_its_images_import_no_pandas(embedded):
 
 
 NOT_FOR_A_CLIENT = ("pandas", "numpy", "PIL", "anywidget", "ipywidgets", "IPython", "jsonschema", "yaml", "uvicorn",
-                    "starlette", "sqlite3", "filelock", "llama_cpp", "inference_nb.server")  # fmt: skip
+                    "starlette", "sqlite3", "filelock", "llama_cpp", "inference_nb.server",
+                    "inference_nb.wire.runs")  # fmt: skip
+"""What the `Client` class needs none of: the server, the libraries of results, tables and widgets, and the runs
+API's models (a task needs none of them)."""
 NOT_FOR_A_PICTURE = ("pandas", "numpy", "anywidget", "ipywidgets", "IPython", "yaml", "llama_cpp", "rfc3987_syntax")
 """What a first picture run, its embedded server included, does without: the official-format app loader's
 yaml, the local model, the widget and the tables are for other paths."""
