@@ -29,7 +29,8 @@ class AppRegistry:
 
     def __init__(self, apps: list[type[App]] | None = None) -> None:
         self._apps: dict[str, dict[str, type[App]]] = {}
-        self._descriptions: dict[type[App], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._descriptions: dict[str, tuple[type[App], dict[str, Any], dict[str, Any]]] = {}
+        """By app id: the class described, its entry before and after `latest` (`_described`)."""
         for app in apps or []:
             self.register(app)
 
@@ -47,7 +48,7 @@ class AppRegistry:
         """
         _check_app_class(app)
         self._apps.setdefault(app.name, {})[app.version] = app
-        self._descriptions.pop(app, None)  # registered again: described afresh
+        self._descriptions.pop(app_id(app), None)  # registered (again): described afresh
         return app
 
     def resolve(self, app_id: str) -> type[App]:
@@ -95,9 +96,9 @@ class AppRegistry:
         """`app`'s entry before and after `latest`, worked out once per registration of the class: every
         new client asks for the app list before its first task (`kernel/input_check.py`), and the
         schemas of every app took tens of milliseconds (docs/ARCHITECTURE.md, "Cold start and hot paths")."""
-        found = self._descriptions.get(app)
-        if found is not None:
-            return found
+        found = self._descriptions.get(app_id(app))
+        if found is not None and found[0] is app:
+            return found[1], found[2]
         schemas: dict[tuple[type[BaseModel], str], dict[str, Any]] = {}
 
         def schema(model: type[BaseModel], mode: Literal["validation", "serialization"]) -> dict[str, Any]:
@@ -106,7 +107,7 @@ class AppRegistry:
                 schemas[model, mode] = model.model_json_schema(mode=mode)
             return schemas[model, mode]
 
-        head = {"id": f"{app.name}@{app.version}", "name": app.name, "version": app.version}
+        head = {"id": app_id(app), "name": app.name, "version": app.version}
         rest = {
             "description": app.description,
             "input_schema": schema(app.Input, "validation"),
@@ -123,8 +124,8 @@ class AppRegistry:
                 for spec in app_functions(app).values()
             ],
         }
-        found = self._descriptions[app] = (head, rest)
-        return found
+        self._descriptions[app_id(app)] = (app, head, rest)
+        return head, rest
 
 
 def _variants(app: type[App]) -> dict[str, Any]:
