@@ -8,7 +8,6 @@ inference_nb.Run`. Installed by `inference_nb/__init__.py`; new code imports the
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import types
 from typing import Any
@@ -26,10 +25,15 @@ MOVED = {
 """Old module (under the package) → the modules its names live in now, searched in order."""
 
 
-class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class MovedModules:
+    # A finder and loader by the protocol (find_spec; create_module, exec_module): importlib.abc, the
+    # base classes, costs a start-up tens of milliseconds for nothing they add here.
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         old = fullname.removeprefix(PACKAGE + ".")
         return importlib.machinery.ModuleSpec(fullname, self) if old in MOVED and old != fullname else None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None  # the default: a plain module
 
     def exec_module(self, module: types.ModuleType) -> None:
         homes = [f"{PACKAGE}.{home}" for home in MOVED[module.__name__.removeprefix(PACKAGE + ".")]]

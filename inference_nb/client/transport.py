@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from urllib.request import getproxies
 
 import httpx
 
@@ -99,6 +101,43 @@ class SyncTransport:
         self._http.close()
 
 
+class TLSWhenNeeded(httpx.AsyncBaseTransport):
+    """httpx's own transport, one for https and one for plain http, each made for its first request.
+
+    Setting up TLS reads the whole CA bundle, tens of milliseconds of a first run; a client of the
+    embedded server speaks plain http and never needs it (docs/ARCHITECTURE.md, "Cold start and hot
+    paths"). The plain one's SSLContext trusts no CA at all: it never speaks TLS, and if it had to, it
+    would fail rather than skip a check.
+    """
+
+    def __init__(self, *, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._made: dict[bool, httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tls = request.url.scheme == "https"
+        made = self._made.get(tls)
+        if made is None:
+            verify = True if tls else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            made = self._made[tls] = httpx.AsyncHTTPTransport(verify=verify, limits=self._limits)
+        return await made.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for made in self._made.values():
+            await made.aclose()
+
+
+def new_async_client() -> httpx.AsyncClient:
+    """An httpx.AsyncClient with `DEFAULT_TIMEOUT` and `LIMITS`, setting up TLS only once it is needed.
+
+    With a proxy in the environment, httpx's own default: it mounts those proxies only for a client
+    made without a transport.
+    """
+    if any(getproxies().get(scheme) for scheme in ("http", "https", "all")):
+        return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=LIMITS)
+    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, transport=TLSWhenNeeded(limits=LIMITS))
+
+
 class AsyncTransport:
     """`SyncTransport` with an httpx.AsyncClient: the same arguments, retries and errors, awaited;
     and paced once the server has answered 429 (`pacer`; docs/ARCHITECTURE.md, "Rate limits and pacing")."""
@@ -108,7 +147,7 @@ class AsyncTransport:
     ) -> None:
         self.profile = profile
         self._backoff = backoff or Backoff()
-        self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=LIMITS)
+        self._http = http or new_async_client()
         self._resume_at = 0.0
         """Loop time before which nothing is sent: a Retry-After holds for every request to the server."""
         self.pacer = Pacer()

@@ -17,12 +17,12 @@ from ..client.core import Snapshot
 from ..client.errors import InvalidRequest
 from ..client.files import Found, Upload, files_in, replaced
 from ..client.profile import Profile
-from ..client.runs import AsyncRunsClient
 from ..client.tasks import AsyncTasksClient
 from .following.event_feed import EventFeed
 from .input_check import AppInputs
 
 if TYPE_CHECKING:
+    from ..client.runs import AsyncRunsClient
     from .controller import Controller
 
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..client.app_ids import resolve_app
 from ..client.core import Snapshot
 from ..client.errors import ConfigurationError, InferenceError, InvalidRequest, NotFoundError
 from ..client.files import Found, replaced, to_upload
 from ..client.profile import Profile, embedded, from_environment
-from ..client.runs import AsyncRunsClient
-from ..wire.runs import new_run_id
 from .backends import RunBackend, TaskBackend, resolve_schema
 from .controller import Controller
 from .embedded_server import embedded_server, embedded_server_running
@@ -24,6 +22,9 @@ from .finding_again import FindingAgain
 from .run import Run, short_label
 from .sessions import AppSession
 from .starting import Start, withdrawn
+
+if TYPE_CHECKING:
+    from ..client.runs import AsyncRunsClient
 
 DEFAULT_WAIT = 600.0
 """Seconds a wait lasts unless told otherwise: long enough for real work, never forever."""
@@ -107,6 +108,8 @@ class BaseClient(FindingAgain):
     def _runs(self, cluster: str | None = None, schema_type: Any = None) -> RunBackend:
         """A backend per schema type (it types the result), all on one connection pool."""
         if self._runs_client is None:
+            from ..client.runs import AsyncRunsClient  # the runs API's client and models: only once a run is asked
+
             self._runs_client = AsyncRunsClient(self.profile("runs"))
         cluster = cluster or self._cluster or self._runs_client.core.profile.cluster
         try:
@@ -323,6 +326,8 @@ class BaseClient(FindingAgain):
         """
         self.check_question(message, schema, cluster=cluster, run_id=run_id, name=name)
         backend = self._runs(cluster)
+        from ..wire.runs import new_run_id  # loaded by self._runs
+
         run_id = run_id or (new_run_id() if backend.profile.idempotent_create else None)
         start = Start("run", repr(short_label(message)), again=None, cancel=backend.cancel,
                       find_again=f"client.get({run_id!r}, kind='run') finds it")  # fmt: skip

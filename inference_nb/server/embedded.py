@@ -12,7 +12,6 @@ import logging
 import os
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -152,6 +151,8 @@ class EmbeddedServer:
             asyncio.run(self._uvicorn.serve(sockets=[self._socket]))
         except BaseException as exc:  # reported by start(); a daemon thread has nobody else to tell
             self._failure = exc
+        finally:
+            self._uvicorn.settled.set()  # it ended before its start-up did (a lifespan that failed)
 
     def start(self) -> EmbeddedServer:
         """Start serving on the thread and return once it serves (what `start_server` calls).
@@ -160,13 +161,11 @@ class EmbeddedServer:
             RuntimeError: it did not start in time or its thread failed (the data dir is released).
         """
         self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._uvicorn.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop(timeout=1)
-                self._store.close()
-                raise RuntimeError(f"the embedded server did not start: {self._failure or 'timed out'}")
-            time.sleep(0.005)
+        self._uvicorn.settled.wait(START_TIMEOUT)
+        if not self._uvicorn.started:
+            self.stop(timeout=1)
+            self._store.close()
+            raise RuntimeError(f"the embedded server did not start: {self._failure or 'timed out'}")
         return self
 
     @property

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import threading
 import time
 
 import h11
@@ -23,7 +24,19 @@ class GracefulServer(uvicorn.Server):
 
     A client holding `POST /run` (or a stream) then gets the failed task and a
     clean end, instead of being cut off when uvicorn's grace period runs out.
+    `settled` is set once its start-up is over, serving or not (`started` says which), so a
+    thread starting it waits on that instead of polling.
     """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.settled = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.settled.set()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.app

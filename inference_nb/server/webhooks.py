@@ -101,6 +101,7 @@ class WebhookSender:
         self._in_flight: dict[str, str] = {}
         """Delivery id → its receiver (`_receiver_of`), for each attempt being made."""
         self._attempts: set[asyncio.Task] = set()
+        self._client: httpx.AsyncClient | None = None
 
     def enqueue(self, task_id: str, url: str, body: str) -> None:
         self._store.add_delivery(f"whd_{secrets.token_hex(10)}", task_id, url, body, due=self._clock.now())
@@ -110,29 +111,37 @@ class WebhookSender:
         loop = asyncio.get_running_loop()
         # A clock that jumps forward may make a delivery due before the sleep below would end.
         self._clock.on_jump(lambda: loop.call_soon_threadsafe(self._wake.set))
-        # The pool holds a connection per attempt in flight; httpx's own timeout bounds each read,
-        # the attempt's deadline (in _attempt) the whole exchange.
-        limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
-        async with httpx.AsyncClient(
-            timeout=self._attempt_timeout, follow_redirects=False, limits=limits, transport=self._transport
-        ) as client:
-            try:
-                while True:
-                    # Cleared before looking: whatever happens from here on wakes the sleep below.
-                    self._wake.clear()
-                    now = self._clock.now()
-                    try:
-                        self._start_due(client, now)
-                    except Exception:  # e.g. the store briefly failing: the sender must outlive it
-                        log.exception("webhook sender: reading the due deliveries failed; retrying")
-                        await asyncio.sleep(self._backoff)
-                    await self._sleep_until_due(now)
-            finally:
-                for attempt in self._attempts:
-                    attempt.cancel()
-                await asyncio.gather(*self._attempts, return_exceptions=True)
+        try:
+            while True:
+                # Cleared before looking: whatever happens from here on wakes the sleep below.
+                self._wake.clear()
+                now = self._clock.now()
+                try:
+                    self._start_due(now)
+                except Exception:  # e.g. the store briefly failing: the sender must outlive it
+                    log.exception("webhook sender: reading the due deliveries failed; retrying")
+                    await asyncio.sleep(self._backoff)
+                await self._sleep_until_due(now)
+        finally:
+            for attempt in self._attempts:
+                attempt.cancel()
+            await asyncio.gather(*self._attempts, return_exceptions=True)
+            if self._client is not None:
+                await self._client.aclose()
 
-    def _start_due(self, client: httpx.AsyncClient, now: float) -> None:
+    def _http(self) -> httpx.AsyncClient:
+        """The client the POSTs go through, made for the first delivery: its TLS setup (reading the CA
+        bundle) would add tens of milliseconds to every server start, and most servers send none."""
+        if self._client is None:
+            # The pool holds a connection per attempt in flight; httpx's own timeout bounds each read,
+            # the attempt's deadline (in _attempt) the whole exchange.
+            limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
+            self._client = httpx.AsyncClient(
+                timeout=self._attempt_timeout, follow_redirects=False, limits=limits, transport=self._transport
+            )
+        return self._client
+
+    def _start_due(self, now: float) -> None:
         """Start an attempt for each delivery due at `now` that has a free slot (overall and for its
         receiver). One left waiting for a slot starts when an attempt ends and wakes the loop."""
         free = self._max_in_flight - len(self._in_flight)
@@ -150,7 +159,7 @@ class WebhookSender:
             per_receiver[receiver] += 1
             free -= 1
             self._in_flight[delivery["id"]] = receiver
-            attempt = asyncio.get_running_loop().create_task(self._attempt_and_release(client, delivery))
+            attempt = asyncio.get_running_loop().create_task(self._attempt_and_release(self._http(), delivery))
             self._attempts.add(attempt)
             attempt.add_done_callback(self._attempts.discard)
 

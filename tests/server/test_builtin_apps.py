@@ -378,3 +378,19 @@ def test_registry_describes_every_builtin_app():
                 assert {"uri", "content_type", "size", "filename"} <= set(file_fields), name
     with_files = {d["id"] for d in described if "File" in d["output_schema"].get("$defs", {})}
     assert with_files == {"demo/picture@1.0.0", "demo/chart@1.0.0"}
+
+
+def test_the_app_list_is_worked_out_once_yet_follows_each_registration():
+    registry = AppRegistry(BUILTIN_APPS)
+    first = registry.describe()
+    assert registry.describe() == first
+
+    class Picture(PictureApp):
+        description = "a picture, described again"
+
+    registry.register(Picture)  # the same id: it replaces the built-in one
+    Picture.description = "changed, then registered again"
+    registry.register(Picture)
+    (entry,) = [app for app in registry.describe() if app["id"] == "demo/picture@1.0.0"]
+    assert entry["description"] == "changed, then registered again"
+    assert list(entry)[:4] == ["id", "name", "version", "latest"]  # the order GET /apps always had

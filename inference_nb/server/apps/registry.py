@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel
@@ -29,6 +29,8 @@ class AppRegistry:
 
     def __init__(self, apps: list[type[App]] | None = None) -> None:
         self._apps: dict[str, dict[str, type[App]]] = {}
+        self._descriptions: dict[str, tuple[type[App], dict[str, Any], dict[str, Any]]] = {}
+        """By app id: the class described, its entry before and after `latest` (`_described`)."""
         for app in apps or []:
             self.register(app)
 
@@ -46,6 +48,7 @@ class AppRegistry:
         """
         _check_app_class(app)
         self._apps.setdefault(app.name, {})[app.version] = app
+        self._descriptions.pop(app_id(app), None)  # registered (again): described afresh
         return app
 
     def resolve(self, app_id: str) -> type[App]:
@@ -81,31 +84,48 @@ class AppRegistry:
                 yield self._apps[name][version]
 
     def describe(self) -> list[dict[str, Any]]:
-        """Every app with its schemas, as `GET /apps` shows them."""
+        """Every app with its schemas, as `GET /apps` shows them (shared: not to be changed)."""
         latest = {name: max(versions, key=_version_key) for name, versions in self._apps.items()}
-        return [
-            {
-                "id": f"{app.name}@{app.version}",
-                "name": app.name,
-                "version": app.version,
-                "latest": latest[app.name] == app.version,
-                "description": app.description,
-                "input_schema": app.Input.model_json_schema(),
-                "output_schema": app.Output.model_json_schema(mode="serialization"),
-                "setup_schema": app.Setup.model_json_schema() if app.Setup else None,
-                **_variants(app),
-                "functions": [
-                    {
-                        "name": spec.name,
-                        "description": spec.description,
-                        "input_schema": spec.Input.model_json_schema(),
-                        "output_schema": spec.Output.model_json_schema(mode="serialization"),
-                    }
-                    for spec in app_functions(app).values()
-                ],
-            }
-            for app in self
-        ]
+        entries = []
+        for app in self:
+            head, rest = self._described(app)
+            entries.append({**head, "latest": latest[app.name] == app.version, **rest})
+        return entries
+
+    def _described(self, app: type[App]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """`app`'s entry before and after `latest`, worked out once per registration of the class: every
+        new client asks for the app list before its first task (`kernel/input_check.py`), and the
+        schemas of every app took tens of milliseconds (docs/ARCHITECTURE.md, "Cold start and hot paths")."""
+        found = self._descriptions.get(app_id(app))
+        if found is not None and found[0] is app:
+            return found[1], found[2]
+        schemas: dict[tuple[type[BaseModel], str], dict[str, Any]] = {}
+
+        def schema(model: type[BaseModel], mode: Literal["validation", "serialization"]) -> dict[str, Any]:
+            # An app's Input and Output are its `run` function's too: each model is described once.
+            if (model, mode) not in schemas:
+                schemas[model, mode] = model.model_json_schema(mode=mode)
+            return schemas[model, mode]
+
+        head = {"id": app_id(app), "name": app.name, "version": app.version}
+        rest = {
+            "description": app.description,
+            "input_schema": schema(app.Input, "validation"),
+            "output_schema": schema(app.Output, "serialization"),
+            "setup_schema": schema(app.Setup, "validation") if app.Setup else None,
+            **_variants(app),
+            "functions": [
+                {
+                    "name": spec.name,
+                    "description": spec.description,
+                    "input_schema": schema(spec.Input, "validation"),
+                    "output_schema": schema(spec.Output, "serialization"),
+                }
+                for spec in app_functions(app).values()
+            ],
+        }
+        self._descriptions[app_id(app)] = (app, head, rest)
+        return head, rest
 
 
 def _variants(app: type[App]) -> dict[str, Any]:

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 DEFAULT_VARIANT = "default"
 """The variant a task runs when its request names none (the service's default)."""
 
@@ -49,6 +47,8 @@ def read_manifest(folder: Path) -> Manifest:
     """
     if not (folder / "inference.py").is_file():
         raise ValueError(f"{folder}: no inference.py: an app folder holds inference.py and inf.yml")
+    import yaml  # only for apps of this format: it takes a tenth of a second, and a server may have none
+
     path = folder / "inf.yml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
