@@ -146,11 +146,10 @@ class BaseClient(FindingAgain):
         Args:
             app: the app id, `namespace/name` or `namespace/name@version`.
             input: the app's input (JSON data, and files as above).
-            **options: the fields of `inference_nb.TaskOptions`, keyword-only: `setup`, `session`,
-                `session_timeout`, `webhook`, `idempotency_key` (without one, each call makes its
-                own when the server honours keys, so that a retried create never makes a second
-                task and an interrupted or timed-out one is found again and cancelled), `function`,
-                `variant`.
+            **options: the fields of `inference_nb.TaskOptions` (`setup`, `session`,
+                `idempotency_key`…). Without an `idempotency_key`, each call makes its own when the
+                server honours keys, so that a retried create never makes a second task and an
+                interrupted or timed-out one is found again and cancelled.
 
         Raises:
             InvalidRequest: bad input or an unknown option, found before anything is sent (the field
