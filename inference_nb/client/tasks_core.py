@@ -18,6 +18,7 @@ from .profile import Profile
 from .task_options import TaskOptions
 
 NO_OPTIONS = TaskOptions()
+MAX_KEPT_STATUSES = 256
 
 
 def to_status(value: int | str, numbering: Numbering) -> Status:
@@ -58,6 +59,16 @@ class TasksCore:
         self._submit_headers = httpx.Headers({**self._headers, "content-type": "application/json"})
         hosted = profile.dialect is Dialect.HOSTED
         self._submit_url = httpx.URL(profile.base_url + profile.run_path, params=None if hosted else {"wait": "false"})
+        self._statuses: dict[int | str, Status] = {}
+        """By code or name as the server sends them: every event of a task reads its whole timeline again."""
+
+    def _status(self, value: int | str) -> Status:
+        status = self._statuses.get(value)
+        if status is None:
+            status = to_status(value, self.profile.numbering)
+            if len(self._statuses) < MAX_KEPT_STATUSES:  # a server inventing names cannot grow it forever
+                self._statuses[value] = status
+        return status
 
     def _request(
         self, method: str, path: str, *, extra_headers: dict[str, str] | None = None, **kw: Any
@@ -234,8 +245,8 @@ class TasksCore:
             task = Task.model_validate(body)
         except ValidationError as error:
             raise BadResponse(f"the server's task object does not fit the tasks API: {error}") from None
-        status = to_status(task.status, self.profile.numbering)
-        timeline = tuple((to_status(e.status, self.profile.numbering).name, e.at) for e in task.timeline)
+        status = self._status(task.status)
+        timeline = tuple((self._status(e.status).name, e.at) for e in task.timeline)
         return Snapshot(
             "task", task.id, status, timeline, output=task.output, error=task.error or None,
             session_id=task.session_id, progress=_progress(task.progress), raw=body,
