@@ -94,10 +94,10 @@ class TasksCore:
         """
         content = self.submit_body(app, input, options)
         key = options.keyed(honoured=self.profile.idempotent_create).idempotency_key
-        headers = self._submit_headers.copy()
+        sent = self._submit_headers.copy()
         if key is not None:
-            headers["idempotency-key"] = key
-        return httpx.Request("POST", self._submit_url, headers=headers, content=content)
+            sent["idempotency-key"] = key
+        return httpx.Request("POST", self._submit_url, headers=sent, content=content)
 
     def submit_body(self, app: str, input: dict[str, Any], options: TaskOptions = NO_OPTIONS) -> str:
         """The body `submit` sends, checked, without building the request (what a check before sending needs).

@@ -223,8 +223,8 @@ class BaseClient(FindingAgain):
     async def _send_task(self, submit: _TaskSubmit, start: Start | None = None) -> Snapshot:
         """Check the input against the app's schema, upload its files, and send the create (on the loop)."""
         backend, app = self._tasks(), submit.app
-        files = [at for at, _ in submit.files]
-        await backend.inputs.check(app, submit.input, files, function=submit.options.function)
+        places = [at for at, _ in submit.files]
+        await backend.inputs.check(app, submit.input, places, function=submit.options.function)
         request = submit.request
         if request is None:
             request = backend.client.core.submit(app, await backend.with_uploads(submit.input, submit.files),
