@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .client import errors
     from .client.errors import InferenceError
     from .client.profile import Profile
+    from .client.task_options import TaskOptions
     from .kernel.run import Run
     from .mapping import Ledger, MapOptions
     from .widget import InferenceWidget, Widget
@@ -38,6 +39,7 @@ _LAZY = {
     "Widget": "widget",
     "InferenceWidget": "widget",
     "Profile": "client.profile",
+    "TaskOptions": "client.task_options",
     "InferenceError": "client.errors",
     "errors": "client.errors",
 }
@@ -72,6 +74,7 @@ __all__ = [
     "MapOptions",
     "Profile",
     "Run",
+    "TaskOptions",
     "Widget",
     "__version__",
     "embedded_server",

@@ -157,6 +157,9 @@ def test_a_new_client_reattaches_to_tasks_and_runs(client, embedded):
         (lambda c: c.ask("hi", schema=42), "schema"),
         (lambda c: c.ask("   "), "message"),
         (lambda c: c.run("demo/counter", {}, session_timeout=30), "session_timeout"),
+        (lambda c: c.run("demo/counter", {}, sesion="new"), "sesion"),
+        (lambda c: c.run("demo/counter", {}, idempotency_key=7), "idempotency_key"),
+        (lambda c: c.run("demo/counter", {}, webhook="not a url"), "webhook"),
     ],
 )
 def test_bad_input_is_refused_before_any_request(call, field):

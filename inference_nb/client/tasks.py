@@ -11,10 +11,11 @@ from .core import Snapshot, Status, astream_payloads, stream_payloads
 from .event_stream import StreamEvent, events_request, read_event
 from .files import FilesCore, Upload
 from .profile import Profile
+from .task_options import TaskOptions
 from .tasks_core import TasksCore, to_status
 from .transport import AsyncTransport, SyncTransport
 
-__all__ = ["AsyncTasksClient", "TasksClient", "TasksCore", "to_status"]
+__all__ = ["AsyncTasksClient", "TaskOptions", "TasksClient", "TasksCore", "to_status"]
 
 
 class TasksClient:
@@ -48,14 +49,13 @@ class TasksClient:
         Args:
             app: the app id.
             input: the app's input (JSON data).
-            **options: `setup`, `session`, `session_timeout`, `webhook`, `idempotency_key`,
-                `function` (see `TasksCore.submit`).
+            **options: the fields of `TaskOptions` (`setup`, `session`, `idempotency_key`…).
 
         Raises:
-            InvalidRequest: a bad field, found before anything is sent.
+            InvalidRequest: an unknown option or a bad field, found before anything is sent.
             BadResponse: the answer is not a task object.
         """
-        request = self.core.submit(app, input, **options)
+        request = self.core.submit(app, input, TaskOptions.of(options, caller="submit"))
         idempotent = self.core.idempotent(request)
         return self.core.snapshot(self.core.read(self._transport.send(request, idempotent=idempotent), what="run"))
 
@@ -212,9 +212,12 @@ class AsyncTasksClient:
 
     async def submit(self, app: str, input: dict[str, Any], **options: Any) -> Snapshot:
         """`TasksClient.submit`, awaited."""
-        request = self.core.submit(app, input, **options)
-        idempotent = self.core.idempotent(request)
-        response = await self._transport.send(request, idempotent=idempotent)
+        return await self.send_submit(self.core.submit(app, input, TaskOptions.of(options, caller="submit")))
+
+    async def send_submit(self, request: httpx.Request) -> Snapshot:
+        """Send a submit `core.submit` built (and so checked) beforehand, maybe on another thread; the
+        same request may be sent again (its Idempotency-Key makes it the same task)."""
+        response = await self._transport.send(request, idempotent=self.core.idempotent(request))
         return self.core.snapshot(self.core.read(response, what="run"))
 
     async def get(self, task_id: str) -> Snapshot:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +15,10 @@ from inference_nb.wire.tasks import HostedRunTaskRequest, RunTaskRequest, Task, 
 from .core import Progress, Snapshot, Status, headers, json_body, segment, unwrap
 from .errors import BadResponse, InvalidRequest
 from .profile import Profile
+from .task_options import TaskOptions
+
+NO_OPTIONS = TaskOptions()
+MAX_KEPT_STATUSES = 256
 
 
 def to_status(value: int | str, numbering: Numbering) -> Status:
@@ -51,16 +54,20 @@ class TasksCore:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         """The server the requests are for."""
+        # Made once: parsing a URL and normalizing headers cost more than building a submit's body.
+        self._headers = headers(profile)
+        self._submit_headers = httpx.Headers({**self._headers, "content-type": "application/json"})
+        hosted = profile.dialect is Dialect.HOSTED
+        self._submit_url = httpx.URL(profile.base_url + profile.run_path, params=None if hosted else {"wait": "false"})
         self._statuses: dict[int | str, Status] = {}
-        """Each status code met, read once: every snapshot reads a whole timeline of them."""
+        """By code or name as the server sends them: every event of a task reads its whole timeline again."""
         self._names: dict[int | str, str] = {}
 
-    def status(self, value: int | str) -> Status:
-        """`to_status(value)` in this server's numbering."""
+    def _status(self, value: int | str) -> Status:
         status = self._statuses.get(value)
         if status is None:
             status = to_status(value, self.profile.numbering)
-            if len(self._statuses) < 64:  # a server sending ever new names does not grow it
+            if len(self._statuses) < MAX_KEPT_STATUSES:  # a server inventing names cannot grow it forever
                 self._statuses[value] = status
                 self._names[value] = status.name
         return status
@@ -68,23 +75,10 @@ class TasksCore:
     def _request(
         self, method: str, path: str, *, extra_headers: dict[str, str] | None = None, **kw: Any
     ) -> httpx.Request:
-        return httpx.Request(
-            method, self.profile.base_url + path, headers={**headers(self.profile), **(extra_headers or {})}, **kw
-        )
+        url = self.profile.base_url + path
+        return httpx.Request(method, url, headers={**self._headers, **(extra_headers or {})}, **kw)
 
-    def submit(
-        self,
-        app: str,
-        input: dict[str, Any],
-        *,
-        setup: dict[str, Any] | None = None,
-        session: str | None = None,
-        session_timeout: float | None = None,
-        webhook: str | None = None,
-        idempotency_key: str | None = None,
-        function: str | None = None,
-        variant: str | None = None,
-    ) -> httpx.Request:
+    def submit(self, app: str, input: dict[str, Any], options: TaskOptions = NO_OPTIONS) -> httpx.Request:
         """Start a task without waiting for it, checked first: nothing is sent for a bad field.
 
         Spec dialect: `POST /run?wait=false`. Hosted: `POST /apps/run`, which does not wait.
@@ -93,56 +87,31 @@ class TasksCore:
             app: the app id, `namespace/name` or `namespace/name@version` (hosted: also
                 `…:function`).
             input: the app's input (JSON data).
-            setup: the app's setup parameters.
-            session: "new" to start a session, or the id of one to continue.
-            session_timeout: seconds a new session may stay idle (1..3600, only with `session="new"`).
-            webhook: an http(s) URL the server posts the task to when it ends.
-            idempotency_key: the Idempotency-Key header; when None and the profile honours keys,
-                a new random one (so the request is safe to retry).
-            function: hosted dialect only: the app's function to run (default "run").
-            variant: the app's variant to run (default: its default).
+            options: the rest (see `TaskOptions`); without an `idempotency_key`, a new random one
+                when the profile honours keys (so the request is safe to retry).
 
         Raises:
             InvalidRequest: a field does not fit the tasks API or the input is not JSON data
                 (`field` names it).
         """
-        content = self.submit_body(app, input, setup=setup, session=session, session_timeout=session_timeout,
-                                   webhook=webhook, function=function, variant=variant)  # fmt: skip
-        extra = {"content-type": "application/json"}
-        if idempotency_key is None and self.profile.idempotent_create:
-            idempotency_key = str(uuid.uuid4())
-        if idempotency_key is not None:
-            extra["idempotency-key"] = idempotency_key
-        params = {} if self.profile.dialect is Dialect.HOSTED else {"wait": "false"}  # hosted never waits unless asked
-        return self._request("POST", self.profile.run_path, params=params, content=content, extra_headers=extra)
+        content = self.submit_body(app, input, options)
+        key = options.keyed(honoured=self.profile.idempotent_create).idempotency_key
+        sent = self._submit_headers.copy()
+        if key is not None:
+            sent["idempotency-key"] = key
+        return httpx.Request("POST", self._submit_url, headers=sent, content=content)
 
-    def submit_body(
-        self,
-        app: str,
-        input: dict[str, Any],
-        *,
-        setup: dict[str, Any] | None = None,
-        session: str | None = None,
-        session_timeout: float | None = None,
-        webhook: str | None = None,
-        function: str | None = None,
-        variant: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> str:
+    def submit_body(self, app: str, input: dict[str, Any], options: TaskOptions = NO_OPTIONS) -> str:
         """The body `submit` sends, checked, without building the request (what a check before sending needs).
-        Takes `submit`'s options; `idempotency_key` is a header, not part of the body.
 
         Raises:
             InvalidRequest: as `submit`.
         """
         hosted = self.profile.dialect is Dialect.HOSTED
-        if function is not None and not hosted:
+        if options.function is not None and not hosted:
             raise InvalidRequest('function: only the hosted dialect runs named functions (see hosted_tasks)',
                                  field="function")  # fmt: skip
-        body = {"app": app, "input": input, "setup": setup, "session": session,
-                "session_timeout": session_timeout, "webhook": webhook, "function": function,
-                "variant": variant}  # fmt: skip
-        body = {k: v for k, v in body.items() if v is not None}
+        body = options.body(app, input)
         try:
             (HostedRunTaskRequest if hosted else RunTaskRequest).model_validate(body)
             content = json.dumps(body, allow_nan=False)
@@ -278,9 +247,9 @@ class TasksCore:
             task = Task.model_validate(body)
         except ValidationError as error:
             raise BadResponse(f"the server's task object does not fit the tasks API: {error}") from None
-        status = self.status(task.status)
+        status = self._status(task.status)
         names = self._names
-        timeline = tuple((names.get(e["status"]) or self.status(e["status"]).name, e["at"]) for e in task.timeline)
+        timeline = tuple((names.get(e["status"]) or self._status(e["status"]).name, e["at"]) for e in task.timeline)
         return Snapshot(
             "task", task.id, status, timeline, output=task.output, error=task.error or None,
             session_id=task.session_id, progress=_progress(task.progress), raw=body,

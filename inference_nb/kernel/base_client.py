@@ -6,15 +6,15 @@ which sit a layer above and use only the public methods here (docs/ARCHITECTURE.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ..client.app_ids import resolve_app
 from ..client.core import Snapshot
 from ..client.errors import ConfigurationError, InferenceError, InvalidRequest, NotFoundError
 from ..client.files import Found, replaced, to_upload
 from ..client.profile import Profile, embedded, from_environment
+from ..client.task_options import TaskOptions
 from .backends import RunBackend, TaskBackend, resolve_schema
 from .controller import Controller
 from .embedded_server import embedded_server, embedded_server_running
@@ -24,12 +24,26 @@ from .sessions import AppSession
 from .starting import Start, withdrawn
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..client.runs import AsyncRunsClient
 
 DEFAULT_WAIT = 600.0
 """Seconds a wait lasts unless told otherwise: long enough for real work, never forever."""
 START_TIMEOUT = 120.0
 """Seconds `run` / `ask` may take to have the server accept the work (retries included)."""
+
+
+class _TaskSubmit(NamedTuple):
+    """A task's create, checked before anything is sent."""
+
+    app: str
+    input: dict[str, Any]
+    files: list[Found]
+    options: TaskOptions
+    """With its Idempotency-Key, when the server keeps keys."""
+    request: httpx.Request | None
+    """Built when there are no files to upload first."""
 
 
 class BaseClient(FindingAgain):
@@ -124,19 +138,7 @@ class BaseClient(FindingAgain):
 
     # tasks
 
-    def run(
-        self,
-        app: str,
-        input: dict[str, Any] | None = None,
-        *,
-        setup: dict[str, Any] | None = None,
-        session: str | None = None,
-        session_timeout: float | None = None,
-        webhook: str | None = None,
-        idempotency_key: str | None = None,
-        function: str | None = None,
-        variant: str | None = None,
-    ) -> Run:
+    def run(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> Run:
         """Start a task of an app and return its Run at once; the controller follows it.
 
         Files in the input are uploaded first and replaced by their URI (see `upload`): a
@@ -146,21 +148,15 @@ class BaseClient(FindingAgain):
         Args:
             app: the app id, `namespace/name` or `namespace/name@version`.
             input: the app's input (JSON data, and files as above).
-            setup: the app's setup parameters.
-            session: "new" to start a session, or the id of one to continue.
-            session_timeout: seconds a new session may stay idle (1..3600, only with `session="new"`).
-            webhook: a URL the server posts the task to when it ends.
-            idempotency_key: sending the same key again returns the first task, not a new one.
-                Without one, each call makes its own (when the server honours keys; the hosted
-                service is not known to), so that a retried create never makes a second task
-                and an interrupted or timed-out one is found again and cancelled.
-            function: the app's function to run (hosted dialect only; default "run").
-            variant: the app's variant to run, as its `inf.yml` names them (default: its default).
+            **options: the fields of `inference_nb.TaskOptions` (`setup`, `session`,
+                `idempotency_key`…). Without an `idempotency_key`, each call makes its own when the
+                server honours keys, so that a retried create never makes a second task and an
+                interrupted or timed-out one is found again and cancelled.
 
         Raises:
-            InvalidRequest: bad input, found before anything is sent (the field is named; a Path
-                with no file behind it too); or an app the server does not have (the closest
-                ones it has are named).
+            InvalidRequest: bad input or an unknown option, found before anything is sent (the field
+                is named; a Path with no file behind it too); or an app the server does not have (the
+                closest ones it has are named).
             StatusError: the server refused the task (`AuthenticationError` for the key).
             TransportError: the server could not be reached.
             BadResponse: the server's answer does not fit the tasks API.
@@ -168,18 +164,17 @@ class BaseClient(FindingAgain):
                 made all the same is cancelled, and the message names it.
             KeyboardInterrupt: interrupted while starting; as for the timeout.
         """
-        if idempotency_key is None and self._tasks().profile.idempotent_create:
-            idempotency_key = str(uuid.uuid4())
-        options = {"setup": setup, "session": session, "session_timeout": session_timeout,
-                   "webhook": webhook, "idempotency_key": idempotency_key, "function": function,
-                   "variant": variant}  # fmt: skip
-        files = self._checked_files(app, input, options)  # in the caller's thread, before anything is sent
+        submit = self._submit(app, input or {}, TaskOptions.of(options))  # in the caller's thread, before sending
+        key = submit.options.idempotency_key
         start = Start("task", app, again=None, cancel=self._tasks().cancel,
-                      find_again=f"client.run with idempotency_key={idempotency_key!r} finds it again")  # fmt: skip
+                      find_again=f"client.run with idempotency_key={key!r} finds it again")  # fmt: skip
         try:
-            return self.controller.call(self._start_task(app, input or {}, files, options, start), START_TIMEOUT)
+            snapshot = self.controller.call(self._send_task(submit, start), START_TIMEOUT)
         except (KeyboardInterrupt, TimeoutError) as stop:
             raise withdrawn(start, self.controller, stop, start_timeout=START_TIMEOUT) from None
+        # Made here rather than on the loop, so the loop starts following it while the caller goes on
+        # (docs/ARCHITECTURE.md, "What a submit costs").
+        return self._task_run(snapshot, app)
 
     def check_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> None:
         """Check what `run(app, input, **options)` would send, and send nothing.
@@ -187,12 +182,23 @@ class BaseClient(FindingAgain):
         Raises:
             InvalidRequest: what is wrong, with the field named.
         """
-        self._checked_files(app, input, options)
+        input = input or {}
+        self._checked_body(app, input, self._tasks().files(input), TaskOptions.of(options, caller="check_task"))
 
-    def _checked_files(self, app: str, input: dict[str, Any] | None, options: dict[str, Any]) -> list[Found]:
-        files = self._tasks().files(input or {})
-        self._tasks().client.core.submit_body(app, replaced(input or {}, {at: "" for at, _ in files}), **options)
-        return files
+    def _checked_body(self, app: str, input: dict[str, Any], files: list[Found], options: TaskOptions) -> None:
+        """Check the body `run` sends, with text in each file's place (a file is sent as its URI)."""
+        checked = replaced(input, {at: "" for at, _ in files}) if files else input
+        self._tasks().client.core.submit_body(app, checked, options)
+
+    def _submit(self, app: str, input: dict[str, Any], options: TaskOptions) -> _TaskSubmit:
+        """A task's create, checked; its request built at once unless files must be uploaded first."""
+        backend = self._tasks()
+        options = options.keyed(honoured=backend.profile.idempotent_create)
+        files = backend.files(input)
+        if files:
+            self._checked_body(app, input, files, options)
+            return _TaskSubmit(app, input, files, options, None)
+        return _TaskSubmit(app, input, files, options, backend.client.core.submit(app, input, options))
 
     async def check_input(
         self, app: str, input: Any, *, files: Sequence[str] = (), function: str | None = None
@@ -210,32 +216,38 @@ class BaseClient(FindingAgain):
 
     async def start_task(self, app: str, input: dict[str, Any] | None = None, **options: Any) -> Run:
         """`run`, for code on the controller loop (the widget's handlers, `map`). Takes `run`'s options."""
-        return await self._start_task(app, input or {}, self._tasks().files(input or {}), options)
+        submit = self._submit(app, input or {}, TaskOptions.of(options, caller="start_task"))
+        return self._task_run(await self._send_task(submit), app)
 
-    async def _start_task(
-        self, app: str, input: dict[str, Any], files: list[Found], options: dict[str, Any], start: Start | None = None
-    ) -> Run:
-        backend = self._tasks()
-        await backend.inputs.check(app, input, [at for at, _ in files], function=options.get("function"))
-        input = await backend.with_uploads(input, files)
+    def _task_run(self, snapshot: Snapshot, app: str) -> Run:
+        return Run(self._tasks(), snapshot, label=snapshot.raw.get("app") or app)
+
+    async def _send_task(self, submit: _TaskSubmit, start: Start | None = None) -> Snapshot:
+        """Check the input against the app's schema, upload its files, and send the create (on the loop)."""
+        backend, app = self._tasks(), submit.app
+        places = [at for at, _ in submit.files]
+        await backend.inputs.check(app, submit.input, places, function=submit.options.function)
+        request = submit.request
+        if request is None:
+            request = backend.client.core.submit(app, await backend.with_uploads(submit.input, submit.files),
+                                                 submit.options)  # fmt: skip
         await self.controller.prepare(backend.feed)  # the task's events then follow the subscription
 
         def send() -> Awaitable[Snapshot]:
-            return backend.client.submit(app, input, **options)
+            return backend.client.send_submit(request)
 
         async def send_again() -> str:
             return (await self.controller.request(send)).id
 
         if start is not None:
             start.sent = True
-            if options.get("idempotency_key") and backend.profile.idempotent_create:
+            if backend.client.core.idempotent(request):
                 start.again = send_again
         try:
-            snapshot = await self.controller.request(send)
+            return await self.controller.request(send)
         except NotFoundError as error:
             await self._raise_if_unknown_app(app, error)
             raise
-        return Run(backend, snapshot, label=snapshot.raw.get("app") or app)
 
     async def _raise_if_unknown_app(self, app: str, error: NotFoundError) -> None:
         """Turn the server's 404 for an app it lacks into an error naming the closest apps it has.

@@ -10,12 +10,10 @@ first server's live tasks as failed.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from .disk import DiskFull, disk_full_message, is_disk_full
 from .schema import MIGRATIONS, NAMES_2026, SCHEMA, SPEC_TO_2026
+from .task_row import TaskRow
 
 
 def now_iso() -> str:
@@ -36,35 +35,6 @@ class DataDirInUse(RuntimeError):
     Raised by `create_app`, and so by `start_server` and `EmbeddedServer`; stop that server or
     choose another data dir.
     """
-
-
-@dataclass
-class TaskRow:
-    id: str
-    app: str
-    status: int
-    input: dict[str, Any]
-    base_url: str
-    created_at: str
-    updated_at: str
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    setup: dict[str, Any] | None = None
-    output: dict[str, Any] | None = None
-    error: str | None = None
-    session_id: str | None = None
-    webhook: str | None = None
-    dialect: str = "spec"
-    """The dialect of the route that created it (`wire.statuses.Dialect`): how it is shown."""
-    function: str = "run"
-    """The app function it runs."""
-    progress: dict[str, Any] | None = None
-    """The app's last `ctx.progress` report while it runs; kept in memory only (`_NOT_STORED`)."""
-
-    def snapshot(self) -> TaskRow:
-        """A copy that later changes of this row leave as it is (its timeline is a list of its own)."""
-        copied = copy.copy(self)  # not dataclasses.replace, which took a tenth of the server's time per change
-        copied.timeline = list(self.timeline)
-        return copied
 
 
 _TASK_JSON = ("input", "setup", "output", "timeline")

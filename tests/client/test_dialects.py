@@ -25,7 +25,7 @@ from inference_nb.client.errors import (
 )
 from inference_nb.client.profile import Profile, hosted_runs, hosted_tasks
 from inference_nb.client.runs_core import RunsCore
-from inference_nb.client.tasks import TasksClient, TasksCore
+from inference_nb.client.tasks import TaskOptions, TasksClient, TasksCore
 from inference_nb.wire.statuses import Phase
 
 SPEC = TasksCore(Profile("tasks", "http://127.0.0.1:8765", "sk-spec"))
@@ -111,19 +111,19 @@ def test_a_hosted_submit_goes_to_apps_run_and_sends_nothing_that_makes_it_wait()
 @pytest.mark.parametrize("app", ["demo/counter@1.0.0:increment", "demo/counter"])
 def test_a_hosted_submit_names_a_function(app):
     function = None if ":" in app else "increment"
-    body = json.loads(HOSTED.submit(app, {}, function=function).content)
+    body = json.loads(HOSTED.submit(app, {}, TaskOptions(function=function)).content)
     assert body["app"] == app and body.get("function") == function
 
 
 def test_a_function_in_the_spec_dialect_is_refused_before_sending():
     with pytest.raises(InvalidRequest) as raised:
-        SPEC.submit("demo/counter", {}, function="increment")
+        SPEC.submit("demo/counter", {}, TaskOptions(function="increment"))
     assert raised.value.field == "function"
 
 
 def test_a_bad_function_name_is_refused_before_sending():
     with pytest.raises(InvalidRequest, match="function"):
-        HOSTED.submit("demo/counter", {}, function="Not-A-Name")
+        HOSTED.submit("demo/counter", {}, TaskOptions(function="Not-A-Name"))
 
 
 def test_a_file_elsewhere_gets_neither_the_key_nor_the_dialect():
@@ -267,4 +267,4 @@ def test_a_stream_skips_heartbeats_and_delta_events_and_lays_partial_updates_ove
 
 def test_two_different_functions_named_are_refused_before_sending():
     with pytest.raises(InvalidRequest, match="names function 'get' but function is 'increment'"):
-        HOSTED.submit("demo/counter:get", {}, function="increment")
+        HOSTED.submit("demo/counter:get", {}, TaskOptions(function="increment"))

@@ -385,34 +385,3 @@ def _hints(app: type, fn: Callable) -> dict[str, Any]:
         return typing.get_type_hints(fn, globalns=vars(sys.modules[fn.__module__]), localns=local)
     except Exception:
         return {}
-
-
-async def call_app_method(method: Any, *args: Any, run_sync: Any) -> Any:
-    """Call a sync or async app method with as many of `args` as it takes.
-
-    `run_sync(fn)` runs a plain function off the event loop (a worker thread).
-    """
-    args = args[: _positional_count(method)]
-    if inspect.iscoroutinefunction(method):
-        return await method(*args)
-    return await run_sync(lambda: method(*args))
-
-
-_POSITIONAL_COUNTS: dict[Any, int] = {}
-
-
-def _positional_count(method: Any) -> int:
-    """How many positional parameters `method` takes (its self aside), worked out once per function:
-    `inspect.signature` on every call was a tenth of the server's time with 1,000 tasks ending at once."""
-    function = getattr(method, "__func__", method)
-    count = _POSITIONAL_COUNTS.get(function)
-    if count is None:
-        parameters = inspect.signature(method).parameters.values()
-        count = sum(1 for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-        _POSITIONAL_COUNTS[function] = count
-    return count
-
-
-def does_nothing(app: App, method: str) -> bool:
-    """Whether `app`'s `setup` or `unload` is App's own, which does nothing (no thread need run it)."""
-    return getattr(type(app), method) is getattr(App, method)

@@ -28,7 +28,8 @@ from typing import Any
 from inference_nb.wire.statuses import RENUMBERED_2026, Dialect, HostedStatus
 from inference_nb.wire.tasks import DEFAULT_FUNCTION, RunTaskRequest
 
-from ..apps.base import App, RunContext, app_functions, call_app_method
+from ..apps.base import App, RunContext, app_functions
+from ..apps.calling import call_app_method
 from ..apps.registry import app_id
 from ..disk import DiskFull, check_room
 from ..errors import Conflict, Gone, NotFound

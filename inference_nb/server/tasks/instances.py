@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..apps.base import App, RunContext, call_app_method, does_nothing
+from ..apps.base import App, RunContext
+from ..apps.calling import call_app_method, does_nothing
 from ..apps.registry import app_id
 from ..clock import SYSTEM_CLOCK, Clock
 from ..store import Store, now_iso
