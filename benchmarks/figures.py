@@ -65,9 +65,12 @@ def timed(call: Callable[[], object]) -> Callable[[], float]:
 
 
 def in_turns(count: int, *calls: Callable[[], float]) -> list[list[float]]:
-    """`count` results of each call, the calls taking turns (ours, baseline, ours, baseline, …)."""
+    """`count` results of each call, the calls taking turns, in the given order then the reverse
+    (ours, baseline, baseline, ours, …): no call always comes right after the same other one, whose
+    aftermath (a server still busy with its last request, a stream still reading) it would pay."""
     results: list[list[float]] = [[] for _ in calls]
-    for _ in range(count):
-        for call, kept in zip(calls, results, strict=True):
+    for turn in range(count):
+        order = list(zip(calls, results, strict=True))
+        for call, kept in order if turn % 2 == 0 else reversed(order):
             kept.append(call())
     return results
