@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..wire.statuses import Phase
+from .ended import Ended
 from .scheduler import NOT_SENT
 from .timings import queued_and_run
 
@@ -37,6 +38,9 @@ def _of_row(mapper: Mapper, i: int, typed: Callable[[Any], Any]) -> tuple[Any, .
     if run is None:
         error = mapper.errors[i] or f"{NOT_SENT}: {mapper.stopped}"
         return mapper.status(i), error, None, mapper.attempts[i], None, None, False, None
+    if isinstance(run, Ended):
+        value = typed(run.output) if run.output is not None else None
+        return run.phase.value, run.error, run.id, mapper.attempts[i], run.queued_s, run.run_s, False, value
     queued_s, run_s = queued_and_run(run.timeline) if run.done else (None, None)
     value = run.result if run.status.phase is Phase.SUCCEEDED else None
     status = mapper.status(i)
