@@ -174,6 +174,7 @@ class Mapper:
             if self.runs[i] is not None:
                 self.tally.running -= 1
             self.tally.settled.append(i)
+            self.rows[i] = Row(None, self.rows[i].digest)  # its body is sent: only its key is read from now on
 
     async def _row_work(self, i: int) -> None:
         if self.stopped is not None or self.errors[i] is not None:
