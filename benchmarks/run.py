@@ -23,7 +23,7 @@ from figures import REPO, Figure, median
 
 BENCHMARKS = [
     "cold_start", "submit_cost", "dataframe_speed", "status_latency", "widget_traffic", "follow_cpu", "map_speed",
-    "map_pacing", "map_rerun",
+    "map_pacing", "map_rerun", "map_memory",
 ]  # fmt: skip
 """In the order they run and print."""
 README = REPO / "README.md"

@@ -69,8 +69,7 @@ def map_rows(client: BaseClient, app_or_question: str, inputs: Any, options: Map
                 raise InvalidRequest(f"{name} is for the tasks of an app, not for questions", field=name)
         work = QuestionRows(client, app_or_question, options.schema, options.cluster, look_first=options.retry_failed)
 
-    frame, labels, records = table(inputs)
-    rows, shared = distinct([work.prepare(label, record) for label, record in zip(labels, records, strict=True)])
+    frame, rows, shared = rows_of(work, inputs)
     # The ledger's connection closes when the map's last coroutine lets go of it (after an interrupt,
     # rows still unwinding on the controller loop may write to it).
     ledger, book = _ledger(options.ledger), None
@@ -81,6 +80,13 @@ def map_rows(client: BaseClient, app_or_question: str, inputs: Any, options: Map
                            contents=[row.digest for row in rows])  # fmt: skip
     mapper = Mapper(work, rows, options, book)
     return _run(client, mapper, frame, shared, work, options)
+
+
+def rows_of(work: TaskRows | QuestionRows, inputs: Any) -> tuple[pd.DataFrame, list[Row], list[int | str]]:
+    """The input frame, its distinct rows, and for each input row its distinct row (see `distinct`). The
+    plain dicts the rows were checked from are let go here, not kept for the whole map."""
+    frame, labels, records = table(inputs)
+    return frame, *distinct([work.prepare(label, record) for label, record in zip(labels, records, strict=True)])
 
 
 def distinct(prepared: list[Row]) -> tuple[list[Row], list[int | str]]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..kernel.base_client import BaseClient
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     body: Any
     """The task's input, or the run's message."""

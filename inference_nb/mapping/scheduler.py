@@ -18,6 +18,7 @@ import math
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..client.errors import (
@@ -34,11 +35,11 @@ from ..client.errors import (
 )
 from ..kernel.run import CANCEL_TIMEOUT, Run
 from ..wire.statuses import Phase
+from .ended import Ended
 from .ledger import ENDED, Entry, MapBook
 from .progress import Progress
 from .rows import QuestionRows, Row, TaskRows, attempt_key
 from .tally import Tally
-from .timings import queued_and_run
 
 if TYPE_CHECKING:
     from ..kernel.controller import Controller
@@ -78,13 +79,17 @@ class _Claimed(Exception):
 
 class Mapper:
     """The rows' work on the controller loop. The calling thread only reads `runs`, `errors`, `stored`,
-    `attempts` and `stopped`. `rows` are distinct: identical input rows share one (map_rows joins them back)."""
+    `attempts` and `stopped`. `rows` are distinct: identical input rows share one (map_rows joins them back).
+
+    Only the `concurrency` rows in flight hold a coroutine and a Run: a row waits as an index, and an
+    ended row keeps an `Ended` record (docs/ARCHITECTURE.md, "map's own cost")."""
 
     def __init__(
         self, work: TaskRows | QuestionRows, rows: list[Row], options: MapOptions, book: MapBook | None = None
     ) -> None:
         self.work, self.rows, self.retry_failed = work, rows, options.retry_failed
-        self.runs: list[Run | None] = [None] * len(rows)
+        self.runs: list[Run | Ended | None] = [None] * len(rows)
+        """Each row's run while it is followed; its `Ended` record once it ended."""
         self.errors: list[str | None] = [None] * len(rows)
         """Why a row failed before it had a run, or why its run could not be followed."""
         self.stored: list[Entry | None] = [None] * len(rows)
@@ -126,12 +131,17 @@ class Mapper:
         return self.retry_failed and entry.state != "succeeded"
 
     async def _all(self, concurrency: int) -> None:
-        slots = asyncio.Semaphore(concurrency)
         # A server that no row reaches: as many rows in a row as are sent at once, gave up on.
         self._unreachable_after = max(3, min(concurrency, len(self.rows)))
         left = [i for i in range(len(self.rows)) if self.stored[i] is None]
         await self._find_in_doubt(left)
-        await asyncio.gather(*(self._row(i, slots) for i in left))
+        # `concurrency` workers taking the rows in order, rather than a coroutine per row waiting its turn.
+        turns = iter(left)
+        await asyncio.gather(*(self._worker(turns) for _ in range(min(concurrency, len(left)))))
+
+    async def _worker(self, turns: Iterator[int]) -> None:
+        for i in turns:
+            await self._row(i)
 
     async def _find_in_doubt(self, left: list[int]) -> None:
         """Rows whose create was in flight when an earlier map stopped (a kill, a crash) are looked up on the
@@ -157,14 +167,14 @@ class Mapper:
                         f"tasks could not be listed to find it ({error}); run the cell again to look again"
                     )
 
-    async def _row(self, i: int, slots: asyncio.Semaphore) -> None:
+    async def _row(self, i: int) -> None:
         try:
-            async with slots:
-                await self._row_work(i)
+            await self._row_work(i)
         finally:
             if self.runs[i] is not None:
                 self.tally.running -= 1
             self.tally.settled.append(i)
+            self.rows[i] = Row(None, self.rows[i].digest)  # its body is sent: only its key is read from now on
 
     async def _row_work(self, i: int) -> None:
         if self.stopped is not None or self.errors[i] is not None:
@@ -185,7 +195,8 @@ class Mapper:
         except InferenceError as error:  # the row keeps the last status seen
             self.errors[i] = f"could not follow {run.id}: {error}"
             return
-        self._record_end(i, run)
+        self.runs[i] = ended = Ended.of(run)
+        self._record_end(i, ended)
 
     async def _run_of(self, i: int) -> Run | None:
         """The row's run: followed again, found on the server, or sent; None when it ended in another kernel."""
@@ -266,16 +277,15 @@ class Mapper:
             attempt += 1
             seen = self.book.entry(digest) if self.book is not None else None
 
-    def _record_end(self, i: int, run: Run) -> None:
+    def _record_end(self, i: int, ended: Ended) -> None:
         if self.book is None:
             return
         digest = self.rows[i].digest
-        if self._cancelling and run.status.phase is Phase.CANCELLED:
+        if self._cancelling and ended.phase is Phase.CANCELLED:
             self.book.interrupted(digest)  # cancelled by this map's interrupt or deadline: sent again next time
             return
-        queued_s, run_s = queued_and_run(run.timeline)
-        result = run.output if run.status.phase is Phase.SUCCEEDED else None
-        self.book.ended(digest, run.status.phase.value, result=result, error=run.error, queued_s=queued_s, run_s=run_s)
+        self.book.ended(digest, ended.phase.value, result=ended.output, error=ended.error, queued_s=ended.queued_s,
+                        run_s=ended.run_s)  # fmt: skip
 
     async def _submit(self, i: int, token: str) -> tuple[Run, bool]:
         """The row's run for `token`; raises `_RowFailed` when this row fails alone (`_Refused` when the
@@ -341,7 +351,7 @@ class Mapper:
             self._creates_done = asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._creates_done.wait(), CANCEL_TIMEOUT / 2)
-        await asyncio.gather(*(_cancel(run) for run in self.runs if run is not None and not run.done))
+        await asyncio.gather(*(_cancel(run) for run in self.runs if isinstance(run, Run) and not run.done))
 
     def status(self, i: int) -> str:
         """Row i's state: queued, running, not sent, or the phase it ended in."""
@@ -352,6 +362,8 @@ class Mapper:
             if self.errors[i] is not None:
                 return Phase.FAILED.value
             return NOT_SENT if self.stopped is not None else "queued"
+        if isinstance(run, Ended):
+            return run.phase.value
         return run.status.phase.value if run.done else "running"
 
     def counts(self) -> Counter[str]:
