@@ -38,6 +38,7 @@ from ..wire.statuses import Phase
 from .ended import Ended
 from .ledger import ENDED, Entry, MapBook
 from .progress import Progress
+from .row_errors import Claimed, Refused, RowFailed
 from .rows import QuestionRows, Row, TaskRows, attempt_key
 from .tally import Tally
 
@@ -60,21 +61,6 @@ OTHER_KERNEL_POLL = 0.25
 """Seconds between looks at the ledger while another kernel is sending a row this map also has."""
 NOT_SENT = "not sent"
 """The status of a row left unsent because the map stopped."""
-
-
-class _RowFailed(Exception):
-    """This row failed; the others go on."""
-
-
-class _Refused(_RowFailed):
-    """This row failed, and the server certainly made nothing for it."""
-
-
-class _Claimed(Exception):
-    """Another kernel claimed this row meanwhile (its ledger entry is `entry`)."""
-
-    def __init__(self, entry: Entry) -> None:
-        self.entry = entry
 
 
 class Mapper:
@@ -181,7 +167,7 @@ class Mapper:
             return
         try:
             run = await self._run_of(i)
-        except _RowFailed as failed:
+        except RowFailed as failed:
             self.errors[i] = str(failed)
             return
         if run is None:  # ended in another kernel meanwhile
@@ -238,7 +224,7 @@ class Mapper:
                 root, attempt = digest + self._nonce, 0
             try:
                 return await self._send(i, root, attempt, entry)
-            except _Claimed as other:
+            except Claimed as other:
                 entry = other.entry
 
     async def _await_other_kernel(self, digest: str, entry: Entry) -> Entry | None:
@@ -249,7 +235,7 @@ class Mapper:
             now = self.book.entry(digest)
             if now != entry or not entry.owned_by_another_live_process():
                 return now
-        raise _RowFailed(f"not sent: {self.stopped}")
+        raise RowFailed(f"not sent: {self.stopped}")
 
     async def _send(self, i: int, root: str, attempt: int, seen: Entry | None) -> Run:
         """Claim the row in the ledger, then create its run; with `retry_failed`, older ended attempts the
@@ -257,11 +243,11 @@ class Mapper:
         digest = self.rows[i].digest
         while True:
             if self.book is not None and (other := self.book.claim(digest, root, attempt, seen)) is not None:
-                raise _Claimed(other)
+                raise Claimed(other)
             self._creating += 1
             try:
                 run, ended_before = await self._submit(i, attempt_key(root, attempt))
-            except _Refused:
+            except Refused:
                 if self.book is not None:
                     self.book.release(digest)
                 raise
@@ -288,7 +274,7 @@ class Mapper:
                         run_s=ended.run_s)  # fmt: skip
 
     async def _submit(self, i: int, token: str) -> tuple[Run, bool]:
-        """The row's run for `token`; raises `_RowFailed` when this row fails alone (`_Refused` when the
+        """The row's run for `token`; raises `RowFailed` when this row fails alone (`Refused` when the
         server certainly made nothing)."""
         row = self.rows[i]
         round_ = 1
@@ -299,12 +285,12 @@ class Mapper:
                 # Refused before any work, and the client already paces itself to the limit (see
                 # docs/ARCHITECTURE.md, "Rate limits and pacing"): waited out, never the row's failure.
                 if self.stopped is not None:
-                    raise _Refused(str(error)) from None
+                    raise Refused(str(error)) from None
                 await asyncio.sleep(error.retry_after if error.retry_after is not None else ROUND_PAUSE)
                 continue
             except AuthenticationError as error:
                 self.stop(f"the server refused the key: {error}")
-                raise _Refused(str(error)) from None
+                raise Refused(str(error)) from None
             except PASSING as error:
                 # The create may have reached the server: a server that drops Idempotency-Keys would make
                 # a second task, so it is looked for first (docs/ARCHITECTURE.md, "The run ledger").
@@ -319,12 +305,12 @@ class Mapper:
                 self._failed_in_a_row += 1
                 if self._failed_in_a_row >= self._unreachable_after:
                     self.stop(f"{self._failed_in_a_row} rows in a row could not be submitted (last: {error})")
-                raise _RowFailed(
+                raise RowFailed(
                     f"not submitted after {round_} attempts (if one did reach the server, running the cell "
                     f"again finds it): {error}"
                 ) from None
             except (StatusError, InvalidRequest) as error:  # refused (by the server, or before sending): for good
-                raise _Refused(str(error)) from None
+                raise Refused(str(error)) from None
             self._failed_in_a_row = 0
             return started
 
@@ -334,7 +320,7 @@ class Mapper:
         try:
             found = await self.work.find_sent({row.digest: (row, token, time.time())}, known)  # type: ignore[arg-type]
         except InferenceError as error:
-            raise _RowFailed(
+            raise RowFailed(
                 f"its create may have reached the server, and the server's tasks could not be listed to find it "
                 f"({error}); running the cell again looks again"
             ) from None
