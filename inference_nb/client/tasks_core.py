@@ -61,7 +61,6 @@ class TasksCore:
         self._submit_url = httpx.URL(profile.base_url + profile.run_path, params=None if hosted else {"wait": "false"})
         self._statuses: dict[int | str, Status] = {}
         """By code or name as the server sends them: every event of a task reads its whole timeline again."""
-        self._names: dict[int | str, str] = {}
 
     def _status(self, value: int | str) -> Status:
         status = self._statuses.get(value)
@@ -69,7 +68,6 @@ class TasksCore:
             status = to_status(value, self.profile.numbering)
             if len(self._statuses) < MAX_KEPT_STATUSES:  # a server inventing names cannot grow it forever
                 self._statuses[value] = status
-                self._names[value] = status.name
         return status
 
     def _request(
@@ -248,8 +246,8 @@ class TasksCore:
         except ValidationError as error:
             raise BadResponse(f"the server's task object does not fit the tasks API: {error}") from None
         status = self._status(task.status)
-        names = self._names
-        timeline = tuple((names.get(e["status"]) or self._status(e["status"]).name, e["at"]) for e in task.timeline)
+        known = self._statuses  # a lookup per entry, not a call: every event carries the whole timeline
+        timeline = tuple(((known.get(e["status"]) or self._status(e["status"])).name, e["at"]) for e in task.timeline)
         return Snapshot(
             "task", task.id, status, timeline, output=task.output, error=task.error or None,
             session_id=task.session_id, progress=_progress(task.progress), raw=body,
